@@ -1,0 +1,147 @@
+"""The ``ledgersync`` command line. Plugins add their commands through ``register_commands``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+
+from core import __version__
+from core.errors import LedgersyncError
+from core.host import Host
+from core.plugins import get_plugins
+from core.store.models import Connection
+
+__all__ = ["build_cli", "current_host", "main", "pass_host"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _HostHolder:
+    def __init__(self, db_url: str | None) -> None:
+        self.db_url = db_url
+        self.host: Host | None = None
+
+    def get(self) -> Host:
+        if self.host is None:
+            self.host = Host(self.db_url)
+        return self.host
+
+
+def current_host() -> Host:
+    """The Host of the running ``ledgersync`` invocation (built on first use)."""
+    holder = click.get_current_context().find_object(_HostHolder)
+    if holder is None:
+        raise click.UsageError("no ledgersync host in this context")
+    return holder.get()
+
+
+def pass_host(function: F) -> F:
+    """Decorator for commands (built-in or plugin) that need the Host as first argument."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return function(current_host(), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class LedgersyncGroup(click.Group):
+    """Turns ledgersync errors into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgersyncError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def build_cli() -> click.Group:
+    """A fresh command group with the built-in commands and every plugin's commands."""
+
+    @click.group(cls=LedgersyncGroup)
+    @click.version_option(__version__, prog_name="ledgersync")
+    @click.option(
+        "--db",
+        "db_url",
+        envvar="LEDGERSYNC_DB",
+        help="SQLAlchemy URL of the store (default: a SQLite file in your data directory).",
+    )
+    @click.pass_context
+    def cli(ctx: click.Context, db_url: str | None) -> None:
+        """ledgersync: keep your books in step with your payment gateway, exactly once."""
+        holder = _HostHolder(db_url)
+        ctx.obj = holder
+        ctx.call_on_close(lambda: holder.host.close() if holder.host else None)
+
+    @cli.command("plugins")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    def plugins_command(as_json: bool) -> None:
+        """List installed plugins, their versions and the hooks each implements."""
+        rows = get_plugins().describe()
+        if as_json:
+            _emit_json(rows)
+            return
+        for row in rows:
+            if "error" in row:
+                click.echo(f"{row['name']}: FAILED TO LOAD ({row['error']})")
+                continue
+            click.echo(f"{row['name']} {row['version']}: {row['summary'].strip()}")
+            click.echo(f"    hooks: {', '.join(row['hooks'])}")
+
+    @cli.command("connections")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @pass_host
+    def connections_command(host: Host, as_json: bool) -> None:
+        """List connections."""
+        with host.database.session() as session:
+            rows = [
+                {
+                    "name": c.name,
+                    "source": c.source,
+                    "destination": c.destination,
+                    "status": c.status,
+                    "enabled": c.enabled,
+                    "mode": c.mode,
+                }
+                for c in session.scalars(select(Connection).order_by(Connection.name))
+            ]
+        if as_json:
+            _emit_json(rows)
+        elif not rows:
+            click.echo("No connections yet. Start with `ledgersync hitpay connect NAME`.")
+        for row in [] if as_json else rows:
+            state = "enabled" if row["enabled"] else "disabled"
+            click.echo(
+                f"{row['name']}: {row['source']} -> {row['destination'] or '(no destination)'}"
+                f", {row['status']}, {state}, {row['mode']}"
+            )
+
+    @cli.group("db")
+    def db_group() -> None:
+        """Store maintenance."""
+
+    @db_group.command("upgrade")
+    @pass_host
+    def db_upgrade(host: Host) -> None:
+        """Create or upgrade the store's schema to the newest revision."""
+        host.database.upgrade()
+        click.echo(f"Store at revision {host.database.current_revision()}.")
+
+    get_plugins().add_commands(cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli = build_cli()
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="ledgersync")

@@ -1,0 +1,287 @@
+"""The protocols plugins implement and the values the host hands them.
+
+Sources, destinations, mappers and notifiers are classes registered through the hooks in
+:mod:`core.hookspecs`. The host builds each with a :class:`PluginContext` (sources,
+destinations) or with no arguments (mappers, notifiers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from core.documents import Document
+from core.records import Quarantined, Record
+
+__all__ = [
+    "AccountSettings",
+    "ApiCallCounter",
+    "ChargeDocuments",
+    "ConnectionInfo",
+    "DeliveryContext",
+    "Destination",
+    "FetchWindow",
+    "Health",
+    "KeyValueCache",
+    "Mapper",
+    "MappingContext",
+    "Notice",
+    "NoticeKind",
+    "Notifier",
+    "PluginContext",
+    "RunInfo",
+    "RunSummary",
+    "Source",
+    "Vault",
+]
+
+
+# ----------------------------------------------------------------------------- shared values
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """The destination accounts and item a connection maps roles to (remote ids)."""
+
+    sales_account: str | None = None
+    fee_account: str | None = None
+    refund_account: str | None = None
+    bank_account: str | None = None
+    item: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def missing(self) -> list[str]:
+        """Names of the settings still unset, in the order a user fills them."""
+        names = ("sales_account", "fee_account", "refund_account", "bank_account", "item")
+        return [name for name in names if not getattr(self, name)]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """A read-only view of one connection, as plugins and notifiers see it."""
+
+    id: int
+    name: str
+    source: str
+    destination: str | None
+    timezone: ZoneInfo
+    mode: str
+    channels: tuple[str, ...] | None  # None: all channels
+    settings: AccountSettings
+    status: str
+    enabled: bool
+    notify_emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Result of a health probe. ``authorization_failed`` marks the connection failed."""
+
+    ok: bool
+    detail: str = ""
+    authorization_failed: bool = False
+
+
+class Vault(Protocol):
+    """Encrypted credentials of one connection, by name. Values never leave unencrypted."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+class KeyValueCache(Protocol):
+    """Metadata a plugin keeps in the store (accounts, items, currencies, contact ids)."""
+
+    def get(self, name: str) -> Any | None: ...
+
+    def set(self, name: str, value: Any) -> None: ...
+
+
+class ApiCallCounter(Protocol):
+    """Counts remote API calls; the host reports them per run and per day."""
+
+    def count(self, calls: int = 1) -> None: ...
+
+
+@dataclass(slots=True)
+class PluginContext:
+    """What the host gives a source or destination for one connection."""
+
+    connection: ConnectionInfo
+    config: Mapping[str, Any]
+    vault: Vault
+    cache: KeyValueCache
+    calls: ApiCallCounter
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True, slots=True)
+class FetchWindow:
+    """Fetch charges created in ``[start, end)`` and refunds of charges since ``refunds_since``."""
+
+    start: datetime
+    end: datetime
+    refunds_since: datetime
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A payment gateway. ``name`` prefixes document keys (``<name>:charge:<id>:invoice``)."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    channels: ClassVar[Mapping[str, str]]  # slug -> label shown to people
+
+    def __init__(self, context: PluginContext) -> None: ...
+
+    def account_id(self) -> str:
+        """The business this source reads (one business per destination organization)."""
+        ...
+
+    def fetch(
+        self, window: FetchWindow, state: MutableMapping[str, Any]
+    ) -> Iterator[Record | Quarantined]:
+        """Yield records in the window. ``state`` is the source's bookmark: update it in
+        place; the host persists it only after everything yielded has been stored."""
+        ...
+
+    def health(self) -> Health: ...
+
+
+# ----------------------------------------------------------------------------- destinations
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    """Account settings plus the remote ids of the documents this one depends on."""
+
+    settings: AccountSettings
+    remote_ids: Mapping[str, str]
+
+
+@runtime_checkable
+class Destination(Protocol):
+    """An accounting system that receives documents exactly once."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+
+    def __init__(self, context: PluginContext) -> None: ...
+
+    def organization_id(self) -> str:
+        """The organization written to (one business per organization)."""
+        ...
+
+    def validate(self, settings: AccountSettings) -> None:
+        """Raise ConfigurationError naming each wrong account, its type and the type needed."""
+        ...
+
+    def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
+        """The remote id of a document an earlier attempt already created, found by key."""
+        ...
+
+    def deliver(self, document: Document, context: DeliveryContext) -> str:
+        """Create the document remotely and return its remote id.
+
+        Raise DeliveryUncertain when the request may have been committed without an answer,
+        DocumentRejected for a terminal refusal of this one document, AuthorizationFailed,
+        DailyLimitReached or TransientError otherwise."""
+        ...
+
+    def health(self) -> Health: ...
+
+
+# ----------------------------------------------------------------------------- mappers
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeDocuments:
+    """Where an already-planned charge went: its invoice and payment keys."""
+
+    invoice_key: str
+    payment_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """Everything a mapper may look at besides the records. It reads no clock of its own."""
+
+    source: str
+    timezone: ZoneInfo
+    now: datetime
+    charge_documents: Mapping[str, ChargeDocuments]
+    taken_keys: Container[str]
+
+
+class Mapper(Protocol):
+    """Turns eligible, unplanned records into documents. Pure: no I/O, no clock."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def plan(self, records: Iterable[Record], context: MappingContext) -> Iterable[Document]:
+        """Documents for the records it can plan now; records it leaves out stay unplanned."""
+        ...
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+class NoticeKind(StrEnum):
+    CONNECTION_FAILED = "connection_failed"
+    CONNECTION_RESTORED = "connection_restored"
+    SYNC_FAILED = "sync_failed"
+    DAILY_LIMIT_REACHED = "daily_limit_reached"
+    RECORDS_QUARANTINED = "records_quarantined"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something an operator should hear about."""
+
+    kind: NoticeKind
+    connection: ConnectionInfo
+    subject: str
+    message: str
+    hint: str
+    occurred_at: datetime
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Notifier(Protocol):
+    """Delivers notices (e-mail, log, chat...). Built with no arguments."""
+
+    name: ClassVar[str]
+
+    def send(self, notice: Notice) -> None: ...
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    connection: ConnectionInfo
+    trigger: str
+    started_at: datetime
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    outcome: str  # succeeded | failed | paused
+    documents: Mapping[str, int]
+    api_calls: int
+    quarantined: int
+    skipped: Mapping[str, int]
+    error: str = ""

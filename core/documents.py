@@ -1,0 +1,157 @@
+"""What mappers produce: accounting documents with deterministic keys.
+
+A document names account *roles* (sales, fee, refund, bank), never account ids: the
+connection's settings resolve roles at delivery. ``key`` is stable, readable, at most 100
+characters (it becomes the destination's ``reference_number``), and unique per connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from core.money import quantize
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "AccountRole",
+    "CreditNote",
+    "CreditRefund",
+    "Document",
+    "DocumentKind",
+    "Expense",
+    "Invoice",
+    "Payment",
+    "document_from_dict",
+]
+
+MAX_KEY_LENGTH = 100
+
+
+class DocumentKind(StrEnum):
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    EXPENSE = "expense"
+    CREDIT_NOTE = "credit_note"
+    CREDIT_REFUND = "credit_refund"
+
+
+class AccountRole(StrEnum):
+    """The accounts a connection maps, with the destination account type each must have."""
+
+    SALES = "sales"  # income
+    FEE = "fee"  # expense
+    REFUND = "refund"  # other current liability
+    BANK = "bank"  # the gateway's clearing account
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Common shape: key, business-local date, currency, amount, the records it covers."""
+
+    key: str
+    date: date
+    currency: str
+    amount: Decimal
+    record_ids: tuple[str, ...]
+    description: str = ""
+
+    kind: ClassVar[DocumentKind]
+
+    def __post_init__(self) -> None:
+        if not self.key or len(self.key) > MAX_KEY_LENGTH:
+            raise ValueError(f"document key {self.key!r} must be 1..{MAX_KEY_LENGTH} characters")
+        if quantize(self.amount, self.currency) != self.amount:
+            raise ValueError(f"{self.key}: {self.amount} is not at {self.currency} precision")
+        if self.amount <= 0:
+            raise ValueError(f"{self.key}: amount {self.amount} is not positive")
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Keys of documents that must be delivered before this one."""
+        return ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, Decimal | date):
+                value = str(value) if isinstance(value, Decimal) else value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[name] = value
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice(Document):
+    """A sale: one line of the default item on the sales account."""
+
+    exchange_rate: Decimal | None = None
+    kind: ClassVar[DocumentKind] = DocumentKind.INVOICE
+
+
+@dataclass(frozen=True, slots=True)
+class Payment(Document):
+    """The customer's payment of ``invoice_key``, deposited to the clearing (bank) account."""
+
+    invoice_key: str = ""
+    kind: ClassVar[DocumentKind] = DocumentKind.PAYMENT
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return (self.invoice_key,)
+
+
+@dataclass(frozen=True, slots=True)
+class Expense(Document):
+    """Gateway fees on the fee account, paid through the clearing account."""
+
+    kind: ClassVar[DocumentKind] = DocumentKind.EXPENSE
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote(Document):
+    """A refund on the refund account, associated with the original invoice."""
+
+    invoice_key: str = ""
+    payment_key: str = ""
+    kind: ClassVar[DocumentKind] = DocumentKind.CREDIT_NOTE
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        # The invoice's payment comes first, so the invoice is paid when the credit arrives.
+        return tuple(key for key in (self.invoice_key, self.payment_key) if key)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRefund(Document):
+    """Money paid back from the clearing account against ``credit_note_key``."""
+
+    credit_note_key: str = ""
+    invoice_key: str = ""
+    kind: ClassVar[DocumentKind] = DocumentKind.CREDIT_REFUND
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return (self.credit_note_key,)
+
+
+_KINDS: dict[str, type[Document]] = {
+    cls.kind.value: cls for cls in (Invoice, Payment, Expense, CreditNote, CreditRefund)
+}
+
+
+def document_from_dict(data: dict[str, Any]) -> Document:
+    """Rebuild a document stored with :meth:`Document.to_dict`."""
+    values = dict(data)
+    cls = _KINDS[values.pop("kind")]
+    values["date"] = date.fromisoformat(values["date"])
+    values["amount"] = Decimal(values["amount"])
+    values["record_ids"] = tuple(values["record_ids"])
+    if values.get("exchange_rate") is not None:
+        values["exchange_rate"] = Decimal(values["exchange_rate"])
+    return cls(**values)

@@ -1,0 +1,99 @@
+"""Opening the store: the embedded SQLite default or any SQLAlchemy URL, migrated on first use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+__all__ = ["MIGRATIONS", "Database", "default_url", "open_database"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+APP_NAME = "ledgersync"
+
+
+def default_url() -> str:
+    """``LEDGERSYNC_DB`` if set, else a SQLite file in the user's data directory."""
+    configured = os.environ.get("LEDGERSYNC_DB")
+    if configured:
+        return configured
+    folder = Path(click.get_app_dir(APP_NAME))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'ledgersync.sqlite'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+class Database:
+    """An engine, a session factory and the migration state of one store."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(url, poolclass=NullPool)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        database = self.engine.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest revision."""
+        if self.current_revision() != self.head_revision():
+            command.upgrade(alembic_config(self.engine), "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
+    """Open (and by default migrate) the store at ``url`` or the default location."""
+    database = Database(url or default_url())
+    if upgrade:
+        database.upgrade()
+    return database

@@ -1,0 +1,39 @@
+"""The log notifier: every notice goes to the ``ledgersync.notices`` logger. On by default."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from core import Manifest, hookimpl
+from core.contracts import Notice
+from core.hookspecs import Register
+
+MANIFEST = Manifest(
+    name="log",
+    version="0.1.0",
+    summary="Writes every notice (failures, restorations, limits) to the log.",
+    provides=("notifier:log",),
+)
+
+log = logging.getLogger("ledgersync.notices")
+
+
+class LogNotifier:
+    name: ClassVar[str] = "log"
+
+    def send(self, notice: Notice) -> None:
+        level = logging.INFO if notice.kind == "connection_restored" else logging.WARNING
+        log.log(
+            level,
+            "[%s] %s: %s %s",
+            notice.connection.name,
+            notice.subject,
+            notice.message,
+            notice.hint,
+        )
+
+
+@hookimpl
+def register_notifiers(register: Register) -> None:
+    register(LogNotifier)
