@@ -7,11 +7,18 @@ from typing import Any
 
 import click
 
-from core.contracts import ConnectionInfo, PluginContext
+from core.contracts import ConnectionInfo, Destination, PluginContext, Source
+from core.errors import ConfigurationError
 from core.plugins import Plugins, get_plugins
 from core.secrets import SecretBox, key_file_for
 from core.store.database import APP_NAME, Database, open_database
-from core.store.repository import CallCounter, StoreCache, StoreVault
+from core.store.repository import (
+    CallCounter,
+    StoreCache,
+    StoreVault,
+    connection_info,
+    get_connection,
+)
 
 __all__ = ["Host"]
 
@@ -58,6 +65,31 @@ class Host:
             cache=self.cache(connection.id),
             calls=calls,
         )
+
+    def open_source(self, name: str) -> tuple[Source, CallCounter]:
+        """The source plugin of connection ``name``, built for it, and its call counter."""
+        connection, config = self._connection_and_config(name, "source")
+        calls = CallCounter("source")
+        cls = self.plugins.source(connection.source)
+        return cls(self.plugin_context(connection, config, calls)), calls
+
+    def open_destination(self, name: str) -> tuple[Destination, CallCounter]:
+        """The destination plugin of connection ``name``, built for it, and its call counter."""
+        connection, config = self._connection_and_config(name, "destination")
+        if not connection.destination:
+            raise ConfigurationError(
+                f"connection {name!r} has no destination yet.",
+                f"Connect one, e.g. `ledgersync zoho connect {name}`.",
+            )
+        calls = CallCounter("destination")
+        cls = self.plugins.destination(connection.destination)
+        return cls(self.plugin_context(connection, config, calls)), calls
+
+    def _connection_and_config(self, name: str, side: str) -> tuple[ConnectionInfo, dict[str, Any]]:
+        with self.database.session() as session:
+            row = get_connection(session, name)
+            config = dict(row.source_config if side == "source" else row.destination_config)
+            return connection_info(row), config
 
     def close(self) -> None:
         self.database.dispose()

@@ -1,0 +1,138 @@
+"""Creating and updating connections: one source business <-> one destination organization."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.contracts import ConnectionInfo
+from core.errors import ConfigurationError
+from core.host import Host
+from core.store.models import Connection
+from core.store.repository import connection_info, get_connection, utcnow
+
+__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection"]
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA time zone, else a ConfigurationError saying so."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"unknown time zone {name!r}.",
+            "Use an IANA name such as Asia/Singapore or America/New_York.",
+        ) from None
+    return name
+
+
+def load_connection(host: Host, name: str) -> ConnectionInfo:
+    with host.database.session() as session:
+        return connection_info(get_connection(session, name))
+
+
+def _holder_of(session: Session, column: Any, value: str, other: Any, kind: str) -> None:
+    holder = session.scalar(select(Connection).where(column == value, other))
+    if holder is not None:
+        raise ConfigurationError(
+            f"this {kind} is already connected as {holder.name!r}; one business connects "
+            "to one organization.",
+            f"Use `ledgersync disconnect {holder.name}` first, or reconnect that connection.",
+        )
+
+
+def connect_source(
+    host: Host,
+    name: str,
+    *,
+    source: str,
+    source_account: str,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    timezone: str | None = None,
+) -> ConnectionInfo:
+    """Create connection ``name`` for a source business, or update its source side."""
+    host.plugins.source(source)  # fails clearly when the plugin is missing
+    with host.database.session() as session:
+        connection = session.scalar(select(Connection).where(Connection.name == name))
+        if connection is not None and connection.source != source:
+            raise ConfigurationError(
+                f"connection {name!r} reads from {connection.source}, not {source}.",
+                "Pick another name for the new connection.",
+            )
+        _holder_of(
+            session,
+            Connection.source_account,
+            source_account,
+            (Connection.source == source) & (Connection.name != name),
+            f"{source} account",
+        )
+        if connection is None:
+            connection = Connection(
+                name=name,
+                source=source,
+                created_at=utcnow(),
+                source_config={},
+                source_state={},
+                destination_config={},
+                settings={},
+                notify_emails=[],
+                timezone=check_timezone(timezone or "UTC"),
+            )
+            session.add(connection)
+        elif timezone:
+            connection.timezone = check_timezone(timezone)
+        connection.source_account = source_account
+        connection.source_config = dict(config)
+        if connection.status == "disconnected":
+            connection.status = "new"
+            connection.disconnected_at = None
+        session.flush()
+        connection_id = connection.id
+    vault = host.vault(connection_id)
+    for key, value in secrets.items():
+        vault.set(key, value)
+    return load_connection(host, name)
+
+
+def attach_destination(
+    host: Host,
+    name: str,
+    *,
+    destination: str,
+    organization: str,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, str],
+) -> ConnectionInfo:
+    """Point connection ``name`` at one destination organization (first or again)."""
+    host.plugins.destination(destination)
+    with host.database.session() as session:
+        connection = get_connection(session, name)
+        _holder_of(
+            session,
+            Connection.destination_org,
+            organization,
+            (Connection.destination == destination) & (Connection.name != name),
+            f"{destination} organization",
+        )
+        if connection.destination_org and connection.destination_org != organization:
+            raise ConfigurationError(
+                f"connection {name!r} writes to organization "
+                f"{connection.destination_org}; it cannot switch to {organization}.",
+                "Create a new connection for the other organization.",
+            )
+        connection.destination = destination
+        connection.destination_org = organization
+        connection.destination_config = dict(config)
+        if connection.status in ("new", "disconnected"):
+            connection.status = "active"
+            connection.disconnected_at = None
+        connection_id = connection.id
+    vault = host.vault(connection_id)
+    for key, value in secrets.items():
+        vault.set(key, value)
+    return load_connection(host, name)

@@ -1,0 +1,1 @@
+"""E-mail notifier (placeholder until built): see issue on lifecycle and notifications."""
