@@ -54,6 +54,7 @@ class Charge:
     raw_channel: str | None = None
     description: str = ""
     exchange_rate: Decimal | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     kind = "charge"
 
@@ -84,6 +85,7 @@ class Refund:
     created_at: datetime
     currency: str
     amount: Decimal
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     kind = "refund"
 
