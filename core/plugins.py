@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
@@ -106,7 +105,8 @@ class Plugins:
 
     # -- catalog -------------------------------------------------------------------------
 
-    def _collect(self, hook: Callable[..., Any], kind: str) -> dict[str, Any]:
+    def _collect(self, hook: Any, kind: str) -> dict[str, Any]:
+        """Call each plugin's register hook on its own, so one broken plugin spoils nothing."""
         found: dict[str, Any] = {}
 
         def register(cls: Any) -> None:
@@ -115,7 +115,15 @@ class Plugins:
                 raise ConfigurationError(f"{kind} {cls!r} has no name")
             found[name] = cls
 
-        hook(register=register)
+        for implementation in hook.get_hookimpls():
+            try:
+                implementation.function(**{arg: register for arg in implementation.argnames})
+            except Exception as error:
+                plugin = implementation.plugin_name
+                self.failures[plugin] = f"{type(error).__name__}: {error}"
+                message = f"ledgersync plugin {plugin!r} failed to register its {kind}s: {error}"
+                warnings.warn(message, PluginWarning, stacklevel=2)
+                log.warning(message)
         return found
 
     @property
@@ -176,8 +184,12 @@ class Plugins:
                     "hooks": hooks,
                 }
             )
+            if name in self.failures:
+                rows[-1]["error"] = self.failures[name]
+        listed = {row["name"] for row in rows}
         for name, error in sorted(self.failures.items()):
-            rows.append({"name": name, "error": error, "hooks": []})
+            if name not in listed:
+                rows.append({"name": name, "error": error, "hooks": []})
         return rows
 
 
