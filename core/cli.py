@@ -118,7 +118,7 @@ def build_cli() -> click.Group:
         if as_json:
             _emit_json(rows)
         elif not rows:
-            click.echo("No connections yet. Start with `ledgersync hitpay connect NAME`.")
+            click.echo("No connections yet. Start with `ledgersync <source> connect NAME`.")
         for row in [] if as_json else rows:
             state = "enabled" if row["enabled"] else "disabled"
             click.echo(

@@ -79,7 +79,8 @@ class Host:
         if not connection.destination:
             raise ConfigurationError(
                 f"connection {name!r} has no destination yet.",
-                f"Connect one, e.g. `ledgersync zoho connect {name}`.",
+                f"Connect one with `ledgersync <destination> connect {name}` "
+                f"(installed: {', '.join(sorted(self.plugins.catalog.destinations)) or 'none'}).",
             )
         calls = CallCounter("destination")
         cls = self.plugins.destination(connection.destination)
