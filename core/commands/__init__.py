@@ -1,0 +1,13 @@
+"""The operator's commands, added to the ``ledgersync`` group by :func:`add_operator_commands`."""
+
+from __future__ import annotations
+
+import click
+
+from core.commands import lifecycle, reports, settings, syncing
+
+
+def add_operator_commands(cli: click.Group) -> None:
+    for module in (settings, lifecycle, syncing, reports):
+        for command in module.COMMANDS:
+            cli.add_command(command)

@@ -1,0 +1,90 @@
+"""``ledgersync settings``: show or change a connection's mapping, mode, channels, schedule."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli_support import pass_host
+from core.commands.output import emit_json, safe
+from core.connections import load_connection
+from core.host import Host
+from core.lifecycle import SettingsChange, change_settings
+from core.store.repository import get_connection
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@click.command("settings")
+@click.argument("name")
+@click.option("--sales-account", help="Income account id for sales.")
+@click.option("--fee-account", help="Expense account id for gateway fees.")
+@click.option("--refund-account", help="Other current liability account id for refunds.")
+@click.option("--bank-account", help="Bank account id used as the clearing account.")
+@click.option("--item", help="Default item id for invoice lines.")
+@click.option("--mode", type=click.Choice(["bulk", "individual"]))
+@click.option("--channels", help="all, or a comma-separated list of channel slugs.")
+@click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
+@click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
+@click.option("--notify-email", "notify_email", help="Alert recipients, comma-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_host
+def settings_command(
+    host: Host,
+    name: str,
+    sales_account: str | None,
+    fee_account: str | None,
+    refund_account: str | None,
+    bank_account: str | None,
+    item: str | None,
+    mode: str | None,
+    channels: str | None,
+    timezone: str | None,
+    sync_time: str | None,
+    notify_email: str | None,
+    as_json: bool,
+) -> None:
+    """Show NAME's settings, or change them (accounts are checked with the destination)."""
+    change = SettingsChange(
+        sales_account=sales_account,
+        fee_account=fee_account,
+        refund_account=refund_account,
+        bank_account=bank_account,
+        item=item,
+        mode=mode,
+        channels=_split(channels),
+        timezone=timezone,
+        sync_time=sync_time,
+        notify_emails=_split(notify_email),
+    )
+    changed = change != SettingsChange()
+    info = change_settings(host, name, change) if changed else load_connection(host, name)
+    with host.database.session() as session:
+        sync_time_value = get_connection(session, name).sync_time
+    data = {
+        "name": info.name,
+        "sales_account": info.settings.sales_account,
+        "fee_account": info.settings.fee_account,
+        "refund_account": info.settings.refund_account,
+        "bank_account": info.settings.bank_account,
+        "item": info.settings.item,
+        "mode": info.mode,
+        "channels": list(info.channels) if info.channels is not None else "all",
+        "timezone": str(info.timezone),
+        "sync_time": sync_time_value,
+        "notify_email": list(info.notify_emails),
+    }
+    if as_json:
+        emit_json(data)
+        return
+    if changed:
+        click.echo(f"Settings of {safe(name)} saved.")
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        click.echo(f"  {key.replace('_', ' ')}: {safe(shown if shown not in (None, '') else '-')}")
+
+
+COMMANDS = [settings_command]

@@ -1,0 +1,124 @@
+"""``ledgersync sync``, ``run-due`` and ``scheduler``."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from core.cli_support import pass_host
+from core.commands.output import emit_json, safe
+from core.engine import SyncOptions, SyncReport, sync
+from core.host import Host
+from core.runner import run_due
+
+
+def _progress_printer() -> object:
+    def show(phase: str, done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        click.echo(f"\r  {phase}: {done}{of}", nl=False, err=True)
+
+    return show
+
+
+def describe(report: SyncReport) -> list[str]:
+    lines = [f"Sync of {safe(report.connection)}: {report.outcome}"]
+    lines.append(f"  fetched {report.fetched} record(s), quarantined {report.quarantined}")
+    if report.documents_planned:
+        planned = ", ".join(f"{n} {k}" for k, n in sorted(report.documents_planned.items()))
+        lines.append(f"  planned: {planned}")
+    if report.documents_delivered:
+        made = ", ".join(f"{n} {k}" for k, n in sorted(report.documents_delivered.items()))
+        lines.append(f"  created: {made}")
+    if report.recovered:
+        lines.append(f"  recovered by key after an interrupted attempt: {report.recovered}")
+    for key, reason in report.failed_documents:
+        lines.append(f"  rejected {safe(key)}: {safe(reason)}")
+    for reason, count in sorted(report.skipped.items()):
+        lines.append(f"  skipped {count}: {safe(reason)}")
+    for channel, count in sorted(report.unknown_channels.items()):
+        lines.append(f"  unknown channel {safe(channel)!r}: {count} charge(s)")
+    if report.pending:
+        lines.append(f"  still to deliver: {report.pending} (the next sync continues)")
+    lines.append(f"  API calls: {report.api_calls}")
+    if report.error:
+        lines.append(f"  {safe(report.error)}")
+    return lines
+
+
+@click.command("sync")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Ignore the once-per-hour manual limit (recorded).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing remote.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@pass_host
+def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: bool) -> None:
+    """Sync NAME now (at most once per hour without --force)."""
+    progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
+    options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)  # type: ignore[arg-type]
+    report = sync(host, name, options)
+    if progress:
+        click.echo("", err=True)
+    if as_json:
+        emit_json(
+            {
+                "connection": report.connection,
+                "run_id": report.run_id,
+                "outcome": report.outcome,
+                "fetched": report.fetched,
+                "quarantined": report.quarantined,
+                "planned": dict(report.documents_planned),
+                "created": dict(report.documents_delivered),
+                "recovered": report.recovered,
+                "pending": report.pending,
+                "skipped": dict(report.skipped),
+                "api_calls": report.api_calls,
+                "error": report.error,
+            }
+        )
+    else:
+        for line in describe(report):
+            click.echo(line)
+        if dry_run:
+            click.echo("  dry run: nothing was written to the destination. The plan:")
+            for document in report.planned_documents:
+                click.echo(
+                    f"    {safe(document.key)}  {document.kind}  {document.amount} "
+                    f"{document.currency}  {document.date}"
+                )
+    if report.outcome == "failed":
+        sys.exit(1)
+
+
+@click.command("run-due")
+@pass_host
+def run_due_command(host: Host) -> None:
+    """Sync every connection whose daily sync is due (for cron)."""
+    results = run_due(host)
+    if not results:
+        click.echo("Nothing due.")
+    for result in results:
+        if result.report is None:
+            click.echo(f"{safe(result.name)}: not run ({safe(result.refused)})")
+        else:
+            click.echo(describe(result.report)[0])
+
+
+@click.command("scheduler")
+@click.option("--interval", default=60, show_default=True, help="Seconds between checks.")
+@pass_host
+def scheduler_command(host: Host, interval: int) -> None:
+    """Run the scheduler loop in the foreground (Ctrl-C stops it)."""
+    click.echo(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop.")
+    try:
+        while True:
+            for result in run_due(host):
+                state = result.report.outcome if result.report else f"not run: {result.refused}"
+                click.echo(f"{safe(result.name)}: {safe(state)}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Scheduler stopped.")
+
+
+COMMANDS = [sync_command, run_due_command, scheduler_command]

@@ -1,0 +1,462 @@
+"""One sync of one connection: ingest -> plan -> deliver -> report.
+
+Each step commits on its own, so a crash anywhere leaves a state the next run finishes:
+records are upserted, planning is one transaction (the outbox), delivery binds each document
+in the transaction that marks it delivered, and the source's bookmark advances only after
+what it covers is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core import alerts, leases
+from core.contracts import ConnectionInfo, FetchWindow, Notice, NoticeKind, RunInfo, RunSummary
+from core.delivery import deliver_planned
+from core.errors import (
+    AuthorizationFailed,
+    ConfigurationError,
+    DailyLimitReached,
+    LedgersyncError,
+    SyncRefused,
+)
+from core.host import Host
+from core.ingest import store_items
+from core.planning import plan_connection
+from core.scheduling import manual_sync_allowed
+from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
+from core.store.repository import CallCounter, connection_info, get_connection, utcnow
+
+__all__ = ["SyncOptions", "SyncReport", "sync"]
+
+log = logging.getLogger(__name__)
+
+INGEST_BATCH = 500
+OVERLAP = timedelta(days=3)  # re-read recent charges so late arrivals are not missed
+REFUND_LOOKBACK = timedelta(days=120)
+LEASE_TTL = timedelta(minutes=10)
+FAILURES_BEFORE_ALERT = 3
+
+Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    trigger: str = "manual"  # manual | scheduled | catch_up | worker
+    force: bool = False
+    dry_run: bool = False
+    now: datetime | None = None
+    progress: Progress | None = None
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one run did; also stored as the run record."""
+
+    connection: str
+    run_id: int | None
+    outcome: str = "running"
+    fetched: int = 0
+    quarantined: int = 0
+    documents_planned: Counter[str] = field(default_factory=Counter)
+    documents_delivered: Counter[str] = field(default_factory=Counter)
+    recovered: int = 0
+    pending: int = 0
+    failed_documents: list[tuple[str, str]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    unknown_channels: Counter[str] = field(default_factory=Counter)
+    api_calls: int = 0
+    error: str = ""
+    planned_documents: list[Any] = field(default_factory=list)  # dry run only
+
+    def summary(self) -> RunSummary:
+        return RunSummary(
+            outcome=self.outcome,
+            documents=dict(self.documents_delivered),
+            api_calls=self.api_calls,
+            quarantined=self.quarantined,
+            skipped=dict(self.skipped),
+            error=self.error,
+        )
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> None:
+    name = row.name
+    if row.status == "disconnected":
+        raise SyncRefused(
+            f"connection {name!r} is disconnected.",
+            f"Reconnect it to sync: see `ledgersync status {name}`.",
+        )
+    info = connection_info(row)
+    if row.status == "failed":
+        raise SyncRefused(
+            f"connection {name!r} has failed: {row.failure_reason or 'authorization refused'}.",
+            reconnect_hint(info),
+        )
+    if not row.enabled:
+        raise SyncRefused(
+            f"sync is disabled for {name!r}.", f"Enable it with `ledgersync enable {name}`."
+        )
+    if missing := info.settings.missing():
+        raise ConfigurationError(
+            f"connection {name!r} is missing settings: {', '.join(missing)}.",
+            f"Set them with `ledgersync settings {name} --{missing[0].replace('_', '-')} ID`.",
+        )
+    if options.trigger == "manual" and not options.force:
+        allowed, next_at = manual_sync_allowed(row.last_manual_sync_at, now)
+        if not allowed and next_at is not None:
+            local = next_at.astimezone(info.timezone)
+            minutes = max(1, int((next_at - now).total_seconds() // 60) + 1)
+            raise SyncRefused(
+                f"manual sync is allowed once per hour; the next is allowed at "
+                f"{local:%Y-%m-%d %H:%M %Z} (in {minutes} min).",
+                "Use --force to override.",
+            )
+
+
+def _window(row: Connection, now: datetime, earliest: datetime) -> FetchWindow:
+    fetched_until = (row.source_state or {}).get("fetched_until")
+    start = earliest
+    if fetched_until:
+        start = max(earliest, datetime.fromisoformat(fetched_until) - OVERLAP)
+    refunds_since = max(earliest, now - REFUND_LOOKBACK)
+    return FetchWindow(start=start, end=now, refunds_since=min(refunds_since, start))
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncReport:
+    """Run one sync of connection ``name``; raises SyncRefused when it may not run now."""
+    options = options or SyncOptions()
+    now = options.now or utcnow()
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        _check_may_sync(row, options, now)
+        connection_id = row.id
+    holder = _holder()
+    lease = leases.acquire(host.database, connection_id, holder=holder, ttl=LEASE_TTL, clock=utcnow)
+    if lease is None:
+        raise SyncRefused(
+            f"a sync of {name!r} is already running.",
+            "Wait for it to finish; see `ledgersync status`.",
+        )
+    try:
+        return _run(host, name, connection_id, options, now, holder)
+    finally:
+        leases.release(host.database, connection_id, holder=holder)
+
+
+def _start_run(host: Host, connection_id: int, options: SyncOptions, now: datetime) -> RunInfo:
+    with host.database.session() as session:
+        row = session.get_one(Connection, connection_id)
+        run = Run(
+            connection_id=connection_id,
+            trigger=options.trigger,
+            forced=options.force,
+            dry_run=options.dry_run,
+            started_at=now,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+        session.add(run)
+        if options.trigger == "manual" and not options.dry_run:
+            row.last_manual_sync_at = now
+        session.flush()
+        return RunInfo(
+            id=run.id,
+            connection=connection_info(row),
+            trigger=options.trigger,
+            started_at=now,
+            dry_run=options.dry_run,
+        )
+
+
+def _run(
+    host: Host, name: str, connection_id: int, options: SyncOptions, now: datetime, holder: str
+) -> SyncReport:
+    run = _start_run(host, connection_id, options, now)
+    report = SyncReport(connection=name, run_id=run.id)
+    host.plugins.sync_started(run)
+    source_calls: CallCounter | None = None
+    destination_calls: CallCounter | None = None
+    try:
+        source, source_calls = host.open_source(name)
+        _ingest(host, run, source, report, now, options)
+        leases.renew(host.database, connection_id, holder=holder, ttl=LEASE_TTL, clock=utcnow)
+        mapper = host.plugins.mapper(run.connection.mode)()
+        with host.database.session() as session:
+            outcome = plan_connection(
+                session, connection_id, mapper, now, run_id=run.id, dry_run=options.dry_run
+            )
+        report.documents_planned.update(outcome.documents)
+        report.skipped.update(outcome.skipped)
+        report.unknown_channels.update(getattr(outcome, "unknown_channels", {}) or {})
+        if options.dry_run:
+            report.planned_documents = list(getattr(outcome, "planned", []) or [])
+            report.outcome = "succeeded"
+            return report
+        destination, destination_calls = host.open_destination(name)
+        delivery = deliver_planned(
+            host.database,
+            connection_id,
+            destination,
+            run.connection.settings,
+            run_id=run.id,
+            on_progress=_delivery_progress(options.progress),
+        )
+        report.documents_delivered.update(delivery.delivered)
+        report.recovered = delivery.recovered
+        report.pending = delivery.pending
+        report.failed_documents = list(delivery.failed)
+        if delivery.stopped_by is not None:
+            raise delivery.stopped_by
+        report.outcome = "succeeded" if not delivery.pending else "incomplete"
+        _succeeded(host, run, report, now)
+    except AuthorizationFailed as error:
+        report.outcome, report.error = "failed", str(error)
+        mark_failed(host, run.connection, str(error), now)
+    except DailyLimitReached as error:
+        report.outcome, report.error = "paused", str(error)
+        _paused(host, run, error, now)
+    except LedgersyncError as error:
+        report.outcome, report.error = "failed", str(error)
+        _failed(host, run, report, now)
+    except Exception as error:
+        report.outcome, report.error = "failed", f"{type(error).__name__}: {error}"
+        log.exception("sync of %s failed", name)
+        _failed(host, run, report, now)
+    finally:
+        report.api_calls = sum(c.total for c in (source_calls, destination_calls) if c)
+        _finish_run(host, run, report, source_calls, destination_calls)
+        host.plugins.sync_finished(run, report.summary())
+    return report
+
+
+def _delivery_progress(progress: Progress | None) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress("deliver", done, total)
+
+
+def _earliest_period_start(host: Host, connection_id: int) -> datetime | None:
+    with host.database.session() as session:
+        return session.scalar(
+            select(func.min(SyncPeriod.started_at)).where(SyncPeriod.connection_id == connection_id)
+        )
+
+
+def _ingest(
+    host: Host,
+    run: RunInfo,
+    source: Any,
+    report: SyncReport,
+    now: datetime,
+    options: SyncOptions,
+) -> None:
+    earliest = _earliest_period_start(host, run.connection.id)
+    if earliest is None:
+        return
+    with host.database.session() as session:
+        row = session.get_one(Connection, run.connection.id)
+        window = _window(row, now, earliest)
+        state: dict[str, Any] = dict((row.source_state or {}).get("source", {}))
+    items = source.fetch(window, state)
+    for batch in _chunks(iter(items), INGEST_BATCH):
+        with host.database.session() as session:
+            counts = store_items(session, run.connection.id, batch, now)
+        report.fetched += len(batch)
+        report.quarantined += counts.quarantined
+        if options.progress:
+            options.progress("fetch", report.fetched, None)
+    with host.database.session() as session:
+        row = session.get_one(Connection, run.connection.id)
+        row.source_state = {"source": state, "fetched_until": window.end.isoformat()}
+
+
+def _connection_notice(
+    connection: ConnectionInfo,
+    kind: NoticeKind,
+    subject: str,
+    message: str,
+    hint: str,
+    now: datetime,
+    **details: Any,
+) -> Notice:
+    return Notice(
+        kind=kind,
+        connection=connection,
+        subject=subject,
+        message=message,
+        hint=hint,
+        occurred_at=now,
+        details=details,
+    )
+
+
+def mark_failed(host: Host, connection: ConnectionInfo, error: str, now: datetime) -> None:
+    """Mark the connection failed, pause it, and notify once per failure episode."""
+    with host.database.session() as session:
+        row = session.get_one(Connection, connection.id)
+        row.status = "failed"
+        row.failure_reason = error
+        row.failed_at = row.failed_at or now
+        opened = alerts.open_alert(session, connection.id, "connection_failed", error, now)
+        info = connection_info(row)
+    if opened is None:
+        return
+    host.plugins.connection_failed(info, error)
+    alerts.notify(
+        host.plugins,
+        _connection_notice(
+            info,
+            NoticeKind.CONNECTION_FAILED,
+            f"ledgersync: connection {info.name} failed",
+            error,
+            reconnect_hint(info),
+            now,
+        ),
+    )
+
+
+def reconnect_hint(connection: ConnectionInfo) -> str:
+    return (
+        f"Reconnect it with `ledgersync {connection.destination or connection.source} connect "
+        f"{connection.name} ...` (see `ledgersync status {connection.name}`). Sync resumes from "
+        "where it stopped; nothing from the failure period is skipped."
+    )
+
+
+def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:
+    with host.database.session() as session:
+        row = session.get_one(Connection, run.connection.id)
+        row.last_sync_at = now
+        row.paused_until = None
+        for kind in ("sync_failed", "daily_limit_reached"):
+            alerts.resolve_alerts(session, run.connection.id, kind, now)
+        new_quarantine = report.quarantined
+    if new_quarantine:
+        alerts.notify(
+            host.plugins,
+            _connection_notice(
+                run.connection,
+                NoticeKind.RECORDS_QUARANTINED,
+                f"ledgersync: {new_quarantine} record(s) quarantined for {run.connection.name}",
+                f"{new_quarantine} record(s) from the source could not be read and were set aside "
+                "with their reasons; everything else synced.",
+                f"See `ledgersync status {run.connection.name}`.",
+                now,
+            ),
+        )
+
+
+def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -> None:
+    resume = error.resume_after or (now + timedelta(days=1))
+    with host.database.session() as session:
+        row = session.get_one(Connection, run.connection.id)
+        row.paused_until = resume
+        opened = alerts.open_alert(
+            session, run.connection.id, "daily_limit_reached", str(error), now
+        )
+    if opened is not None:
+        alerts.notify(
+            host.plugins,
+            _connection_notice(
+                run.connection,
+                NoticeKind.DAILY_LIMIT_REACHED,
+                f"ledgersync: daily API limit reached for {run.connection.name}",
+                f"paused: daily API limit reached. Sync resumes after {resume.isoformat()}; "
+                "nothing is lost.",
+                "No action needed; a higher plan raises the limit.",
+                now,
+            ),
+        )
+
+
+def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:
+    with host.database.session() as session:
+        recent = session.scalars(
+            select(Run.outcome)
+            .where(Run.connection_id == run.connection.id, Run.id != run.id, Run.dry_run.is_(False))
+            .order_by(Run.id.desc())
+            .limit(FAILURES_BEFORE_ALERT - 1)
+        ).all()
+        repeated = len(recent) == FAILURES_BEFORE_ALERT - 1 and all(o == "failed" for o in recent)
+        opened = (
+            alerts.open_alert(session, run.connection.id, "sync_failed", report.error, now)
+            if repeated
+            else None
+        )
+    if opened is not None:
+        alerts.notify(
+            host.plugins,
+            _connection_notice(
+                run.connection,
+                NoticeKind.SYNC_FAILED,
+                f"ledgersync: sync of {run.connection.name} failed repeatedly",
+                report.error,
+                f"See `ledgersync history {run.connection.name}`.",
+                now,
+            ),
+        )
+
+
+def _finish_run(
+    host: Host,
+    run: RunInfo,
+    report: SyncReport,
+    source_calls: CallCounter | None,
+    destination_calls: CallCounter | None,
+) -> None:
+    with host.database.session() as session:
+        row = session.get_one(Run, run.id)
+        row.finished_at = utcnow()
+        row.outcome = report.outcome
+        row.counts = {
+            "fetched": report.fetched,
+            "planned": dict(report.documents_planned),
+            "delivered": dict(report.documents_delivered),
+            "recovered": report.recovered,
+            "pending": report.pending,
+            "failed": [list(item) for item in report.failed_documents],
+            "unknown_channels": dict(report.unknown_channels),
+        }
+        row.skipped = dict(report.skipped)
+        row.api_calls = report.api_calls
+        row.quarantined = report.quarantined
+        row.error = report.error or None
+        for counter in (source_calls, destination_calls):
+            if counter is not None:
+                counter.flush(session, run.connection.id)
+
+
+def quarantined_count(host: Host, connection_id: int) -> int:
+    with host.database.session() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(QuarantinedRecord)
+                .where(
+                    QuarantinedRecord.connection_id == connection_id,
+                    QuarantinedRecord.resolved_at.is_(None),
+                )
+            )
+            or 0
+        )

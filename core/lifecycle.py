@@ -1,0 +1,198 @@
+"""A connection's life: settings, enable / disable (sync periods), failure, restore, disconnect."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.connections import check_timezone
+from core.contracts import AccountSettings, ConnectionInfo
+from core.errors import ConfigurationError
+from core.host import Host
+from core.store.models import Alert, Credential, SyncPeriod
+from core.store.repository import connection_info, get_connection, utcnow
+
+__all__ = [
+    "MODES",
+    "SettingsChange",
+    "change_settings",
+    "disable",
+    "disconnect",
+    "enable",
+    "open_period",
+]
+
+log = logging.getLogger(__name__)
+MODES = ("bulk", "individual")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ROLE_SETTINGS = ("sales_account", "fee_account", "refund_account", "bank_account", "item")
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """What `ledgersync settings` may change; None leaves a value as it is."""
+
+    sales_account: str | None = None
+    fee_account: str | None = None
+    refund_account: str | None = None
+    bank_account: str | None = None
+    item: str | None = None
+    mode: str | None = None
+    channels: list[str] | None = None  # [] or ["all"]: all channels
+    timezone: str | None = None
+    sync_time: str | None = None
+    notify_emails: list[str] | None = None
+
+    def touches_accounts(self) -> bool:
+        return any(getattr(self, name) is not None for name in ROLE_SETTINGS)
+
+
+def _check_change(change: SettingsChange, known_channels: dict[str, str]) -> None:
+    if change.mode is not None and change.mode not in MODES:
+        raise ConfigurationError(f"unknown mode {change.mode!r}.", "Use bulk or individual.")
+    if change.timezone is not None:
+        check_timezone(change.timezone)
+    if change.sync_time is not None and not _SYNC_TIME.match(change.sync_time):
+        raise ConfigurationError(
+            f"sync time {change.sync_time!r} is not HH:MM.", "Use e.g. --sync-time 02:00."
+        )
+    for address in change.notify_emails or []:
+        if not _EMAIL.match(address):
+            raise ConfigurationError(
+                f"{address!r} is not an e-mail address.", "Use e.g. --notify-email ops@example.com."
+            )
+    unknown = [c for c in change.channels or [] if c != "all" and c not in known_channels]
+    if unknown:
+        raise ConfigurationError(
+            f"unknown channel {', '.join(map(repr, unknown))}.",
+            f"Choose among: all, {', '.join(sorted(known_channels))}.",
+        )
+
+
+def change_settings(host: Host, name: str, change: SettingsChange) -> ConnectionInfo:
+    """Apply ``change`` to connection ``name``, validating accounts with the destination."""
+    current = _info(host, name)
+    source = host.plugins.source(current.source)
+    _check_change(change, dict(source.channels))
+    merged = {
+        role: getattr(change, role) or getattr(current.settings, role) for role in ROLE_SETTINGS
+    }
+    if change.touches_accounts():
+        candidate = AccountSettings(**merged, extra=current.settings.extra)
+        destination, calls = host.open_destination(name)
+        destination.validate(candidate)
+        with host.database.session() as session:
+            calls.flush(session, current.id)
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        settings: dict[str, Any] = dict(row.settings or {})
+        settings.update({role: value for role, value in merged.items() if value})
+        row.settings = settings
+        if change.mode is not None:
+            row.mode = change.mode
+        if change.channels is not None:
+            chosen = [c for c in change.channels if c != "all"]
+            row.channels = None if not chosen or "all" in change.channels else sorted(set(chosen))
+        if change.timezone is not None:
+            row.timezone = change.timezone
+        if change.sync_time is not None:
+            row.sync_time = change.sync_time
+        if change.notify_emails is not None:
+            row.notify_emails = list(change.notify_emails)
+        return connection_info(row)
+
+
+def _info(host: Host, name: str) -> ConnectionInfo:
+    with host.database.session() as session:
+        return connection_info(get_connection(session, name))
+
+
+def open_period(session: Session, connection_id: int) -> SyncPeriod | None:
+    return session.scalar(
+        select(SyncPeriod).where(
+            SyncPeriod.connection_id == connection_id, SyncPeriod.ended_at.is_(None)
+        )
+    )
+
+
+def enable(
+    host: Host, name: str, *, since: datetime | None = None, now: datetime | None = None
+) -> SyncPeriod:
+    """Start a sync period at ``since`` (default now). A past ``since`` is a logged back-fill."""
+    now = now or utcnow()
+    start = since or now
+    if start.tzinfo is None:
+        raise ConfigurationError(
+            f"--since {start.isoformat()} has no time zone.",
+            "Add one, e.g. 2026-11-01T00:00+08:00.",
+        )
+    if start > now:
+        raise ConfigurationError("--since is in the future.", "Leave it out to start now.")
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        if row.status == "disconnected":
+            raise ConfigurationError(
+                f"connection {name!r} is disconnected.", "Reconnect it before enabling sync."
+            )
+        info = connection_info(row)
+        if missing := info.settings.missing():
+            raise ConfigurationError(
+                f"connection {name!r} is missing settings: {', '.join(missing)}.",
+                f"Set them with `ledgersync settings {name} --{missing[0].replace('_', '-')} ID`.",
+            )
+        if (period := open_period(session, row.id)) is not None:
+            return period
+        earlier = session.scalar(
+            select(SyncPeriod.ended_at)
+            .where(SyncPeriod.connection_id == row.id, SyncPeriod.ended_at > start)
+            .limit(1)
+        )
+        if earlier is not None:
+            raise ConfigurationError(
+                f"--since {start.isoformat()} overlaps an earlier sync period.",
+                "Choose a start after the last time sync was disabled.",
+            )
+        backfill = start < now
+        if backfill:
+            log.warning("connection %s: back-fill enabled from %s", name, start.isoformat())
+        period = SyncPeriod(connection_id=row.id, started_at=start, backfill=backfill)
+        session.add(period)
+        row.enabled = True
+        return period
+
+
+def disable(host: Host, name: str, *, now: datetime | None = None) -> None:
+    """End the open sync period: charges created from now on are skipped for good."""
+    now = now or utcnow()
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        if (period := open_period(session, row.id)) is not None:
+            period.ended_at = max(now, period.started_at)
+        row.enabled = False
+
+
+def disconnect(host: Host, name: str, *, now: datetime | None = None) -> None:
+    """Disable, forget the credentials, keep the whole history (records, documents, runs)."""
+    now = now or utcnow()
+    disable(host, name, now=now)
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        for credential in session.scalars(
+            select(Credential).where(Credential.connection_id == row.id)
+        ):
+            session.delete(credential)
+        for alert in session.scalars(
+            select(Alert).where(Alert.connection_id == row.id, Alert.resolved_at.is_(None))
+        ):
+            alert.resolved_at = now
+        row.status = "disconnected"
+        row.disconnected_at = now
+        row.source_account = None
+        row.destination_org = None

@@ -1,0 +1,107 @@
+"""The host scheduler's entry: which connections are due, run them, probe health daily."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from core.engine import SyncOptions, SyncReport, mark_failed, sync
+from core.errors import LedgersyncError, SyncRefused
+from core.host import Host
+from core.scheduling import next_scheduled_sync
+from core.store.models import CacheEntry, Connection
+from core.store.repository import connection_info, get_connection, utcnow
+
+__all__ = ["DueRun", "due_connections", "probe_health", "run_due"]
+
+log = logging.getLogger(__name__)
+HEALTH_EVERY = timedelta(days=1)
+HEALTH_KEY = "host:last_health_probe"
+
+
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    name: str
+    report: SyncReport | None
+    refused: str = ""
+
+
+def due_connections(host: Host, now: datetime) -> list[str]:
+    """Names of enabled, working connections whose daily sync (or resume) time has come."""
+    due: list[str] = []
+    with host.database.session() as session:
+        rows = session.scalars(
+            select(Connection)
+            .where(Connection.enabled.is_(True), Connection.status == "active")
+            .order_by(Connection.id)
+        )
+        for row in rows:
+            if row.paused_until is not None:
+                if row.paused_until <= now:
+                    due.append(row.name)
+                continue
+            info = connection_info(row)
+            if next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now) <= now:
+                due.append(row.name)
+    return due
+
+
+def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
+    """Probe health where a day has passed, then sync every due connection once."""
+    now = now or utcnow()
+    _probe_due_health(host, now)
+    results: list[DueRun] = []
+    for name in due_connections(host, now):
+        try:
+            report = sync(host, name, SyncOptions(trigger="scheduled", now=now))
+            results.append(DueRun(name, report))
+        except SyncRefused as refusal:
+            results.append(DueRun(name, None, str(refusal)))
+        except LedgersyncError as error:
+            log.warning("scheduled sync of %s did not start: %s", name, error)
+            results.append(DueRun(name, None, str(error)))
+    return results
+
+
+def _probe_due_health(host: Host, now: datetime) -> None:
+    with host.database.session() as session:
+        names = list(session.scalars(select(Connection.name).where(Connection.status == "active")))
+    for name in names:
+        with host.database.session() as session:
+            connection_id = get_connection(session, name).id
+            entry = session.scalar(
+                select(CacheEntry).where(
+                    CacheEntry.connection_id == connection_id, CacheEntry.name == HEALTH_KEY
+                )
+            )
+            last = datetime.fromisoformat(entry.value) if entry else None
+        if last is None or now - last >= HEALTH_EVERY:
+            probe_health(host, name, now)
+
+
+def probe_health(host: Host, name: str, now: datetime | None = None) -> dict[str, str]:
+    """Check the source and destination; an authorization failure marks the connection failed."""
+    now = now or utcnow()
+    results: dict[str, str] = {}
+    info = None
+    for side in ("source", "destination"):
+        try:
+            plugin, _calls = (
+                host.open_source(name) if side == "source" else host.open_destination(name)
+            )
+            health = plugin.health()
+        except LedgersyncError as error:
+            results[side] = f"error: {error}"
+            continue
+        results[side] = "ok" if health.ok else health.detail
+        if health.authorization_failed:
+            with host.database.session() as session:
+                info = connection_info(get_connection(session, name))
+            mark_failed(host, info, f"{side}: {health.detail}", now)
+    with host.database.session() as session:
+        connection_id = get_connection(session, name).id
+    host.cache(connection_id).set(HEALTH_KEY, now.isoformat())
+    return results
