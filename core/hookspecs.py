@@ -41,6 +41,11 @@ def register_notifiers(register: Register) -> None:
 
 
 @hookspec
+def register_standins(register: Register) -> None:
+    """Register stand-in kits (local fake servers) that `ledgersync demo` and tests drive."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``ledgersync`` command line."""
 

@@ -52,6 +52,7 @@ class _Catalog:
     destinations: dict[str, type[Destination]] = field(default_factory=dict)
     mappers: dict[str, type[Mapper]] = field(default_factory=dict)
     notifiers: dict[str, type[Notifier]] = field(default_factory=dict)
+    standins: dict[str, type[Any]] = field(default_factory=dict)
 
 
 def _env_names(variable: str) -> set[str] | None:
@@ -135,6 +136,7 @@ class Plugins:
                 destinations=self._collect(hook.register_destinations, "destination"),
                 mappers=self._collect(hook.register_mappers, "mapper"),
                 notifiers=self._collect(hook.register_notifiers, "notifier"),
+                standins=self._collect(hook.register_standins, "stand-in"),
             )
         return self._catalog
 
