@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from core.commands import lifecycle, reports, settings, syncing
+from core.commands import demo, lifecycle, reports, settings, syncing
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports):
+    for module in (settings, lifecycle, syncing, reports, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
