@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,41 @@ def _isolated_environment(
 def db_url(tmp_path: Path) -> str:
     """A SQLite file per test (the embedded default)."""
     return f"sqlite:///{tmp_path / 'ledgersync.sqlite'}"
+
+
+def _database_kinds() -> list[str]:
+    server = os.environ.get("LEDGERSYNC_TEST_DATABASE_URL")
+    return ["sqlite", "postgresql"] if server else ["sqlite"]
+
+
+@pytest.fixture(params=_database_kinds())
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The embedded SQLite file, and a fresh PostgreSQL database when
+    LEDGERSYNC_TEST_DATABASE_URL names a server (each test gets its own database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledgersync.sqlite'}"
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(os.environ["LEDGERSYNC_TEST_DATABASE_URL"])
+    name = f"ledgersync_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def any_host(any_db_url: str, plugins: Plugins) -> Iterator[Host]:
+    """A Host on every configured database kind."""
+    h = Host(any_db_url, plugins=plugins)
+    yield h
+    h.close()
 
 
 @pytest.fixture

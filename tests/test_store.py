@@ -26,15 +26,15 @@ from core.store.repository import utcnow
 SECRET = "sk_live_this-must-never-be-stored-in-clear-7f3a"
 
 
-def test_migrations_create_the_whole_schema_from_empty(db_url: str) -> None:
-    database = open_database(db_url)
+def test_migrations_create_the_whole_schema_from_empty(any_db_url: str) -> None:
+    database = open_database(any_db_url)
     tables = set(inspect(database.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     assert database.current_revision() == database.head_revision()
 
 
-def test_models_and_migrations_do_not_drift(db_url: str) -> None:
-    database = open_database(db_url)
+def test_models_and_migrations_do_not_drift(any_db_url: str) -> None:
+    database = open_database(any_db_url)
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
@@ -59,8 +59,8 @@ def _connection(name: str = "shop") -> Connection:
     )
 
 
-def test_money_round_trips_exactly_and_times_stay_aware(db_url: str) -> None:
-    database = open_database(db_url)
+def test_money_round_trips_exactly_and_times_stay_aware(any_db_url: str) -> None:
+    database = open_database(any_db_url)
     amount = Decimal("12345678901234.567")
     created = datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)
     with database.session() as session:
