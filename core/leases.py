@@ -1,0 +1,269 @@
+"""One sync per connection at a time, across processes and machines: a lease in the store.
+
+A lease row per connection names its holder (a string unique to one sync, e.g.
+``host:pid:random``), the host and process id holding it, and when it expires. A second caller
+gets None from :func:`acquire` while the lease is live. A lease is taken over
+
+- at once when its holder ran on this host and that process is gone (``kill -9`` must not
+  block the next sync for minutes), and
+- after it expires otherwise (the holder's host may be alive and only slow: it should
+  :func:`renew` well within ``ttl``).
+
+Every write is a single atomic statement whose WHERE clause carries what was read
+(compare-and-swap), so two contenders cannot both win on SQLite or PostgreSQL, whatever the
+isolation level: ``INSERT ... ON CONFLICT DO NOTHING`` for a free connection, a conditional
+``UPDATE`` checked by its row count for a takeover or a renewal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.errors import SyncRefused
+from core.store.database import Database
+from core.store.models import Lease as LeaseRow
+from core.store.repository import utcnow
+
+__all__ = [
+    "DEFAULT_TTL",
+    "Lease",
+    "acquire",
+    "current_lease",
+    "held",
+    "process_alive",
+    "release",
+    "renew",
+]
+
+log = logging.getLogger(__name__)
+DEFAULT_TTL = timedelta(minutes=10)
+Clock = Callable[[], datetime]
+_TAKEOVER_TRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease as held (or as last read): who, where, since when, until when."""
+
+    connection_id: int
+    holder: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime
+
+    def describe(self) -> str:
+        return f"process {self.pid} on {self.host} since {self.acquired_at:%Y-%m-%d %H:%M:%S %Z}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): os.kill is all we know
+    return state not in ("Z", "X")
+
+
+def _read(connection: Connection, connection_id: int) -> Lease | None:
+    columns = (
+        LeaseRow.connection_id,
+        LeaseRow.holder,
+        LeaseRow.host,
+        LeaseRow.pid,
+        LeaseRow.acquired_at,
+        LeaseRow.expires_at,
+    )
+    found = connection.execute(
+        select(*columns).where(LeaseRow.connection_id == connection_id)
+    ).first()
+    return Lease(*found) if found is not None else None
+
+
+def _changed(connection: Connection, statement: Any) -> bool:
+    """Run a one-row write; whether it touched the row (RETURNING: drivers' rowcount varies)."""
+    return len(connection.execute(statement).all()) == 1
+
+
+def _insert_if_free(connection: Connection, lease: Lease) -> bool:
+    values = {
+        "connection_id": lease.connection_id,
+        "holder": lease.holder,
+        "host": lease.host,
+        "pid": lease.pid,
+        "acquired_at": lease.acquired_at,
+        "expires_at": lease.expires_at,
+    }
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:  # pragma: no cover - other databases are not supported stores
+        raise NotImplementedError(f"leases on {dialect} are not supported")
+    statement = insert(LeaseRow).values(**values).on_conflict_do_nothing()
+    return _changed(connection, statement.returning(LeaseRow.connection_id))
+
+
+def _take_over(connection: Connection, seen: Lease, lease: Lease) -> bool:
+    """Replace ``seen`` by ``lease`` only if the row still is exactly what was read."""
+    statement = (
+        update(LeaseRow)
+        .where(
+            LeaseRow.connection_id == seen.connection_id,
+            LeaseRow.holder == seen.holder,
+            LeaseRow.host == seen.host,
+            LeaseRow.pid == seen.pid,
+            LeaseRow.expires_at == seen.expires_at,
+        )
+        .values(
+            holder=lease.holder,
+            host=lease.host,
+            pid=lease.pid,
+            acquired_at=lease.acquired_at,
+            expires_at=lease.expires_at,
+        )
+    )
+    return _changed(connection, statement.returning(LeaseRow.connection_id))
+
+
+def _abandoned(seen: Lease, now: datetime, my_host: str) -> bool:
+    if seen.expires_at <= now:
+        return True
+    return seen.host == my_host and not process_alive(seen.pid)
+
+
+def acquire(
+    database: Database,
+    connection_id: int,
+    *,
+    holder: str,
+    ttl: timedelta = DEFAULT_TTL,
+    clock: Clock = utcnow,
+    host: str | None = None,
+    pid: int | None = None,
+) -> Lease | None:
+    """Take the lease of ``connection_id`` for ``holder``; None while someone else holds it.
+
+    ``holder`` must be unique to this sync (renew and release name it). ``host`` and ``pid``
+    default to this machine and process; tests pass others to stand for a remote holder.
+    """
+    my_host = host or socket.gethostname()
+    now = clock()
+    wanted = Lease(connection_id, holder, my_host, pid or os.getpid(), now, now + ttl)
+    for _ in range(_TAKEOVER_TRIES):
+        with database.engine.begin() as connection:
+            inserted = _insert_if_free(connection, wanted)
+        if inserted:
+            return _confirmed(database, connection_id, holder)
+        with database.engine.connect() as connection:
+            seen = _read(connection, connection_id)
+        if seen is None:
+            continue  # released between our insert and our read: try the insert again
+        if not _abandoned(seen, now, my_host):
+            return None
+        with database.engine.begin() as connection:
+            taken = _take_over(connection, seen, wanted)
+        if taken:
+            log.info(
+                "lease of connection %s taken over from %s (%s)",
+                connection_id,
+                seen.describe(),
+                "expired" if seen.expires_at <= now else "holder process is gone",
+            )
+            return _confirmed(database, connection_id, holder)
+    return None
+
+
+def _confirmed(database: Database, connection_id: int, holder: str) -> Lease | None:
+    """Re-read after commit: the lease is ours only if the row says so."""
+    with database.engine.connect() as connection:
+        seen = _read(connection, connection_id)
+    return seen if seen is not None and seen.holder == holder else None
+
+
+def renew(
+    database: Database,
+    connection_id: int,
+    *,
+    holder: str,
+    ttl: timedelta = DEFAULT_TTL,
+    clock: Clock = utcnow,
+) -> Lease | None:
+    """Push the expiry to ``clock() + ttl``; None when ``holder`` no longer holds the lease.
+
+    A holder whose lease expired but was not taken over still renews it.
+    """
+    expires_at = clock() + ttl
+    statement = (
+        update(LeaseRow)
+        .where(LeaseRow.connection_id == connection_id, LeaseRow.holder == holder)
+        .values(expires_at=expires_at)
+    )
+    with database.engine.begin() as connection:
+        renewed = _changed(connection, statement.returning(LeaseRow.connection_id))
+    if not renewed:
+        log.warning("lease of connection %s was lost by %s", connection_id, holder)
+        return None
+    return _confirmed(database, connection_id, holder)
+
+
+def release(database: Database, connection_id: int, *, holder: str) -> bool:
+    """Give the lease up; False when ``holder`` did not hold it (taken over or released)."""
+    statement = delete(LeaseRow).where(
+        LeaseRow.connection_id == connection_id, LeaseRow.holder == holder
+    )
+    with database.engine.begin() as connection:
+        return _changed(connection, statement.returning(LeaseRow.connection_id))
+
+
+def current_lease(database: Database, connection_id: int) -> Lease | None:
+    """The lease row of ``connection_id`` as stored (possibly expired), or None."""
+    with database.engine.connect() as connection:
+        return _read(connection, connection_id)
+
+
+@contextmanager
+def held(
+    database: Database,
+    connection_id: int,
+    *,
+    holder: str,
+    ttl: timedelta = DEFAULT_TTL,
+    clock: Clock = utcnow,
+    name: str | None = None,
+) -> Iterator[Lease]:
+    """Hold the lease for the ``with`` block, or raise SyncRefused naming who holds it."""
+    lease = acquire(database, connection_id, holder=holder, ttl=ttl, clock=clock)
+    if lease is None:
+        other = current_lease(database, connection_id)
+        who = f" ({other.describe()})" if other else ""
+        label = repr(name) if name else f"connection {connection_id}"
+        raise SyncRefused(
+            f"a sync of {label} is already running{who}.",
+            "Wait for it to finish; `ledgersync status` shows the last sync.",
+        )
+    try:
+        yield lease
+    finally:
+        release(database, connection_id, holder=holder)

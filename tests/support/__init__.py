@@ -1,0 +1,1 @@
+"""Shared test support: real plugin implementations and helpers used by several test files."""
