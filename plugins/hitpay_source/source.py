@@ -1,0 +1,82 @@
+"""The HitPay Source: sales and refunds of one HitPay business."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any, ClassVar
+
+from core.contracts import FetchWindow, Health, PluginContext
+from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
+from core.records import Quarantined, Record
+from plugins.hitpay_source.channels import CHANNELS
+from plugins.hitpay_source.client import HitPayClient
+from plugins.hitpay_source.dates import listing_dates
+from plugins.hitpay_source.parsing import read_listed_charge
+from plugins.hitpay_source.refunds import discover_refunds
+from plugins.hitpay_source.settings import ClientSettings
+
+__all__ = ["HitPaySource", "key_fingerprint"]
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A stable, non-reversible name for the business behind a key (HitPay's API has no
+    endpoint that returns the business itself)."""
+    return "key-sha256:" + hashlib.sha256(api_key.encode()).hexdigest()
+
+
+class HitPaySource:
+    """Charges created in a window, plus refunds discovered on recently refunded charges."""
+
+    name: ClassVar[str] = "hitpay"
+    display_name: ClassVar[str] = "HitPay"
+    channels: ClassVar[Mapping[str, str]] = CHANNELS
+
+    def __init__(self, context: PluginContext) -> None:
+        self._context = context
+        self._settings = ClientSettings.from_config(context.config)
+        self._client: HitPayClient | None = None
+
+    def __repr__(self) -> str:
+        connection = self._context.connection.name
+        return f"HitPaySource({self._settings.api_url!r}, connection={connection!r})"
+
+    def _api_key(self) -> str:
+        key = self._context.vault.get("api_key")
+        if not key:
+            name = self._context.connection.name
+            raise ConfigurationError(
+                f"connection {name!r} has no HitPay API key stored.",
+                f"Run `ledgersync hitpay connect {name}`.",
+            )
+        return key
+
+    @property
+    def client(self) -> HitPayClient:
+        if self._client is None:
+            self._client = HitPayClient(
+                self._api_key(), self._settings, on_request=self._context.calls.count
+            )
+        return self._client
+
+    def account_id(self) -> str:
+        return key_fingerprint(self._api_key())
+
+    def fetch(
+        self, window: FetchWindow, state: MutableMapping[str, Any]
+    ) -> Iterator[Record | Quarantined]:
+        date_from, date_to = listing_dates(window.start, window.end)
+        for item in self.client.iter_charges(date_from, date_to):
+            record = read_listed_charge(item, window)
+            if record is not None:
+                yield record
+        yield from discover_refunds(self.client, window, state)
+
+    def health(self) -> Health:
+        try:
+            self.client.check_key()
+        except AuthorizationFailed as error:
+            return Health(ok=False, detail=str(error), authorization_failed=True)
+        except LedgersyncError as error:
+            return Health(ok=False, detail=str(error))
+        return Health(ok=True, detail=f"HitPay answered at {self._settings.api_url}")
