@@ -1,0 +1,91 @@
+"""Journal account names for the connection's account roles, and their validation.
+
+Accounts are named the Beancount way in both formats: colon-separated capitalised parts under
+one of the five roots, and the root is the account's type, as an account type is in an
+accounting system. Each role needs its type: sales ``Income``, fee ``Expenses``, refund
+``Liabilities`` (the seed's "other current liability"), bank/clearing and receivable
+``Assets``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.contracts import AccountSettings
+from core.errors import ConfigurationError
+
+__all__ = ["DEFAULT_ACCOUNTS", "ROLE_ROOTS", "JournalAccounts", "account_problem"]
+
+ROLE_ROOTS = {
+    "sales": "Income",
+    "fee": "Expenses",
+    "refund": "Liabilities",
+    "bank": "Assets",
+    "receivable": "Assets",
+}
+DEFAULT_ACCOUNTS = {
+    "sales": "Income:Sales",
+    "fee": "Expenses:PaymentFees",
+    "refund": "Liabilities:Refunds",
+    "bank": "Assets:Clearing",
+    "receivable": "Assets:AccountsReceivable",
+}
+RECEIVABLE_SETTING = "receivable_account"
+
+_ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+_PART = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
+
+
+def account_problem(role: str, name: str) -> str | None:
+    """Why ``name`` cannot be the ``role`` account, or None when it can."""
+    root, _, rest = name.partition(":")
+    wanted = ROLE_ROOTS[role]
+    example = DEFAULT_ACCOUNTS[role]
+    if root not in _ROOTS or not rest or not all(_PART.fullmatch(p) for p in rest.split(":")):
+        return (
+            f"the {role} account {name!r} is not a journal account name; use capitalised parts "
+            f"joined by ':' under {wanted}, e.g. {example}"
+        )
+    if root != wanted:
+        return (
+            f"the {role} account {name!r} is an {root} account; the {role} account must be "
+            f"an {wanted} account, e.g. {example}"
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalAccounts:
+    """The five accounts a journal entry can touch."""
+
+    sales: str
+    fee: str
+    refund: str
+    bank: str
+    receivable: str
+
+    @classmethod
+    def from_settings(cls, settings: AccountSettings) -> JournalAccounts:
+        """The connection's accounts, each unset role taking its default name."""
+        return cls(
+            sales=settings.sales_account or DEFAULT_ACCOUNTS["sales"],
+            fee=settings.fee_account or DEFAULT_ACCOUNTS["fee"],
+            refund=settings.refund_account or DEFAULT_ACCOUNTS["refund"],
+            bank=settings.bank_account or DEFAULT_ACCOUNTS["bank"],
+            receivable=settings.extra.get(RECEIVABLE_SETTING) or DEFAULT_ACCOUNTS["receivable"],
+        )
+
+    def check(self) -> None:
+        """Raise ConfigurationError naming every wrong account, its type and the one needed."""
+        problems = [
+            problem
+            for role in ROLE_ROOTS
+            if (problem := account_problem(role, getattr(self, role))) is not None
+        ]
+        if problems:
+            raise ConfigurationError(
+                "; ".join(problems) + ".",
+                "Fix them with `ledgersync settings` (the receivable account is the "
+                f"'{RECEIVABLE_SETTING}' extra setting).",
+            )
