@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from core import Manifest
+import click
+
+from core import Manifest, hookimpl
+from core.hookspecs import Register
 
 MANIFEST = Manifest(
     name="hitpay",
@@ -11,3 +14,17 @@ MANIFEST = Manifest(
     provides=("source:hitpay", "command:hitpay"),
     depends=("requests",),
 )
+
+
+@hookimpl
+def register_sources(register: Register) -> None:
+    from plugins.hitpay_source.source import HitPaySource
+
+    register(HitPaySource)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from plugins.hitpay_source.commands import hitpay_group
+
+    cli.add_command(hitpay_group)

@@ -61,13 +61,14 @@ class ClientSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ClientSettings:
+        d = cls()
         return cls(
             api_url=check_api_url(str(config.get("api_url") or LIVE_URL)),
-            connect_timeout=_number(config, "connect_timeout", cls.connect_timeout, 0.001),
-            read_timeout=_number(config, "read_timeout", cls.read_timeout, 0.001),
-            attempts=int(_number(config, "attempts", cls.attempts, 1)),
-            backoff_factor=_number(config, "backoff_factor", cls.backoff_factor, 0),
-            backoff_max=_number(config, "backoff_max", cls.backoff_max, 0),
-            retry_after_max=int(_number(config, "retry_after_max", cls.retry_after_max, 0)),
-            per_page=int(_number(config, "per_page", cls.per_page, 1)),
+            connect_timeout=_number(config, "connect_timeout", d.connect_timeout, 0.001),
+            read_timeout=_number(config, "read_timeout", d.read_timeout, 0.001),
+            attempts=int(_number(config, "attempts", d.attempts, 1)),
+            backoff_factor=_number(config, "backoff_factor", d.backoff_factor, 0),
+            backoff_max=_number(config, "backoff_max", d.backoff_max, 0),
+            retry_after_max=int(_number(config, "retry_after_max", d.retry_after_max, 0)),
+            per_page=int(_number(config, "per_page", d.per_page, 1)),
         )
