@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from core import Manifest
+from typing import Any
+
+import click
+
+from core import Manifest, hookimpl
 
 MANIFEST = Manifest(
     name="zoho_books",
@@ -11,3 +15,17 @@ MANIFEST = Manifest(
     provides=("destination:zoho_books", "command:zoho"),
     depends=("requests",),
 )
+
+
+@hookimpl
+def register_destinations(register: Any) -> None:
+    from plugins.zoho_books.destination import ZohoBooksDestination
+
+    register(ZohoBooksDestination)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from plugins.zoho_books.commands import zoho_group
+
+    cli.add_command(zoho_group)

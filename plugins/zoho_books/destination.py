@@ -1,0 +1,187 @@
+"""The Zoho Books destination: what the host calls to deliver documents exactly once."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import requests
+
+from core.contracts import AccountSettings, DeliveryContext, Health, PluginContext
+from core.documents import Document
+from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
+from plugins.zoho_books.client import BooksClient, RetryPolicy
+from plugins.zoho_books.clock import Clock, SystemClock
+from plugins.zoho_books.datacenters import Endpoints, endpoints_for
+from plugins.zoho_books.limiter import SlidingWindowLimiter
+from plugins.zoho_books.metadata import Account, Item, Metadata
+from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
+from plugins.zoho_books.writer import Writer
+
+__all__ = ["REQUIRED_TYPES", "ZohoBooksDestination"]
+
+# setting -> (role shown to people, Zoho account type it needs)
+REQUIRED_TYPES: dict[str, tuple[str, str]] = {
+    "sales_account": ("sales account", "income"),
+    "fee_account": ("fee account", "expense"),
+    "refund_account": ("refund account", "other_current_liability"),
+    "bank_account": ("bank (clearing) account", "bank"),
+}
+
+
+def _endpoints(config: Any) -> Endpoints:
+    datacenter = str(config.get("datacenter") or "com")
+    endpoints = endpoints_for(
+        datacenter,
+        accounts_url=config.get("accounts_url") or None,
+        api_url=config.get("api_url") or None,
+    )
+    return endpoints
+
+
+class ZohoBooksDestination:
+    """Invoices, payments, expenses, credit notes and refunds in one Zoho Books organization."""
+
+    name: ClassVar[str] = "zoho_books"
+    display_name: ClassVar[str] = "Zoho Books"
+
+    def __init__(
+        self,
+        context: PluginContext,
+        *,
+        clock: Clock | None = None,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        config = context.config
+        self._context = context
+        self._clock = clock or SystemClock()
+        self._session = session or requests.Session()
+        organization = config.get("organization_id")
+        if not organization:
+            raise ConfigurationError(
+                f"connection {context.connection.name!r} has no Zoho Books organization.",
+                f"Connect one with `ledgersync zoho connect {context.connection.name}`.",
+            )
+        self._organization_id = str(organization)
+        self.endpoints = _endpoints(config)
+        timeout = float(config.get("timeout_seconds") or 30)
+        client_secret = context.vault.get("client_secret") or ""
+        self.oauth = OAuthClient(
+            self.endpoints.accounts_url,
+            str(config.get("client_id") or ""),
+            client_secret,
+            session=self._session,
+            clock=self._clock,
+            calls=context.calls,
+            timeout=timeout,
+            connection_name=context.connection.name,
+        )
+        self.tokens = AccessTokens(
+            context.vault, self.oauth, self._clock, connection_name=context.connection.name
+        )
+        self.limiter = SlidingWindowLimiter(
+            int(config.get("requests_per_minute") or 100), self._clock
+        )
+        self.client = BooksClient(
+            self.endpoints.books_url,
+            self._organization_id,
+            self.tokens,
+            calls=context.calls,
+            limiter=self.limiter,
+            clock=self._clock,
+            session=self._session,
+            timeout=timeout,
+            retry=retry,
+            connection_name=context.connection.name,
+        )
+        prefix = str(config.get("customer_name") or f"{context.connection.source.title()} Customer")
+        self.metadata = Metadata(self.client, context.cache, customer_prefix=prefix)
+        self.writer = Writer(
+            self.client,
+            self.metadata,
+            context.cache,
+            unique_field=config.get("unique_field") or None,
+            payment_mode=str(config.get("payment_mode") or "others"),
+        )
+
+    def __repr__(self) -> str:
+        return f"ZohoBooksDestination(organization={self._organization_id!r})"
+
+    # -- the Destination protocol ----------------------------------------------------------
+
+    def organization_id(self) -> str:
+        return self._organization_id
+
+    def validate(self, settings: AccountSettings) -> None:
+        missing = settings.missing()
+        if missing:
+            raise ConfigurationError(
+                f"settings incomplete: {', '.join(name.replace('_', ' ') for name in missing)}.",
+                "Pick them with `ledgersync zoho accounts NAME` and `ledgersync zoho items NAME`.",
+            )
+        problems = [
+            problem
+            for setting, (role, needed) in REQUIRED_TYPES.items()
+            if (problem := self._account_problem(getattr(settings, setting), role, needed))
+        ]
+        item = self.metadata.item(str(settings.item))
+        if item is None:
+            problems.append(f"item {settings.item} does not exist in the organization")
+        elif not item.is_active:
+            problems.append(f"item {item.name!r} ({item.item_id}) is inactive")
+        if problems:
+            raise ConfigurationError(
+                "Zoho Books settings are wrong: " + "; ".join(problems) + ".",
+                "Pick the right ones with `ledgersync zoho accounts NAME --type TYPE`.",
+            )
+
+    def _account_problem(self, account_id: str, role: str, needed: str) -> str | None:
+        account = self.metadata.account(account_id)
+        if account is None:
+            return f"{role} {account_id} does not exist in the organization"
+        if not account.is_active:
+            return f"{role} {account.label()} is inactive"
+        if account.account_type != needed:
+            return (
+                f"{role} {account.label()} is of type {account.account_type}, "
+                f"but it needs type {needed}"
+            )
+        return None
+
+    def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
+        return self.writer.find_existing(document, context)
+
+    def deliver(self, document: Document, context: DeliveryContext) -> str:
+        return self.writer.deliver(document, context)
+
+    def health(self) -> Health:
+        try:
+            answer = self.client.request("GET", "/organizations", with_organization=False)
+        except AuthorizationFailed as error:
+            return Health(ok=False, detail=str(error), authorization_failed=True)
+        except LedgersyncError as error:
+            return Health(ok=False, detail=str(error))
+        ids = {str(org.get("organization_id")) for org in answer.get("organizations") or []}
+        if self._organization_id not in ids:
+            return Health(
+                ok=False,
+                detail=f"organization {self._organization_id} is no longer reachable.",
+                authorization_failed=True,
+            )
+        return Health(ok=True, detail=f"organization {self._organization_id} reachable")
+
+    # -- pickers and disconnect ------------------------------------------------------------
+
+    def accounts(self, account_type: str | None = None, *, refresh: bool = False) -> list[Account]:
+        rows = self.metadata.accounts(refresh=refresh)
+        return [a for a in rows if account_type is None or a.account_type == account_type]
+
+    def items(self, *, refresh: bool = False) -> list[Item]:
+        return self.metadata.items(refresh=refresh)
+
+    def revoke(self) -> None:
+        """Revoke the refresh token at Zoho (disconnect); the vault entries are the host's."""
+        token = self._context.vault.get(REFRESH_TOKEN)
+        if token:
+            self.oauth.revoke(token)

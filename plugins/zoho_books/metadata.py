@@ -1,0 +1,181 @@
+"""Organization metadata kept in the store: accounts, items, currencies, customer contacts.
+
+A warm run spends no calls here. A missing entry is re-read once per process (the user may
+have just created the account or enabled the currency) before it counts as missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.contracts import KeyValueCache
+from plugins.zoho_books.client import BooksClient
+
+__all__ = ["Account", "Currency", "Item", "Metadata"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    account_name: str
+    account_type: str
+    is_active: bool
+    account_code: str = ""
+
+    def label(self) -> str:
+        return f"{self.account_name!r} ({self.account_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    item_id: str
+    name: str
+    is_active: bool
+    account_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    currency_id: str
+    currency_code: str
+    price_precision: int
+    is_base_currency: bool
+
+
+def _account(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account_id": str(row["account_id"]),
+        "account_name": str(row.get("account_name") or ""),
+        "account_type": str(row.get("account_type") or ""),
+        "is_active": bool(row.get("is_active", True)),
+        "account_code": str(row.get("account_code") or ""),
+    }
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "item_id": str(row["item_id"]),
+        "name": str(row.get("name") or ""),
+        "is_active": str(row.get("status") or "active") == "active",
+        "account_id": str(row.get("account_id") or ""),
+    }
+
+
+def _currency(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "currency_id": str(row["currency_id"]),
+        "currency_code": str(row["currency_code"]),
+        "price_precision": int(row.get("price_precision", 2)),
+        "is_base_currency": bool(row.get("is_base_currency", False)),
+    }
+
+
+class Metadata:
+    """Reads through the store cache; ``refresh=True`` re-reads from Zoho."""
+
+    def __init__(self, client: BooksClient, cache: KeyValueCache, *, customer_prefix: str) -> None:
+        self._client = client
+        self._cache = cache
+        self._prefix = f"zoho_books:{client.organization_id}"
+        self._customer_prefix = customer_prefix
+        self._reread: set[str] = set()
+
+    def _key(self, name: str) -> str:
+        return f"{self._prefix}:{name}"
+
+    def _cached(self, name: str, load: Any, refresh: bool) -> Any:
+        value = None if refresh else self._cache.get(self._key(name))
+        if value is None:
+            value = load()
+            self._cache.set(self._key(name), value)
+            self._reread.add(name)
+        return value
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def accounts(self, *, refresh: bool = False) -> list[Account]:
+        rows = self._cached(
+            "accounts",
+            lambda: [
+                _account(row)
+                for row in self._client.list_all(
+                    "/chartofaccounts", "chartofaccounts", {"filter_by": "AccountType.All"}
+                )
+            ],
+            refresh,
+        )
+        return [Account(**row) for row in rows]
+
+    def account(self, account_id: str) -> Account | None:
+        found = {a.account_id: a for a in self.accounts()}.get(account_id)
+        if found is None and "accounts" not in self._reread:
+            found = {a.account_id: a for a in self.accounts(refresh=True)}.get(account_id)
+        return found
+
+    # -- items -------------------------------------------------------------------------
+
+    def items(self, *, refresh: bool = False) -> list[Item]:
+        rows = self._cached(
+            "items",
+            lambda: [_item(row) for row in self._client.list_all("/items", "items")],
+            refresh,
+        )
+        return [Item(**row) for row in rows]
+
+    def item(self, item_id: str) -> Item | None:
+        found = {i.item_id: i for i in self.items()}.get(item_id)
+        if found is None and "items" not in self._reread:
+            found = {i.item_id: i for i in self.items(refresh=True)}.get(item_id)
+        return found
+
+    # -- currencies --------------------------------------------------------------------
+
+    def currencies(self, *, refresh: bool = False) -> dict[str, Currency]:
+        rows = self._cached(
+            "currencies",
+            lambda: [
+                _currency(row)
+                for row in self._client.list_all("/settings/currencies", "currencies")
+            ],
+            refresh,
+        )
+        return {row["currency_code"]: Currency(**row) for row in rows}
+
+    def currency(self, code: str) -> Currency | None:
+        found = self.currencies().get(code)
+        if found is None and "currencies" not in self._reread:
+            found = self.currencies(refresh=True).get(code)
+        return found
+
+    # -- the generic customer per currency ---------------------------------------------
+
+    def customer_name(self, currency: Currency) -> str:
+        return f"{self._customer_prefix} ({currency.currency_code})"
+
+    def customer_for(self, currency: Currency) -> str:
+        """The contact id of the generic customer in ``currency``, created once.
+
+        Found by name first, so a create whose answer was lost is not repeated.
+        """
+        contacts: dict[str, str] = dict(self._cache.get(self._key("customers")) or {})
+        contact_id = contacts.get(currency.currency_code)
+        if contact_id:
+            return contact_id
+        name = self.customer_name(currency)
+        for row in self._client.list_all("/contacts", "contacts", {"contact_name": name}):
+            if row.get("contact_name") == name and str(row.get("currency_id")) == (
+                currency.currency_id
+            ):
+                contact_id = str(row["contact_id"])
+                break
+        else:
+            body = {
+                "contact_name": name,
+                "contact_type": "customer",
+                "currency_id": currency.currency_id,
+            }
+            contact_id = str(self._client.post("/contacts", body)["contact"]["contact_id"])
+        contacts[currency.currency_code] = contact_id
+        self._cache.set(self._key("customers"), contacts)
+        return contact_id

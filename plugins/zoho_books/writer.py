@@ -1,0 +1,348 @@
+"""One function per document kind: how each becomes Zoho Books records, and how an earlier
+attempt is found again by its key (``reference_number``).
+
+- Invoice: one line (default item, sales account, rate = amount, quantity 1), then marked
+  sent. It counts as delivered only once sent; the id of a created-but-draft invoice is kept
+  in the cache so any retry finishes it instead of creating another.
+- Payment: deposited to the clearing (bank) account, applied to its invoice.
+- Expense: on the fee account, paid through the clearing account.
+- Credit note: on the refund account, associated with the original invoice (``?invoice_id=``).
+- Credit refund: credit applied to the invoice while it still has a balance, the rest
+  refunded from the clearing account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
+from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
+from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
+from plugins.zoho_books.client import BooksClient
+from plugins.zoho_books.metadata import Currency, Metadata
+
+__all__ = ["Writer"]
+
+OPEN_INVOICE = {"sent", "unpaid", "partially_paid", "overdue", "viewed"}
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    path: str  # collection path
+    record_key: str  # key of the created record in the answer
+    list_key: str  # key of the rows in a list answer
+    id_field: str
+
+
+INVOICES = _Kind("/invoices", "invoice", "invoices", "invoice_id")
+PAYMENTS = _Kind("/customerpayments", "payment", "customer_payments", "payment_id")
+EXPENSES = _Kind("/expenses", "expense", "expenses", "expense_id")
+CREDIT_NOTES = _Kind("/creditnotes", "creditnote", "creditnotes", "creditnote_id")
+
+
+class Writer:
+    """Writes documents to one organization."""
+
+    def __init__(
+        self,
+        client: BooksClient,
+        metadata: Metadata,
+        cache: KeyValueCache,
+        *,
+        unique_field: str | None = None,
+        payment_mode: str = "others",
+    ) -> None:
+        self._client = client
+        self._metadata = metadata
+        self._cache = cache
+        self._unique_field = unique_field or None
+        self._payment_mode = payment_mode
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def deliver(self, document: Document, context: DeliveryContext) -> str:
+        handlers: dict[type[Document], Callable[[Any, DeliveryContext], str]] = {
+            Invoice: self.deliver_invoice,
+            Payment: self.deliver_payment,
+            Expense: self.deliver_expense,
+            CreditNote: self.deliver_credit_note,
+            CreditRefund: self.deliver_credit_refund,
+        }
+        return handlers[type(document)](document, context)
+
+    def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
+        if isinstance(document, Invoice):
+            return self.find_invoice(document)
+        if isinstance(document, Payment):
+            return self._find_by_reference(PAYMENTS, document.key)
+        if isinstance(document, Expense):
+            return self._find_by_reference(EXPENSES, document.key)
+        if isinstance(document, CreditNote):
+            return self._find_by_reference(CREDIT_NOTES, document.key)
+        if isinstance(document, CreditRefund):
+            return self.find_credit_refund(document, context)
+        raise TypeError(f"unknown document {document!r}")
+
+    # -- shared pieces ---------------------------------------------------------------------
+
+    def _currency(self, document: Document) -> Currency:
+        currency = self._metadata.currency(document.currency)
+        if currency is None:
+            raise DocumentRejected(
+                f"{document.key}: currency {document.currency} is not enabled in the Zoho Books "
+                f"organization {self._client.organization_id}.",
+                f"Add {document.currency} under Settings > Currencies in Zoho Books; the next "
+                "sync delivers this document.",
+            )
+        exponent = document.amount.as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if decimals > currency.price_precision:
+            raise DocumentRejected(
+                f"{document.key}: {document.amount} {document.currency} has {decimals} decimals "
+                f"but the organization keeps {currency.currency_code} at "
+                f"{currency.price_precision}.",
+                "Raise the currency's decimal places in Zoho Books; nothing was rounded.",
+            )
+        return currency
+
+    @staticmethod
+    def _setting(settings: AccountSettings, name: str) -> str:
+        value = getattr(settings, name)
+        if not value:
+            raise ConfigurationError(
+                f"the connection has no {name.replace('_', ' ')} set.",
+                "Pick one with `ledgersync zoho accounts NAME` and save it in the settings.",
+            )
+        return str(value)
+
+    @staticmethod
+    def _depends(context: DeliveryContext, key: str, document: Document) -> str:
+        remote = context.remote_ids.get(key)
+        if not remote:
+            raise DocumentRejected(
+                f"{document.key}: {key} has not been delivered yet.",
+                "Documents are delivered in dependency order; the next sync retries.",
+            )
+        return remote
+
+    def _create(
+        self,
+        kind: _Kind,
+        body: dict[str, Any],
+        key: str,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """POST, or with a unique custom field Zoho's upsert (PUT + X-Upsert)."""
+        if self._unique_field:
+            headers = {
+                "X-Unique-Identifier-Key": self._unique_field,
+                "X-Unique-Identifier-Value": key,
+                "X-Upsert": "true",
+            }
+            answer = self._client.put(kind.path, body, params, headers)
+        else:
+            answer = self._client.post(kind.path, body, params)
+        return dict(answer[kind.record_key])
+
+    def _find_rows(self, kind: _Kind, key: str) -> list[dict[str, Any]]:
+        rows = self._client.list_all(kind.path, kind.list_key, {"reference_number": key})
+        # Zoho's filter may match more than the exact key (e.g. ":1" also finds ":10").
+        return [row for row in rows if row.get("reference_number") == key]
+
+    def _find_by_reference(self, kind: _Kind, key: str) -> str | None:
+        rows = self._find_rows(kind, key)
+        return str(rows[0][kind.id_field]) if rows else None
+
+    # -- invoice -------------------------------------------------------------------------
+
+    def _pending_key(self, key: str) -> str:
+        return f"zoho_books:{self._client.organization_id}:draft_invoice:{key}"
+
+    def deliver_invoice(self, document: Invoice, context: DeliveryContext) -> str:
+        pending = self._cache.get(self._pending_key(document.key))
+        if pending:
+            return self._finish_invoice(str(pending), document.key, status=None)
+        currency = self._currency(document)
+        item = self._setting(context.settings, "item")
+        sales = self._setting(context.settings, "sales_account")
+        line: dict[str, Any] = {
+            "item_id": item,
+            "account_id": sales,
+            "rate": document.amount,
+            "quantity": 1,
+        }
+        if document.description:
+            line["description"] = document.description
+        body: dict[str, Any] = {
+            "customer_id": self._metadata.customer_for(currency),
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "reference_number": document.key,
+            "line_items": [line],
+        }
+        if document.exchange_rate is not None and not currency.is_base_currency:
+            body["exchange_rate"] = document.exchange_rate
+        invoice = self._create(INVOICES, body, document.key)
+        invoice_id = str(invoice["invoice_id"])
+        self._cache.set(self._pending_key(document.key), invoice_id)
+        return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
+
+    def _finish_invoice(self, invoice_id: str, key: str, status: str | None) -> str:
+        """Mark a created invoice sent; only then is it delivered."""
+        try:
+            if status is None:
+                status = str(self._client.get(f"/invoices/{invoice_id}")["invoice"]["status"])
+            if status == "draft":
+                self._client.post(f"/invoices/{invoice_id}/status/sent")
+        except TransientError as error:
+            if isinstance(error, DeliveryUncertain):
+                raise
+            raise DeliveryUncertain(
+                f"{key}: invoice {invoice_id} was created but not yet marked sent ({error}).",
+                "The next attempt finds it by reference and marks it sent.",
+            ) from None
+        self._cache.set(self._pending_key(key), None)
+        return invoice_id
+
+    def find_invoice(self, document: Invoice) -> str | None:
+        rows = self._find_rows(INVOICES, document.key)
+        if not rows:
+            return None
+        row = rows[0]
+        return self._finish_invoice(str(row["invoice_id"]), document.key, str(row["status"]))
+
+    # -- payment -------------------------------------------------------------------------
+
+    def deliver_payment(self, document: Payment, context: DeliveryContext) -> str:
+        invoice_id = self._depends(context, document.invoice_key, document)
+        currency = self._currency(document)
+        body: dict[str, Any] = {
+            "customer_id": self._metadata.customer_for(currency),
+            "payment_mode": self._payment_mode,
+            "amount": document.amount,
+            "date": document.date.isoformat(),
+            "reference_number": document.key,
+            "account_id": self._setting(context.settings, "bank_account"),
+            "invoices": [{"invoice_id": invoice_id, "amount_applied": document.amount}],
+        }
+        if document.description:
+            body["description"] = document.description
+        return str(self._create(PAYMENTS, body, document.key)["payment_id"])
+
+    # -- expense -------------------------------------------------------------------------
+
+    def deliver_expense(self, document: Expense, context: DeliveryContext) -> str:
+        currency = self._currency(document)
+        body: dict[str, Any] = {
+            "account_id": self._setting(context.settings, "fee_account"),
+            "paid_through_account_id": self._setting(context.settings, "bank_account"),
+            "date": document.date.isoformat(),
+            "amount": document.amount,
+            "currency_id": currency.currency_id,
+            "reference_number": document.key,
+        }
+        if document.description:
+            body["description"] = document.description[:100]
+        return str(self._create(EXPENSES, body, document.key)["expense_id"])
+
+    # -- credit note ---------------------------------------------------------------------
+
+    def deliver_credit_note(self, document: CreditNote, context: DeliveryContext) -> str:
+        currency = self._currency(document)
+        line: dict[str, Any] = {
+            "item_id": self._setting(context.settings, "item"),
+            "account_id": self._setting(context.settings, "refund_account"),
+            "rate": document.amount,
+            "quantity": 1,
+        }
+        if document.description:
+            line["description"] = document.description
+        body: dict[str, Any] = {
+            "customer_id": self._metadata.customer_for(currency),
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "reference_number": document.key,
+            "line_items": [line],
+        }
+        params = None
+        if document.invoice_key:
+            params = {"invoice_id": self._depends(context, document.invoice_key, document)}
+        return str(self._create(CREDIT_NOTES, body, document.key, params)["creditnote_id"])
+
+    # -- credit refund (or applied credit) -----------------------------------------------
+
+    def deliver_credit_refund(self, document: CreditRefund, context: DeliveryContext) -> str:
+        credit_note_id = self._depends(context, document.credit_note_key, document)
+        bank = self._setting(context.settings, "bank_account")
+        credit_note = self._client.get(f"/creditnotes/{credit_note_id}")["creditnote"]
+        remaining = min(document.amount, _decimal(credit_note.get("balance", 0)))
+        if remaining <= 0:
+            found = self.find_credit_refund(document, context)
+            if found:
+                return found
+            raise DocumentRejected(
+                f"{document.key}: credit note {credit_note_id} has no credit left to refund.",
+                "Someone used the credit in Zoho Books; check the credit note there.",
+            )
+        invoice_id = context.remote_ids.get(document.invoice_key) if document.invoice_key else None
+        applied_id: str | None = None
+        if invoice_id:
+            invoice = self._client.get(f"/invoices/{invoice_id}")["invoice"]
+            balance = _decimal(invoice.get("balance", 0))
+            if invoice.get("status") in OPEN_INVOICE and balance > 0:
+                applied = min(remaining, balance)
+                self._client.post(
+                    f"/creditnotes/{credit_note_id}/invoices",
+                    {"invoices": [{"invoice_id": invoice_id, "amount_applied": applied}]},
+                )
+                remaining -= applied
+                applied_id = self._credited_id(credit_note_id, invoice_id)
+        if remaining <= 0:
+            if applied_id:
+                return applied_id
+            raise DeliveryUncertain(
+                f"{document.key}: credit was applied to invoice {invoice_id} but Zoho Books "
+                "does not list it yet.",
+                "The next attempt looks it up again.",
+            )
+        body: dict[str, Any] = {
+            "date": document.date.isoformat(),
+            "amount": remaining,
+            "from_account_id": bank,
+            "refund_mode": self._payment_mode,
+            "reference_number": document.key,
+        }
+        if document.description:
+            body["description"] = document.description[:100]
+        answer = self._client.post(f"/creditnotes/{credit_note_id}/refunds", body)
+        return str(answer["creditnote_refund"]["creditnote_refund_id"])
+
+    def _credited_id(self, credit_note_id: str, invoice_id: str) -> str | None:
+        answer = self._client.get(f"/creditnotes/{credit_note_id}/invoices")
+        for row in answer.get("invoices_credited") or []:
+            if str(row.get("invoice_id")) == invoice_id:
+                return str(row["creditnote_invoice_id"])
+        return None
+
+    def find_credit_refund(self, document: CreditRefund, context: DeliveryContext) -> str | None:
+        credit_note_id = context.remote_ids.get(document.credit_note_key)
+        if not credit_note_id:
+            return None
+        refunds = self._client.list_all(
+            f"/creditnotes/{credit_note_id}/refunds", "creditnote_refunds"
+        )
+        for row in refunds:
+            if row.get("reference_number") == document.key:
+                return str(row["creditnote_refund_id"])
+        credit_note = self._client.get(f"/creditnotes/{credit_note_id}")["creditnote"]
+        invoice_id = context.remote_ids.get(document.invoice_key) if document.invoice_key else None
+        if invoice_id and _decimal(credit_note.get("balance", 0)) <= 0:
+            return self._credited_id(credit_note_id, invoice_id)
+        return None
