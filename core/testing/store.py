@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from core.contracts import AccountSettings, ApiCallCounter, ConnectionInfo, PluginContext
 from core.secrets import SecretBox
@@ -29,6 +30,13 @@ from core.store.repository import (
 __all__ = ["ConformanceStore"]
 
 
+def _key(folder: Path) -> bytes:
+    path = folder / "conformance.key"
+    if not path.exists():
+        path.write_bytes(Fernet.generate_key())
+    return path.read_bytes()
+
+
 def _settings_row(settings: AccountSettings) -> dict[str, Any]:
     row = asdict(settings)
     row["extra"] = dict(settings.extra)
@@ -36,7 +44,7 @@ def _settings_row(settings: AccountSettings) -> dict[str, Any]:
 
 
 class ConformanceStore:
-    """A fresh store in ``folder`` holding one connection, for one test.
+    """A store in ``folder`` holding one connection, for one test (reopened if it exists).
 
     ``source`` and ``destination`` are the plugin names written on the connection;
     ``organization`` and ``account`` its remote identities.
@@ -56,8 +64,12 @@ class ConformanceStore:
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.database: Database = open_database(f"sqlite:///{folder / 'conformance.sqlite'}")
-        self.box = SecretBox(Fernet.generate_key())
+        self.box = SecretBox(_key(folder))
         with self.database.session() as session:
+            existing = session.scalar(select(Connection).where(Connection.name == name))
+            if existing is not None:  # the same store opened again, as by a new process
+                self.connection_id: int = existing.id
+                return
             row = Connection(
                 name=name,
                 source=source,
@@ -76,7 +88,7 @@ class ConformanceStore:
             )
             session.add(row)
             session.flush()
-            self.connection_id: int = row.id
+            self.connection_id = row.id
 
     def connection(self) -> ConnectionInfo:
         with self.database.session() as session:
