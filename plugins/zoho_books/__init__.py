@@ -29,3 +29,10 @@ def register_commands(cli: click.Group) -> None:
     from plugins.zoho_books.commands import zoho_group
 
     cli.add_command(zoho_group)
+
+
+@hookimpl
+def register_standins(register: Any) -> None:
+    from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+
+    register(ZohoBooksStandInKit)

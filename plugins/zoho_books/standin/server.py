@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -186,8 +187,16 @@ class ZohoBooksStandIn:
         per_minute: int = 100,
         hold_seconds: float = 5.0,
         seed: bool = True,
+        organization_base: int | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        # Organization ids differ between stand-ins (one organization per business is enforced
+        # across connections), unless a test asks for fixed ones.
+        self._org_base = (
+            organization_base
+            if organization_base is not None
+            else 700_000_000 + secrets.randbelow(99_999) * 1000
+        )
         self._start = start
         self._offset = timedelta(0)
         self.per_minute = per_minute
@@ -228,7 +237,12 @@ class ZohoBooksStandIn:
 
     def _serve(self, app: Callable[..., Any]) -> BaseWSGIServer:
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, name="zoho-standin", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="zoho-standin",
+            daemon=True,
+        )
         thread.start()
         self._servers.append((server, thread))
         return server
@@ -278,7 +292,7 @@ class ZohoBooksStandIn:
         with self.lock:
             number = len(self.organizations) + 1
             org = Organization(
-                organization_id=str(800000000 + number),
+                organization_id=str(self._org_base + number),
                 name=name,
                 number=number,
                 currency_code=currency,
