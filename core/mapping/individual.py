@@ -1,0 +1,124 @@
+"""Individual mode: one invoice and payment (and an expense for a fee) per charge.
+
+Each refund becomes a credit note on its charge's invoice and a credit-note refund from the
+clearing account. Documents are dated the record's business-local date. Charges stream
+straight through; only refunds wait for the end of the input, because their charge may come
+later in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
+
+from core.contracts import ChargeDocuments, MappingContext
+from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
+from core.mapping.keys import fit_key, local_date
+from core.records import Charge, Record, Refund
+
+__all__ = ["IndividualMapper", "charge_keys", "refund_keys"]
+
+
+def _charge_stem(source: str, charge_id: str) -> str:
+    return fit_key(f"{source}:charge:", charge_id)
+
+
+def charge_keys(source: str, charge_id: str) -> ChargeDocuments:
+    """The invoice and payment keys Individual mode gives charge ``charge_id``."""
+    stem = _charge_stem(source, charge_id)
+    return ChargeDocuments(invoice_key=f"{stem}:invoice", payment_key=f"{stem}:payment")
+
+
+def refund_keys(source: str, refund_id: str) -> tuple[str, str]:
+    """The credit-note and credit-note-refund keys of refund ``refund_id``."""
+    stem = fit_key(f"{source}:refund:", refund_id)
+    return f"{stem}:credit_note", f"{stem}:credit_refund"
+
+
+class IndividualMapper:
+    """Per-transaction detail: every charge and refund gets documents of its own."""
+
+    name: ClassVar[str] = "individual"
+    description: ClassVar[str] = (
+        "One invoice and payment per charge (plus an expense for its fee), dated the "
+        "charge's local date; one credit note and refund per refund."
+    )
+
+    def plan(self, records: Iterable[Record], context: MappingContext) -> Iterator[Document]:
+        refunds: list[Refund] = []
+        planned: set[str] = set()
+        for record in records:
+            if isinstance(record, Charge):
+                planned.add(record.source_id)
+                yield from self._charge(record, context)
+            else:
+                refunds.append(record)
+        for refund in sorted(refunds, key=lambda r: (r.created_at, r.source_id)):
+            original = context.charge_documents.get(refund.charge_id)
+            if original is None and refund.charge_id in planned:
+                original = charge_keys(context.source, refund.charge_id)
+            if original is not None:  # otherwise its charge is not planned yet: it waits
+                yield from self._refund(refund, original, context)
+
+    @staticmethod
+    def _charge(charge: Charge, context: MappingContext) -> Iterator[Document]:
+        day = local_date(charge.created_at, context.timezone)
+        stem = _charge_stem(context.source, charge.source_id)
+        invoice_key = f"{stem}:invoice"
+        ids = (charge.source_id,)
+        text = charge.description or f"Charge {charge.source_id}"
+        yield Invoice(
+            key=invoice_key,
+            date=day,
+            currency=charge.currency,
+            amount=charge.amount,
+            record_ids=ids,
+            description=text,
+            exchange_rate=charge.exchange_rate,
+        )
+        yield Payment(
+            key=f"{stem}:payment",
+            date=day,
+            currency=charge.currency,
+            amount=charge.amount,
+            record_ids=ids,
+            description=f"Payment of charge {charge.source_id}",
+            invoice_key=invoice_key,
+        )
+        if charge.fee > 0:
+            yield Expense(
+                key=f"{stem}:expense",
+                date=day,
+                currency=charge.fee_currency,
+                amount=charge.fee,
+                record_ids=ids,
+                description=f"Gateway fee of charge {charge.source_id}",
+            )
+
+    @staticmethod
+    def _refund(
+        refund: Refund, original: ChargeDocuments, context: MappingContext
+    ) -> Iterator[Document]:
+        day = local_date(refund.created_at, context.timezone)
+        note_key, refund_key = refund_keys(context.source, refund.source_id)
+        ids = (refund.source_id,)
+        yield CreditNote(
+            key=note_key,
+            date=day,
+            currency=refund.currency,
+            amount=refund.amount,
+            record_ids=ids,
+            description=f"Refund {refund.source_id} of charge {refund.charge_id}",
+            invoice_key=original.invoice_key,
+            payment_key=original.payment_key,
+        )
+        yield CreditRefund(
+            key=refund_key,
+            date=day,
+            currency=refund.currency,
+            amount=refund.amount,
+            record_ids=ids,
+            description=f"Refund {refund.source_id} paid from the clearing account",
+            credit_note_key=note_key,
+            invoice_key=original.invoice_key,
+        )
