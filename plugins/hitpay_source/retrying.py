@@ -39,7 +39,7 @@ class CountingRetry(Retry):
         fresh.on_retry = self.on_retry
         return fresh
 
-    def increment(self, *args: Any, **kwargs: Any) -> Retry:
+    def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
         fresh = super().increment(*args, **kwargs)  # raises MaxRetryError when exhausted
         self.on_retry()
         return fresh

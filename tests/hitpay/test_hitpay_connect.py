@@ -14,8 +14,9 @@ from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn
 
 
-def _connect(db_url: str, *args: str, **kwargs: object) -> Result:
-    return CliRunner().invoke(build_cli(), ["--db", db_url, "hitpay", "connect", *args], **kwargs)
+def _connect(db_url: str, *args: str, input: str | None = None) -> Result:
+    command = ["--db", db_url, "hitpay", "connect", *args]
+    return CliRunner().invoke(build_cli(), command, input=input)
 
 
 def _sqlite_bytes(db_url: str) -> bytes:

@@ -193,8 +193,9 @@ class HitPayStandIn:
         for name, value in fields.items():
             payload[name] = stamp(value) if isinstance(value, datetime) else value
         numbers = [payload.get(k) for k in ("amount", "fixed_fee", "discount_fee")]
-        if all(isinstance(v, Decimal | int) and not isinstance(v, bool) for v in numbers):
-            payload["amount_without_fees"] = Decimal(numbers[0]) - numbers[1] - numbers[2]
+        exact = [Decimal(str(v)) for v in numbers if _is_number(v)]
+        if len(exact) == 3:
+            payload["amount_without_fees"] = exact[0] - exact[1] - exact[2]
         for name in drop:
             payload.pop(name, None)
         self.ledger.add(payload, listed_at, hidden)
@@ -255,6 +256,10 @@ class HitPayStandIn:
 
     def clear_requests(self) -> None:
         self.api.requests.clear()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool)
 
 
 def _decimal_or(value: object, default: Decimal) -> Decimal:
