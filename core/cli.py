@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy import select
 
 from core import __version__
+from core.cli_support import HostHolder, current_host, pass_host
 from core.errors import LedgersyncError
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.models import Connection
 
 __all__ = ["build_cli", "current_host", "main", "pass_host"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _HostHolder:
-    def __init__(self, db_url: str | None) -> None:
-        self.db_url = db_url
-        self.host: Host | None = None
-
-    def get(self) -> Host:
-        if self.host is None:
-            self.host = Host(self.db_url)
-        return self.host
-
-
-def current_host() -> Host:
-    """The Host of the running ``ledgersync`` invocation (built on first use)."""
-    holder = click.get_current_context().find_object(_HostHolder)
-    if holder is None:
-        raise click.UsageError("no ledgersync host in this context")
-    return holder.get()
-
-
-def pass_host(function: F) -> F:
-    """Decorator for commands (built-in or plugin) that need the Host as first argument."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return function(current_host(), *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class LedgersyncGroup(click.Group):
@@ -79,7 +47,7 @@ def build_cli() -> click.Group:
     @click.pass_context
     def cli(ctx: click.Context, db_url: str | None) -> None:
         """ledgersync: keep your books in step with your payment gateway, exactly once."""
-        holder = _HostHolder(db_url)
+        holder = HostHolder(db_url)
         ctx.obj = holder
         ctx.call_on_close(lambda: holder.host.close() if holder.host else None)
 
