@@ -12,6 +12,7 @@ from core.contracts import Health, PluginContext
 from core.host import Host
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.standin import (
+    ALL_SCOPES,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     SeededOrganization,
@@ -67,10 +68,11 @@ def attach_standin(
     zoho: ZohoBooksStandIn,
     org: SeededOrganization,
     name: str = CONNECTION,
+    scope: tuple[str, ...] = ALL_SCOPES,
     **config: Any,
 ) -> None:
     """What `ledgersync zoho connect NAME --grant-code ...` leaves behind."""
-    tokens = zoho.tokens()
+    tokens = zoho.tokens(scope)
     expires = datetime.fromtimestamp(
         zoho.now().timestamp() + int(tokens["expires_in"]), UTC
     ).isoformat()
@@ -86,7 +88,7 @@ def attach_standin(
             "organization_id": org.organization_id,
             "client_id": DEFAULT_CLIENT_ID,
             "requests_per_minute": 100,
-            "timeout_seconds": 0.5,
+            "timeout_seconds": 0.3,
             **config,
         },
         secrets={

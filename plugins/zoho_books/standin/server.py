@@ -122,6 +122,7 @@ class RecordedRequest:
     headers: dict[str, str]  # Authorization redacted
     body: Any
     organization_id: str | None
+    at: datetime  # the stand-in's clock when it arrived
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -206,6 +207,7 @@ class ZohoBooksStandIn:
         self.organizations: dict[str, Organization] = {}
         self.requests: list[RecordedRequest] = []
         self.accounts_requests: list[tuple[str, str, dict[str, str]]] = []
+        self.answers: dict[int, tuple[int, int | None]] = {}  # request number -> (HTTP, code)
         self._numbers = itertools.count(1)
         self._minute: dict[tuple[str, int], int] = {}
         self._daily: dict[tuple[str, str], int] = {}
@@ -399,6 +401,11 @@ class ZohoBooksStandIn:
             day = self.now().date().isoformat()
             return self._daily.get((organization_id, day), 0)
 
+    def codes(self) -> list[int | None]:
+        """Zoho's result code of every answered API request, in order."""
+        with self.lock:
+            return [self.answers[n][1] for n in sorted(self.answers)]
+
     def api_requests(
         self, method: str | None = None, path: str | None = None
     ) -> list[RecordedRequest]:
@@ -445,6 +452,10 @@ class ZohoBooksStandIn:
             raise
         except ApiError as error:
             response = _error(error, getattr(error, "headers", None))
+        if "standin.number" in environ:
+            code = loads(response.get_data()).get("code") if response.is_json else None
+            with self.lock:
+                self.answers[environ["standin.number"]] = (response.status_code, code)
         return response(environ, start_response)
 
     def _drop(self, environ: dict[str, Any]) -> None:
@@ -462,8 +473,11 @@ class ZohoBooksStandIn:
             number = next(self._numbers)
             headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
             self.requests.append(
-                RecordedRequest(number, request.method, path, query, headers, body, organization_id)
+                RecordedRequest(
+                    number, request.method, path, query, headers, body, organization_id, self.now()
+                )
             )
+        environ["standin.number"] = number
         fault = self.faults.take(number, request.method, path)
         if fault == "error":
             return _json(500, {"code": 1000, "message": "Internal Error"})
