@@ -411,8 +411,14 @@ class Organization:
                 raise _bad("account_id is mandatory for a line without an item.", MANDATORY)
             self.account(account_id, types, "line item account")
             rate = _number(row.get("rate", item.rate if item else 0), "rate")
-            if rate < 0 or _decimals(rate) > currency.price_precision:
-                raise _bad(f"Invalid value passed for rate: {rate}.", PRECISION)
+            if rate < 0:
+                raise _bad(f"Invalid value passed for rate: {rate}.")
+            if _decimals(rate) > currency.price_precision:
+                raise _bad(
+                    f"rate {rate} has more than {currency.price_precision} decimal places for "
+                    f"{currency.currency_code}.",
+                    PRECISION,
+                )
             quantity = _number(row.get("quantity", 1), "quantity")
             if quantity <= 0:
                 raise _bad("quantity must be greater than zero.")
