@@ -86,6 +86,6 @@ class JournalAccounts:
         if problems:
             raise ConfigurationError(
                 "; ".join(problems) + ".",
-                "Fix them with `ledgersync settings` (the receivable account is the "
-                f"'{RECEIVABLE_SETTING}' extra setting).",
+                "Fix them with `ledgersync settings NAME --sales-account ...`; the receivable "
+                f"account is the connection's extra setting '{RECEIVABLE_SETTING}'.",
             )
