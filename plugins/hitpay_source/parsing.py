@@ -33,6 +33,10 @@ NON_SALE_STATUSES = frozenset({"pending", "failed", "cancelled", "void", "requir
 
 def json_safe(value: Any) -> Any:
     """``value`` with every Decimal turned into its exact string, ready for a JSON column."""
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if type(value) is dict:
+        return {str(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):

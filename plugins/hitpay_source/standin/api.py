@@ -139,22 +139,19 @@ class HitPayApi:
 
     def _charges(self, request: Request) -> Response:
         query = self._query(request.args)
-        rows, cursor = self.ledger.page(query)
         path = f"{self.root}/v1/charges"
         kept = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
-        next_url = f"{path}?{urlencode([*kept, ('cursor', cursor)])}" if cursor else None
-        return _json(
-            {
-                "data": rows,
-                "links": {"first": None, "last": None, "prev": None, "next": next_url},
-                "meta": {
-                    "path": path,
-                    "per_page": query.per_page,
-                    "next_cursor": cursor,
-                    "prev_cursor": None,
-                },
+        with self.ledger.lock:
+            rows, cursor = self.ledger.page(query)
+            next_url = f"{path}?{urlencode([*kept, ('cursor', cursor)])}" if cursor else None
+            links = {"first": None, "last": None, "prev": None, "next": next_url}
+            meta = {
+                "path": path,
+                "per_page": query.per_page,
+                "next_cursor": cursor,
+                "prev_cursor": None,
             }
-        )
+            return _json({"data": rows, "links": links, "meta": meta})
 
     def _charge(self, request: Request, charge_id: str) -> Response:
         entry = self.ledger.find(charge_id)

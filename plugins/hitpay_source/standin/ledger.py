@@ -8,6 +8,7 @@ charge inserted between two page reads is neither repeated nor skipped. ``date_f
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import json
 import random
@@ -102,6 +103,8 @@ class Ledger:
         self.rng = rng
         self.lock = threading.RLock()
         self._entries: list[Entry] = []
+        self._ordered: list[Entry] = []  # ascending by (listed_at, seq)
+        self._by_id: dict[str, Entry] = {}
         self._refunds: dict[str, tuple[Entry, dict[str, Any]]] = {}
 
     def new_id(self) -> str:
@@ -113,35 +116,42 @@ class Ledger:
         with self.lock:
             entry = Entry(len(self._entries) + 1, payload, listed_at, hidden)
             self._entries.append(entry)
+            bisect.insort(self._ordered, entry, key=lambda item: item.order)
+            if entry.charge_id is not None:
+                self._by_id.setdefault(entry.charge_id, entry)
             return entry
 
     def find(self, charge_id: str, *, hidden: bool = False) -> Entry | None:
         with self.lock:
-            for entry in self._entries:
-                if entry.charge_id == charge_id and (hidden or not entry.hidden):
-                    return entry
-        return None
+            entry = self._by_id.get(charge_id)
+            return entry if entry is not None and (hidden or not entry.hidden) else None
 
     def entries(self) -> list[Entry]:
         with self.lock:
             return list(self._entries)
 
     def page(self, query: ChargeQuery) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of listed charges, newest first, and the next page's cursor."""
+        """One page of listed charges, newest first, and the next page's cursor.
+
+        The rows share nested values with the store: serialize them under :attr:`lock`."""
         with self.lock:
-            matches = sorted(
-                (entry for entry in self._entries if self._matches(entry, query)),
-                key=lambda entry: entry.order,
-                reverse=True,
-            )
-            rows = matches[: query.per_page + 1]
+            top = len(self._ordered)
+            if query.after is not None:
+                top = bisect.bisect_left(self._ordered, query.after, key=lambda item: item.order)
+            rows: list[Entry] = []
+            for index in range(top - 1, -1, -1):
+                entry = self._ordered[index]
+                if self._matches(entry, query):
+                    rows.append(entry)
+                    if len(rows) > query.per_page:
+                        break
             more = len(rows) > query.per_page
             rows = rows[: query.per_page]
             cursor = encode_cursor(rows[-1]) if more else None
-            return [copy.deepcopy(listed(entry.payload)) for entry in rows], cursor
+            return [listed(entry.payload) for entry in rows], cursor
 
     def _matches(self, entry: Entry, query: ChargeQuery) -> bool:
-        if entry.hidden or (query.after is not None and entry.order >= query.after):
+        if entry.hidden:
             return False
         if query.statuses and entry.payload.get("status") not in query.statuses:
             return False
