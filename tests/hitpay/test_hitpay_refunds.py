@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from core.records import Quarantined, Refund
 from hitpay.conftest import SourceFactory, split, window
 from plugins.hitpay_source.refunds import refunds_of
@@ -163,3 +166,37 @@ def test_malformed_refund_entries_are_quarantined() -> None:
         ("r3", "refund"),
         (None, "refund"),
     ]
+
+
+@given(
+    cents=st.lists(st.integers(min_value=1, max_value=5_000), min_size=1, max_size=6),
+    looks=st.lists(st.booleans(), min_size=6, max_size=6),
+    with_entries=st.booleans(),
+)
+def test_refunds_found_over_any_run_schedule_add_up_once(
+    cents: list[int], looks: list[bool], with_entries: bool
+) -> None:
+    """However the refunds fall between runs, each is found under one id, and they sum to
+    what HitPay says was refunded."""
+    amounts = [Decimal(c).scaleb(-2) for c in cents]
+    entries: list[dict[str, Any]] = []
+    found: dict[str, Decimal] = {}
+    remembered = Decimal(0)
+    for index, amount in enumerate(amounts):
+        moment = SALE + timedelta(hours=index + 1)
+        entries.append({"id": f"r{index}", "amount_refunded": amount, "refunded_at": str(moment)})
+        if not (looks[index] or index == len(amounts) - 1):
+            continue  # no run saw this state
+        detail = _detail(
+            amount=sum(amounts),
+            refunded_amount=sum(e["amount_refunded"] for e in entries),
+            refunds=list(entries) if with_entries else [],
+            updated_at=moment.isoformat(),
+        )
+        items, remembered = refunds_of(detail, remembered)
+        for item in items:
+            assert isinstance(item, Refund)
+            assert found.setdefault(item.source_id, item.amount) == item.amount
+    assert sum(found.values()) == sum(amounts) == remembered
+    if with_entries:
+        assert set(found) == {f"r{i}" for i in range(len(amounts))}
