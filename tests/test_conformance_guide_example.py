@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 import tomllib
@@ -31,9 +32,7 @@ def shoebox(tmp_path: Path) -> Iterator[ModuleType]:
         (tmp_path / name).write_text(body)
     sys.path.insert(0, str(tmp_path))
     try:
-        import ledgersync_shoebox
-
-        yield ledgersync_shoebox
+        yield importlib.import_module("ledgersync_shoebox")
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("ledgersync_shoebox", None)

@@ -58,9 +58,9 @@ def deliver(destination: FileJournal, documents: list[Document]) -> dict[str, st
 def balances(path: Path) -> dict[tuple[str, str], Decimal]:
     entries, errors, _ = loader.load_file(str(path))
     assert not errors, [error.message for error in errors]
-    real = realization.realize(entries)
+    real = realization.realize(entries)  # type: ignore[no-untyped-call]
     totals: dict[tuple[str, str], Decimal] = {}
-    for account in realization.iter_children(real):
+    for account in realization.iter_children(real):  # type: ignore[no-untyped-call]
         for position in account.balance:
             totals[(account.account, position.units.currency)] = position.units.number
     return totals

@@ -136,7 +136,7 @@ def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"import site; site.addsitedir({host_site!r})\n"
     )
     wheel = build_wheel(distribution, root)
-    install = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+    install = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
     subprocess.run(
         [*install, "--disable-pip-version-check", str(wheel)],
         check=True,
