@@ -19,18 +19,18 @@ POSTGRES_URL_VARIABLE = "LEDGERSYNC_TEST_DATABASE_URL"
 def add_connection(database: Database, name: str | None = None, **values: object) -> int:
     """A bare connection row (no plugins involved); returns its id."""
     with database.session() as session:
-        row = Connection(
-            name=name or f"conn-{uuid.uuid4().hex[:10]}",
-            source="memory",
-            destination="memory",
-            created_at=utcnow(),
-            source_config={},
-            source_state={},
-            destination_config={},
-            settings={},
-            notify_emails=[],
-            **values,
-        )
+        fields: dict[str, object] = {
+            "name": name or f"conn-{uuid.uuid4().hex[:10]}",
+            "source": "memory",
+            "destination": "memory",
+            "created_at": utcnow(),
+            "source_config": {},
+            "source_state": {},
+            "destination_config": {},
+            "settings": {},
+            "notify_emails": [],
+        }
+        row = Connection(**(fields | values))
         session.add(row)
         session.flush()
         return row.id
