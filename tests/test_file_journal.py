@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from core.contracts import AccountSettings, DeliveryContext
 from core.documents import Document
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, TransientError
 from core.money import quantize
 from core.plugins import Plugins
 from core.store.repository import CallCounter
@@ -249,6 +249,16 @@ def test_health_says_why_a_path_cannot_be_written(tmp_path: Path, store: Conform
     missing = journal(store, tmp_path, "no-such-folder/journal.csv").health()
     assert not missing.ok
     assert "does not exist" in missing.detail
+
+
+def test_a_missing_folder_is_a_transient_error_that_writes_nothing(
+    tmp_path: Path, store: ConformanceStore
+) -> None:
+    destination = journal(store, tmp_path, "gone/journal.csv")
+    with pytest.raises(TransientError, match=r"folder .*gone does not exist") as raised:
+        deliver(destination, document_chain()[:1])
+    assert not raised.value.sent
+    assert not (tmp_path / "gone").exists()
 
 
 def test_each_write_is_counted_as_a_call(tmp_path: Path, store: ConformanceStore) -> None:

@@ -56,9 +56,17 @@ class JournalFile:
             descriptor = os.open(self.path, flags, 0o644)
         except FileNotFoundError:
             if create:
-                raise
+                raise TransientError(
+                    f"the journal's folder {self.path.parent} does not exist.",
+                    "Create it (or mount it) and sync again; nothing was written.",
+                ) from None
             yield None
             return
+        except OSError as error:
+            raise TransientError(
+                f"the journal {self.path} cannot be opened ({error.strerror}).",
+                "Check the file's permissions and sync again; nothing was written.",
+            ) from error
         try:
             if not existed:
                 _fsync_folder(self.path.parent)
