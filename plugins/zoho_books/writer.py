@@ -139,8 +139,11 @@ class Writer:
         key: str,
         params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """POST, or with a unique custom field Zoho's upsert (PUT + X-Upsert)."""
-        if self._unique_field:
+        """POST, or with a unique custom field Zoho's upsert (PUT + X-Upsert).
+
+        A credit note is always POSTed: only the POST documents ``?invoice_id=``, which ties
+        it to the original invoice; its reference look-up keeps it exactly-once."""
+        if self._unique_field and kind is not CREDIT_NOTES:
             headers = {
                 "X-Unique-Identifier-Key": self._unique_field,
                 "X-Unique-Identifier-Value": key,

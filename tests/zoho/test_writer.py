@@ -9,7 +9,7 @@ import pytest
 
 from core.contracts import AccountSettings, DeliveryContext
 from core.documents import Document
-from core.errors import DocumentRejected
+from core.errors import DeliveryUncertain, DocumentRejected
 from core.store.repository import CallCounter
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.standin import SeededOrganization, ZohoBooksStandIn
@@ -196,3 +196,51 @@ def test_amounts_travel_exactly_at_the_currency_precision(
     }
     raw = next(r for r in zoho.requests if r.path == "/customerpayments")
     assert str(raw.body["amount"]) == amount  # the JSON number itself, digit for digit
+
+
+def test_with_a_unique_custom_field_creates_go_through_zohos_upsert(
+    build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization, settings: AccountSettings
+) -> None:
+    docs: dict[str, Any] = sale("1")
+    deliver_all(build(unique_field="cf_sync_key"), list(docs.values()), settings)
+    puts = [r for r in zoho.requests if r.method == "PUT"]
+    # A credit note is POSTed: only the POST documents ?invoice_id= (its tie to the invoice).
+    assert [r.path for r in puts] == ["/invoices", "/customerpayments", "/expenses"]
+    for request, name in zip(puts, ("invoice", "payment", "expense"), strict=True):
+        assert request.headers["X-Unique-Identifier-Key"] == "cf_sync_key"
+        assert request.headers["X-Unique-Identifier-Value"] == docs[name].key
+        assert request.headers["X-Upsert"] == "true"
+    assert not [r for r in zoho.requests if r.method == "POST" and r.path == "/invoices"]
+    books = zoho.books(org.organization_id)
+    assert [len(books[s]) for s in ("invoices", "payments", "expenses", "credit_notes")] == [1] * 4
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("invoice", "^/invoices$"),
+        ("payment", "^/customerpayments$"),
+        ("expense", "^/expenses$"),
+    ],
+)
+def test_an_upsert_sent_twice_still_makes_one_record(
+    build: Build,
+    zoho: ZohoBooksStandIn,
+    org: SeededOrganization,
+    settings: AccountSettings,
+    name: str,
+    path: str,
+) -> None:
+    """Zoho's upsert makes a create idempotent on its side: even a blind re-send is safe."""
+    docs: dict[str, Any] = sale("1")
+    order = list(docs)
+    remote: dict[str, str] = {}
+    destination = build(unique_field="cf_sync_key")
+    deliver_all(destination, [docs[n] for n in order[: order.index(name)]], settings, remote)
+    zoho.faults.drop_after_commit(method="PUT", path=path)
+    with pytest.raises(DeliveryUncertain):
+        deliver_all(destination, [docs[name]], settings, remote)
+    deliver_all(build(unique_field="cf_sync_key"), [docs[name]], settings, remote)
+    section = {"invoice": "invoices", "payment": "payments", "expense": "expenses"}[name]
+    [row] = zoho.books(org.organization_id)[section]
+    assert row["id"] == remote[docs[name].key]
