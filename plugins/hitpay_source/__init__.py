@@ -28,3 +28,10 @@ def register_commands(cli: click.Group) -> None:
     from plugins.hitpay_source.commands import hitpay_group
 
     cli.add_command(hitpay_group)
+
+
+@hookimpl
+def register_standins(register: Register) -> None:
+    from plugins.hitpay_source.standin.kit import HitPayStandInKit
+
+    register(HitPayStandInKit)
