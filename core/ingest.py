@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.records import Charge, Quarantined, Record
-from core.store.models import Assignment, QuarantinedRecord, SourceRecord
+from core.store.models import Assignment, Base, QuarantinedRecord, SourceRecord
 
 __all__ = [
     "BATCH",
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 BATCH = 1000
+_RECORDS = Base.metadata.tables["source_records"]  # Core executemany for new rows
 
 # Skip reasons the planner gives a refund whose charge is not in the store; storing the
 # charge later lifts them, so the refund is looked at again.
@@ -208,7 +209,7 @@ def _store_records(
         else:
             counts.unchanged += 1
     if inserts:
-        session.execute(insert(SourceRecord), inserts)
+        session.execute(insert(_RECORDS), inserts)
         counts.new += len(inserts)
         _reconsider_refunds(session, connection_id, inserts)
         _resolve_quarantine(session, connection_id, inserts, now)

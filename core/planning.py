@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, exists, insert, select, update
+from sqlalchemy import Row, and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from core.ingest import (
 from core.records import Charge, Quarantined, Record, Refund
 from core.store.models import (
     Assignment,
+    Base,
     Connection,
     DocumentRow,
     QuarantinedRecord,
@@ -55,6 +56,16 @@ __all__ = [
 
 OUTSIDE_SYNC_PERIODS = "created while sync was disabled or before it was enabled"
 QUARANTINED = "quarantined: "  # prefix of the skip reason of a record moved to quarantine
+
+# Core tables for the bulk writes: executemany without the ORM's per-row bookkeeping.
+_DOCUMENTS = Base.metadata.tables["documents"]
+_ASSIGNMENTS = Base.metadata.tables["assignments"]
+_RECORDS = Base.metadata.tables["source_records"]
+_SET_SKIP_REASON = (
+    update(_RECORDS)
+    .where(_RECORDS.c.id == bindparam("record_id"))
+    .values(skip_reason=bindparam("reason"))
+)
 
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
 _IN_LIMIT = 500
@@ -484,45 +495,48 @@ class _Planner:
     ) -> dict[str, set[str]]:
         """Insert the documents and assignments; return the source ids covered, per kind."""
         covered: dict[str, set[str]] = {"charge": set(), "refund": set()}
-        assignments: list[tuple[int, int, str]] = []  # (document index, record id, kind)
-        seen: set[tuple[int, str]] = set()
+        assignments: list[tuple[int, list[int], str]] = []  # (document index, rows, kind)
+        seen: dict[str, set[int]] = {}  # record rows per document kind
         for index, document in enumerate(documents):
-            charge_side = document.kind in _CHARGE_KINDS
-            rows = charge_rows if charge_side else refund_rows
-            for record_id in document.record_ids:
-                row_id = rows.get(record_id)
-                if row_id is None:
-                    raise self._mapper_bug(
-                        f"document {document.key} covers {record_id!r}, which was not given "
-                        f"to it as an eligible {'charge' if charge_side else 'refund'}"
-                    )
-                if (row_id, document.kind.value) in seen:
-                    raise self._mapper_bug(
-                        f"record {record_id!r} is in two {document.kind.value} documents"
-                    )
-                seen.add((row_id, document.kind.value))
-                assignments.append((index, row_id, document.kind.value))
-                covered["charge" if charge_side else "refund"].add(record_id)
+            kind = str(document.kind)
+            side = "charge" if kind in _CHARGE_KINDS else "refund"
+            rows = charge_rows if side == "charge" else refund_rows
+            try:
+                row_ids = [rows[record_id] for record_id in document.record_ids]
+            except KeyError as missing:
+                raise self._mapper_bug(
+                    f"document {document.key} covers {missing.args[0]!r}, which was not given "
+                    f"to it as an eligible {side}"
+                ) from None
+            already = seen.setdefault(kind, set())
+            before = len(already)
+            already.update(row_ids)
+            if len(already) != before + len(row_ids):
+                raise self._mapper_bug(f"a record is in two {kind} documents ({document.key})")
+            assignments.append((index, row_ids, kind))
+            covered[side].update(document.record_ids)
         if self.dry_run:
             self._remember(documents)
             return covered
         if documents:
             document_ids = self._insert_documents(documents)
             self.session.execute(
-                insert(Assignment),
+                insert(_ASSIGNMENTS),
                 [
                     {"document_id": document_ids[index], "record_id": row_id, "kind": kind}
-                    for index, row_id, kind in assignments
+                    for index, row_ids, kind in assignments
+                    for row_id in row_ids
                 ],
             )
         return covered
 
     def _insert_documents(self, documents: Sequence[Document]) -> list[int]:
+        """Insert the documents; their ids, in the same order."""
         rows = [
             {
                 "connection_id": self.connection_id,
                 "key": document.key,
-                "kind": document.kind.value,
+                "kind": str(document.kind),
                 "mode": self.mapper.name,
                 "doc_date": document.date,
                 "currency": document.currency,
@@ -536,14 +550,19 @@ class _Planner:
             for document in documents
         ]
         try:
+            # Ids come back with their keys, in batches; asking for them in parameter order
+            # would make SQLite insert one row per statement.
             result = self.session.execute(
-                insert(DocumentRow).returning(DocumentRow.id, sort_by_parameter_order=True), rows
+                insert(_DOCUMENTS).returning(_DOCUMENTS.c.key, _DOCUMENTS.c.id), rows
             )
+            ids: dict[str, int] = {key: row_id for key, row_id in result}
         except IntegrityError as error:
             raise self._mapper_bug(
                 f"it planned a key that is already planned ({error.orig})"
             ) from None
-        return list(result.scalars())
+        if len(ids) != len(documents):
+            raise self._mapper_bug("it planned one key twice")
+        return [ids[document.key] for document in documents]
 
     def _remember(self, documents: Sequence[Document]) -> None:
         """Dry run: keep what would have been written so later days see it."""
@@ -578,8 +597,8 @@ class _Planner:
             self.skipped[reason] += 1
         if skips and not self.dry_run:
             self.session.execute(
-                update(SourceRecord),
-                [{"id": row_id, "skip_reason": reason} for row_id, reason in skips],
+                _SET_SKIP_REASON,
+                [{"record_id": row_id, "reason": reason} for row_id, reason in skips],
             )
 
     def _quarantine(self, items: Sequence[tuple[Row[Any], str]]) -> None:
@@ -601,8 +620,8 @@ class _Planner:
             self.now,
         )
         self.session.execute(
-            update(SourceRecord),
-            [{"id": row.id, "skip_reason": QUARANTINED + reason} for row, reason in items],
+            _SET_SKIP_REASON,
+            [{"record_id": row.id, "reason": QUARANTINED + reason} for row, reason in items],
         )
 
     def _payload(self, record_id: int) -> dict[str, Any]:

@@ -61,39 +61,41 @@ class IndividualMapper:
                 yield from self._refund(refund, original, context)
 
     @staticmethod
-    def _charge(charge: Charge, context: MappingContext) -> Iterator[Document]:
-        day = local_date(charge.created_at, context.timezone)
-        stem = _charge_stem(context.source, charge.source_id)
+    def _charge(charge: Charge, context: MappingContext) -> tuple[Document, ...]:
+        day = charge.created_at.astimezone(context.timezone).date()
+        charge_id = charge.source_id
+        stem = _charge_stem(context.source, charge_id)
         invoice_key = f"{stem}:invoice"
-        ids = (charge.source_id,)
-        text = charge.description or f"Charge {charge.source_id}"
-        yield Invoice(
+        ids = (charge_id,)
+        invoice = Invoice(
             key=invoice_key,
             date=day,
             currency=charge.currency,
             amount=charge.amount,
             record_ids=ids,
-            description=text,
+            description=charge.description or f"Charge {charge_id}",
             exchange_rate=charge.exchange_rate,
         )
-        yield Payment(
+        payment = Payment(
             key=f"{stem}:payment",
             date=day,
             currency=charge.currency,
             amount=charge.amount,
             record_ids=ids,
-            description=f"Payment of charge {charge.source_id}",
+            description=f"Payment of charge {charge_id}",
             invoice_key=invoice_key,
         )
-        if charge.fee > 0:
-            yield Expense(
-                key=f"{stem}:expense",
-                date=day,
-                currency=charge.fee_currency,
-                amount=charge.fee,
-                record_ids=ids,
-                description=f"Gateway fee of charge {charge.source_id}",
-            )
+        if not charge.fee:
+            return invoice, payment
+        expense = Expense(
+            key=f"{stem}:expense",
+            date=day,
+            currency=charge.fee_currency,
+            amount=charge.fee,
+            record_ids=ids,
+            description=f"Gateway fee of charge {charge_id}",
+        )
+        return invoice, payment, expense
 
     @staticmethod
     def _refund(
