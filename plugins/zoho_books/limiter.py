@@ -9,6 +9,8 @@ from plugins.zoho_books.clock import Clock
 
 __all__ = ["SlidingWindowLimiter"]
 
+EPSILON = 1e-6
+
 
 class SlidingWindowLimiter:
     """At most ``limit`` acquisitions in any ``window`` seconds; ``acquire`` waits (on the
@@ -25,7 +27,8 @@ class SlidingWindowLimiter:
         self.waited = 0.0
 
     def _expire(self, now: float) -> None:
-        while self._granted and now - self._granted[0] >= self.window:
+        # The tolerance keeps float rounding from leaving a wait too small to move the clock.
+        while self._granted and now - self._granted[0] >= self.window - EPSILON:
             self._granted.popleft()
 
     def delay(self) -> float:
