@@ -67,6 +67,8 @@ _SET_SKIP_REASON = (
     .values(skip_reason=bindparam("reason"))
 )
 
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DBAPI positional markers
+
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
 _IN_LIMIT = 500
 
@@ -520,15 +522,31 @@ class _Planner:
             return covered
         if documents:
             document_ids = self._insert_documents(documents)
-            self.session.execute(
-                insert(_ASSIGNMENTS),
+            self._insert_assignments(
                 [
-                    {"document_id": document_ids[index], "record_id": row_id, "kind": kind}
+                    (document_ids[index], row_id, kind)
                     for index, row_ids, kind in assignments
                     for row_id in row_ids
-                ],
+                ]
             )
         return covered
+
+    def _insert_assignments(self, rows: list[tuple[int, int, str]]) -> None:
+        """Several rows per record: plain ints and a name go straight to the driver's
+        executemany, skipping per-value type processing they do not need."""
+        connection = self.session.connection()
+        marker = _MARKERS.get(connection.dialect.paramstyle)
+        if marker is None:
+            columns = ("document_id", "record_id", "kind")
+            self.session.execute(
+                insert(_ASSIGNMENTS), [dict(zip(columns, row, strict=True)) for row in rows]
+            )
+            return
+        connection.exec_driver_sql(
+            f"INSERT INTO assignments (document_id, record_id, kind) "
+            f"VALUES ({marker}, {marker}, {marker})",
+            rows,
+        )
 
     def _insert_documents(self, documents: Sequence[Document]) -> list[int]:
         """Insert the documents; their ids, in the same order."""
