@@ -285,6 +285,7 @@ class _Planner:
         # Dry run only: what this run would have written, for the days after.
         self.keys_now: set[str] = set()
         self.charges_now: dict[str, ChargeDocuments] = {}
+        self.skipped_now: dict[str, str] = {}
 
     def run(self) -> PlanOutcome:
         for start, end in list(_days(self.session, self.connection_id, self.zone)):
@@ -320,6 +321,8 @@ class _Planner:
             )
             if reason is not None:
                 skips.append((row.id, reason))
+                if self.dry_run:
+                    self.skipped_now[row.source_id] = reason
                 continue
             if row.channel is None:
                 unknown[row.source_id] = row.raw_channel or "(none)"
@@ -410,9 +413,9 @@ class _Planner:
                     SourceRecord.source_id.in_(chunk),
                 )
             ):
-                states[row.source_id] = _ChargeState(
-                    row.amount, row.currency, skip_reason=row.skip_reason
-                )
+                # In a dry run, a charge skipped on an earlier day is only skipped in memory.
+                reason = row.skip_reason or self.skipped_now.get(row.source_id)
+                states[row.source_id] = _ChargeState(row.amount, row.currency, skip_reason=reason)
                 found_rows[row.id] = row.source_id
         self._attach_documents(found_rows, states)
         missing = sorted(charge_ids - states.keys())
@@ -450,10 +453,10 @@ class _Planner:
                     invoice_key=found[DocumentKind.INVOICE.value],
                     payment_key=found.get(DocumentKind.PAYMENT.value, ""),
                 )
-        for charge_id, documents in self.charges_now.items():  # dry run: planned days before
-            state = states.get(charge_id)
-            if state is not None and state.documents is None:
-                state.documents = documents
+        for charge_id in rows.values():  # dry run: planned on an earlier day of this run
+            state = states[charge_id]
+            if state.documents is None and charge_id in self.charges_now:
+                state.documents = self.charges_now[charge_id]
 
     def _quarantined_charges(self, charge_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()

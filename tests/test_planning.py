@@ -396,14 +396,15 @@ def test_a_dry_run_writes_nothing_and_shows_the_plan(host: Host) -> None:
             charge("c2", NEXT_DAY),
             charge("pos", channel="point_of_sale"),
             refund("r1", "c1", NEXT_DAY, "60.00"),
-            refund("r2", "c1", NEXT_DAY, "60.00"),
+            refund("r2", "c1", NEXT_DAY, "60.00"),  # more than is left: quarantined
+            refund("r3", "pos", NEXT_DAY, "1.00"),  # of a charge skipped the day before
         ],
     )
     before = row_counts(host)
     later = NEXT_DAY + timedelta(days=1)
     dry = plan(host, cid, later, dry_run=True)
     assert row_counts(host) == before
-    assert dry.dry_run and dry.quarantined == 1 and len(dry.skipped) == 1
+    assert dry.dry_run and dry.quarantined == 1 and sum(dry.skipped.values()) == 2
     assert sorted(d.key for d in dry.planned) == sorted(dry.keys)
     real = plan(host, cid, later)
     assert (real.documents, real.skipped, real.quarantined) == (
