@@ -294,7 +294,7 @@ class Writer:
                 f"{document.key}: credit note {credit_note_id} has no credit left to refund.",
                 "Someone used the credit in Zoho Books; check the credit note there.",
             )
-        invoice_id = context.remote_ids.get(document.invoice_key) if document.invoice_key else None
+        invoice_id = self._credited_invoice(document, context, credit_note)
         applied_id: str | None = None
         if invoice_id:
             invoice = self._client.get(f"/invoices/{invoice_id}")["invoice"]
@@ -327,6 +327,19 @@ class Writer:
         answer = self._client.post(f"/creditnotes/{credit_note_id}/refunds", body)
         return str(answer["creditnote_refund"]["creditnote_refund_id"])
 
+    @staticmethod
+    def _credited_invoice(
+        document: CreditRefund, context: DeliveryContext, credit_note: dict[str, Any]
+    ) -> str | None:
+        """The original invoice: from the context when the host passed it, else the one the
+        credit note was raised against (``?invoice_id=``, listed in its ``invoices``)."""
+        if document.invoice_key and context.remote_ids.get(document.invoice_key):
+            return context.remote_ids[document.invoice_key]
+        for row in credit_note.get("invoices") or []:
+            if row.get("invoice_id"):
+                return str(row["invoice_id"])
+        return None
+
     def _credited_id(self, credit_note_id: str, invoice_id: str) -> str | None:
         answer = self._client.get(f"/creditnotes/{credit_note_id}/invoices")
         for row in answer.get("invoices_credited") or []:
@@ -345,7 +358,7 @@ class Writer:
             if row.get("reference_number") == document.key:
                 return str(row["creditnote_refund_id"])
         credit_note = self._client.get(f"/creditnotes/{credit_note_id}")["creditnote"]
-        invoice_id = context.remote_ids.get(document.invoice_key) if document.invoice_key else None
+        invoice_id = self._credited_invoice(document, context, credit_note)
         if invoice_id and _decimal(credit_note.get("balance", 0)) <= 0:
             return self._credited_id(credit_note_id, invoice_id)
         return None

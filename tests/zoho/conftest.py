@@ -20,7 +20,7 @@ from zoho.helpers import CONNECTION, START, Build, add_source_connection, attach
 
 @pytest.fixture
 def zoho() -> Iterator[ZohoBooksStandIn]:
-    with ZohoBooksStandIn(start=START, organization_base=800_000_000, hold_seconds=3.0) as standin:
+    with ZohoBooksStandIn(start=START, organization_base=800_000_000, hold_seconds=60.0) as standin:
         yield standin
 
 

@@ -21,7 +21,7 @@ from plugins.zoho_books.client import BooksRejected, next_utc_midnight
 from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.standin import SeededOrganization, ZohoBooksStandIn
 from zoho.documents import sale
-from zoho.helpers import Build, add_source_connection, attach_standin
+from zoho.helpers import SHORT_TIMEOUT, Build, add_source_connection, attach_standin
 
 # -- per-minute limit (44) -------------------------------------------------------------
 
@@ -186,7 +186,7 @@ def test_a_get_is_retried_with_backoff(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock, fault: str
 ) -> None:
     getattr(zoho.faults, fault)(method="GET", path="^/items$")
-    rows = build().client.list_all("/items", "items")
+    rows = build(timeout_seconds=SHORT_TIMEOUT).client.list_all("/items", "items")
     assert len(rows) == 2
     assert clock.slept == [1.0]
 
@@ -206,7 +206,7 @@ def test_a_post_is_never_retried_blindly(
 ) -> None:
     getattr(zoho.faults, fault)(method="POST", path="^/contacts$")
     with pytest.raises(DeliveryUncertain) as caught:
-        build().client.post("/contacts", {"contact_name": "Walk-in"})
+        build(timeout_seconds=SHORT_TIMEOUT).client.post("/contacts", {"contact_name": "Walk-in"})
     assert caught.value.sent
     assert len(zoho.api_requests("POST", "/contacts")) == 1
     assert clock.slept == []

@@ -12,25 +12,33 @@ from core.documents import Document
 from core.errors import DeliveryUncertain
 from plugins.zoho_books.standin import SeededOrganization, ZohoBooksStandIn
 from zoho.documents import sale
-from zoho.helpers import Build
+from zoho.helpers import SHORT_TIMEOUT, Build
 
 SECTIONS = ("invoices", "payments", "expenses", "credit_notes", "credit_refunds")
 
 
-def context(settings: AccountSettings, remote_ids: dict[str, str]) -> DeliveryContext:
-    return DeliveryContext(settings, dict(remote_ids))
+def context(
+    settings: AccountSettings, remote_ids: dict[str, str], document: Document | None = None
+) -> DeliveryContext:
+    """As the host builds it: the remote ids of the document's dependencies only."""
+    keys = document.depends_on if document is not None else ()
+    return DeliveryContext(settings, {k: remote_ids[k] for k in keys if k in remote_ids})
 
 
 def recover(
-    build: Build, document: Document, settings: AccountSettings, remote_ids: dict[str, str]
+    build: Build,
+    document: Document,
+    settings: AccountSettings,
+    remote_ids: dict[str, str],
+    **config: Any,
 ) -> str:
     """What the host does: the delivery's outcome is unknown, so after a restart it asks
     find_existing first and sends again only when nothing is found."""
     with pytest.raises(DeliveryUncertain):
-        build().deliver(document, context(settings, remote_ids))
+        build(**config).deliver(document, context(settings, remote_ids, document))
     restarted = build()
-    found = restarted.find_existing(document, context(settings, remote_ids))
-    return found or restarted.deliver(document, context(settings, remote_ids))
+    found = restarted.find_existing(document, context(settings, remote_ids, document))
+    return found or restarted.deliver(document, context(settings, remote_ids, document))
 
 
 def references(zoho: ZohoBooksStandIn, org: SeededOrganization, section: str) -> list[str]:
@@ -60,13 +68,18 @@ def test_a_lost_create_of_each_kind_leaves_exactly_one_record(
     order = list(docs)
     remote_ids: dict[str, str] = {}
     for name in order[: order.index(kind)]:
-        remote_ids[docs[name].key] = build().deliver(docs[name], context(settings, remote_ids))
+        remote_ids[docs[name].key] = build().deliver(
+            docs[name], context(settings, remote_ids, docs[name])
+        )
     method, path = LOSSES[kind]
     getattr(zoho.faults, fault)(method=method, path=path)
 
-    remote_ids[docs[kind].key] = recover(build, docs[kind], settings, remote_ids)
+    short = {"timeout_seconds": SHORT_TIMEOUT} if fault == "timeout" else {}
+    remote_ids[docs[kind].key] = recover(build, docs[kind], settings, remote_ids, **short)
     for name in order[order.index(kind) + 1 :]:
-        remote_ids[docs[name].key] = build().deliver(docs[name], context(settings, remote_ids))
+        remote_ids[docs[name].key] = build().deliver(
+            docs[name], context(settings, remote_ids, docs[name])
+        )
 
     assert zoho.faults.pending() == []  # the fault did fire
     books = zoho.books(org.organization_id)
@@ -127,7 +140,9 @@ def test_a_lost_applied_credit_is_found_on_the_credit_note(
     docs: dict[str, Any] = sale("1", "80.00", refund="80.00", paid=False)
     remote_ids: dict[str, str] = {}
     for name in ("invoice", "credit_note"):
-        remote_ids[docs[name].key] = build().deliver(docs[name], context(settings, remote_ids))
+        remote_ids[docs[name].key] = build().deliver(
+            docs[name], context(settings, remote_ids, docs[name])
+        )
     zoho.faults.drop_after_commit(method="POST", path=r"^/creditnotes/\d+/invoices$")
     remote = recover(build, docs["credit_refund"], settings, remote_ids)
     books = zoho.books(org.organization_id)
@@ -142,7 +157,9 @@ def test_a_refund_interrupted_between_credit_and_refund_finishes_the_rest(
     docs: dict[str, Any] = sale("1", "100.00", refund="60.00", paid=False)
     remote_ids: dict[str, str] = {}
     destination = build()
-    remote_ids[docs["invoice"].key] = destination.deliver(docs["invoice"], context(settings, {}))
+    remote_ids[docs["invoice"].key] = destination.deliver(
+        docs["invoice"], context(settings, {}, docs["invoice"])
+    )
     part = docs["payment"].__class__(
         key="test:charge:1:payment-part",
         date=docs["payment"].date,
@@ -151,12 +168,12 @@ def test_a_refund_interrupted_between_credit_and_refund_finishes_the_rest(
         record_ids=("1",),
         invoice_key=docs["invoice"].key,
     )
-    destination.deliver(part, context(settings, remote_ids))
+    destination.deliver(part, context(settings, remote_ids, part))
     remote_ids[docs["credit_note"].key] = destination.deliver(
-        docs["credit_note"], context(settings, remote_ids)
+        docs["credit_note"], context(settings, remote_ids, docs["credit_note"])
     )
     zoho.faults.timeout(method="POST", path=r"^/creditnotes/\d+/refunds$")
-    recover(build, docs["credit_refund"], settings, remote_ids)
+    recover(build, docs["credit_refund"], settings, remote_ids, timeout_seconds=SHORT_TIMEOUT)
     books = zoho.books(org.organization_id)
     assert [a["amount"] for a in books["credits_applied"]] == [30]
     assert [r["amount"] for r in books["credit_refunds"]] == [30]

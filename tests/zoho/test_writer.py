@@ -25,11 +25,10 @@ def deliver_all(
 ) -> dict[str, str]:
     remote_ids = {} if remote_ids is None else remote_ids
     for document in documents:
+        # as the host does: the remote ids of what the document depends on, nothing more
         context = DeliveryContext(
             settings, {k: remote_ids[k] for k in document.depends_on if k in remote_ids}
         )
-        if document.kind.value == "credit_refund":
-            context = DeliveryContext(settings, dict(remote_ids))
         remote_ids[document.key] = destination.deliver(document, context)
     return remote_ids
 

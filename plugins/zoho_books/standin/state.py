@@ -666,9 +666,16 @@ class Organization:
             "line_items": [
                 line.to_json(f"{note.creditnote_id}{n}") for n, line in enumerate(note.lines)
             ],
+            # the invoices the credit note was raised for (POST ?invoice_id=)
             "invoices": [
-                {"invoice_id": note.invoice_id} for _ in [0] if note.invoice_id is not None
-            ],
+                {
+                    "invoice_id": note.invoice_id,
+                    "invoice_number": self.invoices[note.invoice_id].invoice_number,
+                    "amount": note.total,
+                }
+            ]
+            if note.invoice_id is not None
+            else [],
             "custom_fields": _custom_fields(note.custom_fields),
         }
 
