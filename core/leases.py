@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.errors import SyncRefused
+from core.errors import LedgersyncError, SyncRefused
 from core.store.database import Database
 from core.store.models import Lease as LeaseRow
 from core.store.repository import utcnow
@@ -38,6 +38,8 @@ from core.store.repository import utcnow
 __all__ = [
     "DEFAULT_TTL",
     "Lease",
+    "LeaseKeeper",
+    "LeaseLost",
     "acquire",
     "current_lease",
     "held",
@@ -267,3 +269,46 @@ def held(
         yield lease
     finally:
         release(database, connection_id, holder=holder)
+
+
+class LeaseLost(LedgersyncError):
+    """The lease expired and another process took it over: this sync must stop writing."""
+
+
+class LeaseKeeper:
+    """Keeps a held lease alive through a long step: call it often (e.g. per document).
+
+    It renews when a third of ``ttl`` has passed since the last renewal, and raises
+    :class:`LeaseLost` when the lease is no longer ours, so the sync stops before a second
+    one could write the same documents. Its call signature fits delivery's ``on_progress``.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        connection_id: int,
+        *,
+        holder: str,
+        ttl: timedelta = DEFAULT_TTL,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.database = database
+        self.connection_id = connection_id
+        self.holder = holder
+        self.ttl = ttl
+        self.clock = clock
+        self.renewed_at = clock()
+
+    def __call__(self, *_progress: object) -> None:
+        now = self.clock()
+        if now - self.renewed_at < self.ttl / 3:
+            return
+        lease = renew(
+            self.database, self.connection_id, holder=self.holder, ttl=self.ttl, clock=self.clock
+        )
+        if lease is None:
+            raise LeaseLost(
+                f"the sync lease of connection {self.connection_id} was taken over.",
+                "Another process is syncing it now; this run stops and changes nothing more.",
+            )
+        self.renewed_at = now

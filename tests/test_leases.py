@@ -57,6 +57,12 @@ def connection_id(database: Database) -> int:
     return add_connection(database)
 
 
+def expiry(database: Database, connection_id: int) -> datetime:
+    lease = leases.current_lease(database, connection_id)
+    assert lease is not None
+    return lease.expires_at
+
+
 class HolderProcess:
     """A real separate process holding (or failing to get) the lease."""
 
@@ -215,6 +221,24 @@ def test_contenders_for_an_expired_lease_get_exactly_one_winner(
     winners = [lease for lease in results if lease is not None]
     assert len(winners) == 1
     assert leases.current_lease(database, connection_id) == winners[0]
+
+
+def test_the_keeper_renews_a_third_of_the_way_and_stops_a_sync_that_lost_its_lease(
+    database: Database, connection_id: int
+) -> None:
+    clock = Clock()
+    leases.acquire(database, connection_id, holder="a", ttl=TTL, clock=clock, host="far")
+    keeper = leases.LeaseKeeper(database, connection_id, holder="a", ttl=TTL, clock=clock)
+    clock.now = T0 + timedelta(minutes=3)
+    keeper(3, 100)  # too soon: nothing written
+    assert expiry(database, connection_id) == T0 + TTL
+    clock.now = T0 + timedelta(minutes=4)
+    keeper(4, 100)
+    assert expiry(database, connection_id) == clock.now + TTL
+    clock.now += TTL  # expired: another host takes it over
+    assert leases.acquire(database, connection_id, holder="b", ttl=TTL, clock=clock) is not None
+    with pytest.raises(leases.LeaseLost, match="taken over"):
+        keeper()
 
 
 # ----------------------------------------------------------------------------- processes
