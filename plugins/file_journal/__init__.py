@@ -2,6 +2,10 @@
 
 Useful on its own (a bookkeeper imports the file) and the proof that the host is generic: it
 uses only what any third-party plugin can (``core`` contracts, documents, errors, hooks).
+
+Config: ``path`` and ``format`` (``csv`` or ``beancount``; default from the suffix). The
+double-entry scheme is in :mod:`.entries`, account naming and validation in :mod:`.accounts`,
+exactly-once appends and torn-write repair in :mod:`.journal`, both formats in :mod:`.formats`.
 """
 
 from __future__ import annotations
