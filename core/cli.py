@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core import __version__
 from core.cli_support import HostHolder, current_host, pass_host
+from core.commands import add_operator_commands
 from core.errors import LedgersyncError
 from core.host import Host
 from core.plugins import get_plugins
@@ -105,6 +106,7 @@ def build_cli() -> click.Group:
         host.database.upgrade()
         click.echo(f"Store at revision {host.database.current_revision()}.")
 
+    add_operator_commands(cli)
     get_plugins().add_commands(cli)
     return cli
 

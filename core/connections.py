@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.contracts import ConnectionInfo
+from core import alerts
+from core.contracts import ConnectionInfo, Notice, NoticeKind
 from core.errors import ConfigurationError
 from core.host import Host
 from core.store.models import Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
-__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection"]
+__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection", "restore"]
 
 
 def check_timezone(name: str) -> str:
@@ -88,14 +90,17 @@ def connect_source(
             connection.timezone = check_timezone(timezone)
         connection.source_account = source_account
         connection.source_config = dict(config)
+        was_failed = connection.status == "failed"
         if connection.status == "disconnected":
-            connection.status = "new"
+            connection.status = "active" if connection.destination_org else "new"
             connection.disconnected_at = None
         session.flush()
         connection_id = connection.id
     vault = host.vault(connection_id)
     for key, value in secrets.items():
         vault.set(key, value)
+    if was_failed:
+        restore(host, name)
     return load_connection(host, name)
 
 
@@ -128,6 +133,7 @@ def attach_destination(
         connection.destination = destination
         connection.destination_org = organization
         connection.destination_config = dict(config)
+        was_failed = connection.status == "failed"
         if connection.status in ("new", "disconnected"):
             connection.status = "active"
             connection.disconnected_at = None
@@ -135,4 +141,34 @@ def attach_destination(
     vault = host.vault(connection_id)
     for key, value in secrets.items():
         vault.set(key, value)
+    if was_failed:
+        restore(host, name)
     return load_connection(host, name)
+
+
+def restore(host: Host, name: str, now: datetime | None = None) -> None:
+    """After a reconnect: the connection works again, its failure episode closes, and the
+    operator hears so once. Sync resumes where it stopped (sync periods were never ended)."""
+    now = now or utcnow()
+    with host.database.session() as session:
+        connection = get_connection(session, name)
+        reason = connection.failure_reason or "authorization failed"
+        connection.status = "active"
+        connection.failure_reason = None
+        connection.failed_at = None
+        resolved = alerts.resolve_alerts(session, connection.id, "connection_failed", now)
+        info = connection_info(connection)
+    host.plugins.connection_restored(info)
+    if resolved:
+        alerts.notify(
+            host.plugins,
+            Notice(
+                kind=NoticeKind.CONNECTION_RESTORED,
+                connection=info,
+                subject=f"ledgersync: connection {info.name} restored",
+                message=f"The connection works again after: {reason}",
+                hint="Sync resumes from where it stopped; nothing from the failure period "
+                "is skipped.",
+                occurred_at=now,
+            ),
+        )

@@ -208,19 +208,21 @@ def _run(
             )
         report.documents_planned.update(outcome.documents)
         report.skipped.update(outcome.skipped)
+        report.quarantined += outcome.quarantined
         report.unknown_channels.update(getattr(outcome, "unknown_channels", {}) or {})
         if options.dry_run:
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)
+        keeper = leases.LeaseKeeper(host.database, connection_id, holder=holder, ttl=LEASE_TTL)
         delivery = deliver_planned(
             host.database,
             connection_id,
             destination,
             run.connection.settings,
             run_id=run.id,
-            on_progress=_delivery_progress(options.progress),
+            on_progress=_delivery_progress(keeper, options.progress),
         )
         report.documents_delivered.update(delivery.delivered)
         report.recovered = delivery.recovered
@@ -250,10 +252,17 @@ def _run(
     return report
 
 
-def _delivery_progress(progress: Progress | None) -> Callable[[int, int | None], None] | None:
-    if progress is None:
-        return None
-    return lambda done, total: progress("deliver", done, total)
+def _delivery_progress(
+    keeper: leases.LeaseKeeper, progress: Progress | None
+) -> Callable[[int, int | None], None]:
+    """Renew the lease as delivery goes (stopping if it was lost) and report progress."""
+
+    def on_progress(done: int, total: int | None) -> None:
+        keeper()
+        if progress is not None:
+            progress("deliver", done, total)
+
+    return on_progress
 
 
 def _earliest_period_start(host: Host, connection_id: int) -> datetime | None:

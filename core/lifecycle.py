@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.connections import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
-from core.store.models import Alert, Credential, SyncPeriod
+from core.planning import OUTSIDE_SYNC_PERIODS
+from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
 from core.store.repository import connection_info, get_connection, utcnow
 
 __all__ = [
@@ -161,7 +162,17 @@ def enable(
             )
         backfill = start < now
         if backfill:
-            log.warning("connection %s: back-fill enabled from %s", name, start.isoformat())
+            log.info("connection %s: back-fill enabled from %s", name, start.isoformat())
+            # An explicit back-fill takes back the "outside every period" skips it now covers.
+            session.execute(
+                update(SourceRecord)
+                .where(
+                    SourceRecord.connection_id == row.id,
+                    SourceRecord.skip_reason == OUTSIDE_SYNC_PERIODS,
+                    SourceRecord.created_at >= start,
+                )
+                .values(skip_reason=None)
+            )
         period = SyncPeriod(connection_id=row.id, started_at=start, backfill=backfill)
         session.add(period)
         row.enabled = True

@@ -130,7 +130,7 @@ def history_command(host: Host, name: str, limit: int, as_json: bool) -> None:
                 select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(limit)
             )
         )
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "run": run.id,
             "trigger": run.trigger,

@@ -32,9 +32,12 @@ class ZohoBooksStandInKit:
     """A running Zoho Books stand-in; each connected connection gets its own organization."""
 
     name: ClassVar[str] = "zoho_books"
+    # The stand-in is local, so the demo lifts Zoho's 100 requests/minute on both sides (the
+    # limiter itself is tested at Zoho's real figure in tests/zoho/).
+    DEMO_PER_MINUTE: ClassVar[int] = 100_000
 
     def __init__(self, standin: ZohoBooksStandIn | None = None) -> None:
-        self.standin = standin or ZohoBooksStandIn()
+        self.standin = standin or ZohoBooksStandIn(per_minute=self.DEMO_PER_MINUTE)
         self._owns = standin is None
         self.connected: dict[str, SeededOrganization] = {}
 
@@ -65,7 +68,7 @@ class ZohoBooksStandInKit:
                 "organization_id": org.organization_id,
                 "organization_name": org.name,
                 "client_id": DEFAULT_CLIENT_ID,
-                "requests_per_minute": 100,
+                "requests_per_minute": self.standin.per_minute,
             },
             secrets={
                 "client_secret": DEFAULT_CLIENT_SECRET,
