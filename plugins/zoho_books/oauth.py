@@ -162,9 +162,9 @@ class OAuthClient:
                 f"Zoho's accounts server answered HTTP {response.status_code} without JSON.",
                 "Try again later.",
             )
-        error = body.get("error")
-        if error:
-            raise self._error(str(error), during)
+        refusal = body.get("error")
+        if refusal:
+            raise self._error(str(refusal), during)
         if response.status_code >= 400:
             raise TransientError(f"Zoho's accounts server answered HTTP {response.status_code}.")
         return body

@@ -587,7 +587,7 @@ class ZohoBooksStandIn:
         self, org: Organization, query: dict[str, str], body: Any, headers: Any
     ) -> Response:
         wanted = query.get("filter_by", "AccountType.All")
-        groups = {
+        groups: dict[str, Callable[[Any], bool]] = {
             "AccountType.All": lambda a: True,
             "AccountType.Active": lambda a: a.is_active,
             "AccountType.Inactive": lambda a: not a.is_active,

@@ -471,7 +471,8 @@ class Organization:
         return invoice
 
     def invoice(self, invoice_id: str) -> Invoice:
-        return self._get(self.invoices, invoice_id, "Invoice")
+        invoice: Invoice = self._get(self.invoices, invoice_id, "Invoice")
+        return invoice
 
     def mark_sent(self, invoice_id: str) -> None:
         invoice = self.invoice(invoice_id)
@@ -649,7 +650,8 @@ class Organization:
         return note
 
     def creditnote(self, creditnote_id: str) -> CreditNote:
-        return self._get(self.creditnotes, creditnote_id, "Credit note")
+        note: CreditNote = self._get(self.creditnotes, creditnote_id, "Credit note")
+        return note
 
     def creditnote_json(self, note: CreditNote) -> dict[str, Any]:
         return {
