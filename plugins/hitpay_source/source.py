@@ -7,12 +7,12 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
 from core.contracts import FetchWindow, Health, PluginContext
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
-from core.records import Quarantined, Record
+from core.errors import AuthorizationFailed, BadRecord, ConfigurationError, LedgersyncError
+from core.records import Charge, Quarantined, Record
 from plugins.hitpay_source.channels import CHANNELS
-from plugins.hitpay_source.client import HitPayClient
+from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.dates import listing_dates
-from plugins.hitpay_source.parsing import read_listed_charge
+from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge, read_listed_charge
 from plugins.hitpay_source.refunds import discover_refunds
 from plugins.hitpay_source.settings import ClientSettings
 
@@ -71,6 +71,18 @@ class HitPaySource:
             if record is not None:
                 yield record
         yield from discover_refunds(self.client, window, state)
+
+    def lookup(self, charge_id: str) -> Charge | None:
+        """One charge by id (for `ledgersync why`): the sale, or None when HitPay does not
+        know the id. BadRecord says why a charge that exists is not a sale that syncs."""
+        try:
+            payload = self.client.charge(charge_id)
+        except ChargeNotFound:
+            return None
+        status = payload.get("status")
+        if status not in SALE_STATUSES:
+            raise BadRecord(f"its status is {status!r}; only completed sales are synced")
+        return parse_charge(payload)
 
     def health(self) -> Health:
         try:
