@@ -126,7 +126,7 @@ class Writer:
     def _depends(context: DeliveryContext, key: str, document: Document) -> str:
         remote = context.remote_ids.get(key)
         if not remote:
-            raise DocumentRejected(
+            raise TransientError(
                 f"{document.key}: {key} has not been delivered yet.",
                 "Documents are delivered in dependency order; the next sync retries.",
             )

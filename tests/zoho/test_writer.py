@@ -9,7 +9,7 @@ import pytest
 
 from core.contracts import AccountSettings, DeliveryContext
 from core.documents import Document
-from core.errors import DeliveryUncertain, DocumentRejected
+from core.errors import DeliveryUncertain, DocumentRejected, TransientError
 from core.store.repository import CallCounter
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.standin import SeededOrganization, ZohoBooksStandIn
@@ -243,3 +243,19 @@ def test_an_upsert_sent_twice_still_makes_one_record(
     section = {"invoice": "invoices", "payment": "payments", "expense": "expenses"}[name]
     [row] = zoho.books(org.organization_id)[section]
     assert row["id"] == remote[docs[name].key]
+
+
+def test_a_document_whose_dependency_is_not_bound_waits_for_the_next_sync(
+    build: Build, zoho: ZohoBooksStandIn, settings: AccountSettings
+) -> None:
+    with pytest.raises(TransientError, match="has not been delivered yet") as caught:
+        build().deliver(sale("1")["payment"], DeliveryContext(settings, {}))
+    assert not caught.value.sent
+    assert zoho.api_requests("POST") == []
+
+
+def test_disconnecting_revokes_the_refresh_token(build: Build, zoho: ZohoBooksStandIn) -> None:
+    destination = build()
+    destination.revoke()
+    assert all(token.revoked for token in zoho.oauth.refresh_tokens.values())
+    assert not destination.health().ok
