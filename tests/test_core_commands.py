@@ -1,0 +1,54 @@
+"""The host's own commands: --db, connections, db upgrade, clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import inspect
+
+from core.cli import build_cli
+from core.store.database import Database
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(build_cli(), list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_db_upgrade_creates_the_schema_at_the_given_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    code, output = _run("--db", url, "db", "upgrade")
+    assert code == 0, output
+    assert "Store at revision 0001" in output
+    assert "connections" in inspect(Database(url).engine).get_table_names()
+
+
+def test_ledgersync_db_environment_variable_selects_the_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    code, output = _run("connections", "--json", env={"LEDGERSYNC_DB": url})
+    assert code == 0, output
+    assert json.loads(output) == []
+    assert (tmp_path / "env.sqlite").exists()
+
+
+def test_default_store_lives_in_the_users_data_directory(tmp_path: Path) -> None:
+    code, output = _run("connections")
+    assert code == 0, output
+    assert "No connections yet" in output
+    assert list(Path.home().rglob("ledgersync.sqlite")), "no store in the data directory"
+
+
+def test_unknown_connection_is_one_clear_line_not_a_traceback(db_url: str) -> None:
+    code, output = _run("--db", db_url, "status", "nosuch")
+    assert code != 0
+    assert "no connection named 'nosuch'" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("flag", ["--version"])
+def test_version(flag: str) -> None:
+    code, output = _run(flag)
+    assert code == 0 and output.startswith("ledgersync, version ")
