@@ -1,13 +1,28 @@
-"""Answers "why is this charge missing?" for one charge, from what the store knows."""
+"""Answers "why is this charge missing?" for one charge, from the store and, if need be, the source.
+
+The answer is one of: synced (into which documents, with their remote ids), or not and exactly
+why: created before sync was enabled or while it was disabled, its channel not selected, its
+bulk day not closed yet (and when it closes), quarantined (the reason), not fetched yet (the
+last sync time), not a sale at the source, or unknown to the source.
+
+A source may offer ``lookup(charge_id) -> Charge | None`` (None: the source does not know the
+id; BadRecord: it exists but is no sale that syncs). Without it, a charge the store has never
+seen is reported as not fetched yet.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.commands.output import local
+from core.contracts import ConnectionInfo
+from core.errors import BadRecord, LedgersyncError
 from core.host import Host
+from core.records import Charge
 from core.store.models import (
     Assignment,
     Binding,
@@ -20,13 +35,16 @@ from core.store.repository import connection_info, get_connection, utcnow
 
 __all__ = ["explain_charge"]
 
+Period = tuple[datetime, datetime | None]
 
-def explain_charge(host: Host, name: str, charge_id: str) -> list[str]:
+
+def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None = None) -> list[str]:
     """Lines that say where the charge went, or exactly why it has not."""
+    now = now or utcnow()
     with host.database.session() as session:
         row = get_connection(session, name)
         info = connection_info(row)
-        zone = info.timezone
+        last_sync = row.last_sync_at
         record = session.scalar(
             select(SourceRecord).where(
                 SourceRecord.connection_id == row.id,
@@ -34,36 +52,51 @@ def explain_charge(host: Host, name: str, charge_id: str) -> list[str]:
                 SourceRecord.source_id == charge_id,
             )
         )
-        if record is None:
-            quarantined = session.scalar(
-                select(QuarantinedRecord).where(
-                    QuarantinedRecord.connection_id == row.id,
-                    QuarantinedRecord.source_id == charge_id,
-                )
+        quarantined = session.scalar(
+            select(QuarantinedRecord)
+            .where(
+                QuarantinedRecord.connection_id == row.id,
+                QuarantinedRecord.source_id == charge_id,
+                QuarantinedRecord.resolved_at.is_(None),
             )
-            if quarantined is not None:
-                return [
-                    f"Charge {charge_id} is quarantined: {quarantined.reason}",
-                    "It could not be read as a sale; fix it at the source and it syncs at "
-                    "the next sync.",
-                ]
-            return _not_fetched(host, name, charge_id, row.last_sync_at, zone)
-        documents = session.execute(
-            select(DocumentRow, Binding.remote_id)
-            .join(Assignment, Assignment.document_id == DocumentRow.id)
-            .outerjoin(
-                Binding,
-                (Binding.connection_id == DocumentRow.connection_id)
-                & (Binding.key == DocumentRow.key),
-            )
-            .where(Assignment.record_id == record.id)
-            .order_by(DocumentRow.id)
-        ).all()
-        periods = list(
-            session.scalars(select(SyncPeriod).where(SyncPeriod.connection_id == row.id))
+            .limit(1)
         )
-    created = local(record.created_at, zone)
-    head = f"Charge {charge_id} ({record.amount} {record.currency}, created {created})"
+        documents = (
+            session.execute(
+                select(DocumentRow, Binding.remote_id)
+                .join(Assignment, Assignment.document_id == DocumentRow.id)
+                .outerjoin(
+                    Binding,
+                    (Binding.connection_id == DocumentRow.connection_id)
+                    & (Binding.key == DocumentRow.key),
+                )
+                .where(Assignment.record_id == record.id)
+                .order_by(DocumentRow.id)
+            ).all()
+            if record is not None
+            else []
+        )
+        periods: list[Period] = [
+            (p.started_at, p.ended_at)
+            for p in session.scalars(
+                select(SyncPeriod)
+                .where(SyncPeriod.connection_id == row.id)
+                .order_by(SyncPeriod.started_at)
+            )
+        ]
+    if record is None:
+        if quarantined is not None:
+            return [
+                f"Charge {charge_id} is quarantined: {quarantined.reason}",
+                "It could not be read as a sale; once the source sends it readable, the next "
+                "sync takes it.",
+            ]
+        return _not_in_store(host, info, charge_id, periods, last_sync)
+    zone = info.timezone
+    head = (
+        f"Charge {charge_id} ({record.amount} {record.currency}, "
+        f"created {local(record.created_at, zone)})"
+    )
     if documents:
         lines = [f"{head} is synced into:"]
         for document, remote_id in documents:
@@ -74,42 +107,91 @@ def explain_charge(host: Host, name: str, charge_id: str) -> list[str]:
             if document.last_error:
                 lines.append(f"    last error: {document.last_error}")
         return lines
+    if outside := _outside_periods(record.created_at, periods, zone):
+        return [f"{head} is not synced: {outside}"]
     if record.skip_reason:
         return [f"{head} is not synced: {record.skip_reason}."]
-    inside = any(
-        p.started_at <= record.created_at and (p.ended_at is None or record.created_at < p.ended_at)
-        for p in periods
-    )
-    if not inside:
-        return [
-            f"{head} is not synced: it was created before sync was enabled or while it was "
-            "disabled; such charges are skipped for good."
-        ]
-    if info.channels is not None and record.channel not in info.channels:
-        channel = record.channel or f"unknown ({record.raw_channel})"
-        return [f"{head} is not synced: its channel {channel} is not selected."]
+    if (unselected := _channel_unselected(record.channel, record.raw_channel, info)) is not None:
+        return [f"{head} is not synced: {unselected}"]
     if info.mode == "bulk":
         local_day = record.created_at.astimezone(zone).date()
         closes = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone)
-        if closes > utcnow():
+        if closes > now:
             return [
                 f"{head} waits for its bulk day {local_day} to close at {local(closes, zone)}; "
                 "the first sync after that puts it in the day's invoice."
             ]
-    return [f"{head} is fetched and will be planned and delivered at the next sync."]
-
-
-def _not_fetched(
-    host: Host, name: str, charge_id: str, last_sync: datetime | None, zone: object
-) -> list[str]:
-    source, _calls = host.open_source(name)
-    lookup = getattr(source, "lookup", None)
-    if lookup is not None:
-        found = lookup(charge_id)
-        if found is None:
-            return [f"Charge {charge_id} is unknown to {source.display_name}: check the id."]
-    when = local(last_sync, zone) if last_sync else "never"  # type: ignore[arg-type]
     return [
-        f"Charge {charge_id} has not been fetched yet (last sync: {when}).",
-        f"Wait for the next automatic sync or run `ledgersync sync {name}`.",
+        f"{head} is fetched and will be planned and delivered at the next sync "
+        f"(last sync: {local(last_sync, zone)})."
+    ]
+
+
+def _outside_periods(created: datetime, periods: Sequence[Period], zone: ZoneInfo) -> str:
+    """Why ``created`` lies outside every sync period, or "" when it lies inside one."""
+    if any(start <= created and (end is None or created < end) for start, end in periods):
+        return ""
+    skipped = "such charges are skipped for good."
+    if not periods:
+        return f"sync has never been enabled; {skipped}"
+    if created < periods[0][0]:
+        return (
+            f"it was created before sync was enabled (sync starts at "
+            f"{local(periods[0][0], zone)}); {skipped}"
+        )
+    ended = max(end for _start, end in periods if end is not None and end <= created)
+    later = [start for start, _end in periods if start > created]
+    until = f" until {local(min(later), zone)}" if later else ""
+    return f"it was created while sync was disabled (from {local(ended, zone)}{until}); {skipped}"
+
+
+def _channel_unselected(
+    channel: str | None, raw_channel: str | None, info: ConnectionInfo
+) -> str | None:
+    if info.channels is None or (channel is not None and channel in info.channels):
+        return None
+    shown = channel or f"{raw_channel or '(none)'!r} (unknown)"
+    return (
+        f"its channel {shown} is not selected (selected: {', '.join(info.channels)}); "
+        "charges from unselected channels are not synced."
+    )
+
+
+def _not_in_store(
+    host: Host,
+    info: ConnectionInfo,
+    charge_id: str,
+    periods: Sequence[Period],
+    last_sync: datetime | None,
+) -> list[str]:
+    zone = info.timezone
+    waiting = [
+        f"Charge {charge_id} has not been fetched yet (last sync: {local(last_sync, zone)}).",
+        f"Wait for the next automatic sync or run `ledgersync sync {info.name}`.",
+    ]
+    try:
+        source, _calls = host.open_source(info.name)
+        lookup = getattr(source, "lookup", None)
+        if lookup is None:
+            return waiting
+        found: Charge | None = lookup(charge_id)
+    except BadRecord as reason:
+        return [f"Charge {charge_id} is not synced: {reason.message}."]
+    except LedgersyncError as error:
+        return [*waiting, f"(The source could not be asked about it: {error})"]
+    name = getattr(source, "display_name", info.source)
+    if found is None:
+        return [f"Charge {charge_id} is unknown to {name}: check the id and the business."]
+    head = (
+        f"Charge {charge_id} ({found.amount} {found.currency}, "
+        f"created {local(found.created_at, zone)})"
+    )
+    if outside := _outside_periods(found.created_at, periods, zone):
+        return [f"{head} is not synced: {outside}"]
+    if (unselected := _channel_unselected(found.channel, found.raw_channel, info)) is not None:
+        return [f"{head} is not synced: {unselected}"]
+    return [
+        f"{head} exists at {name} but has not been fetched yet "
+        f"(last sync: {local(last_sync, zone)}).",
+        waiting[1],
     ]

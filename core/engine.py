@@ -104,9 +104,9 @@ def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> Non
         )
     info = connection_info(row)
     if row.status == "failed":
+        reason = (row.failure_reason or "its authorization was refused").rstrip(". ")
         raise SyncRefused(
-            f"connection {name!r} has failed: {row.failure_reason or 'authorization refused'}.",
-            reconnect_hint(info),
+            f"connection {name!r} has failed and its sync is paused: {reason}.", RESUME
         )
     if not row.enabled:
         raise SyncRefused(
@@ -117,7 +117,7 @@ def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> Non
             f"connection {name!r} is missing settings: {', '.join(missing)}.",
             f"Set them with `ledgersync settings {name} --{missing[0].replace('_', '-')} ID`.",
         )
-    if options.trigger == "manual" and not options.force:
+    if options.trigger == "manual" and not (options.force or options.dry_run):
         allowed, next_at = manual_sync_allowed(row.last_manual_sync_at, now)
         if not allowed and next_at is not None:
             local = next_at.astimezone(info.timezone)
@@ -234,7 +234,7 @@ def _run(
         _succeeded(host, run, report, now)
     except AuthorizationFailed as error:
         report.outcome, report.error = "failed", str(error)
-        mark_failed(host, run.connection, str(error), now)
+        mark_failed(host, run.connection, error.message, now, hint=error.hint)
     except DailyLimitReached as error:
         report.outcome, report.error = "paused", str(error)
         _paused(host, run, error, now)
@@ -320,36 +320,47 @@ def _connection_notice(
     )
 
 
-def mark_failed(host: Host, connection: ConnectionInfo, error: str, now: datetime) -> None:
-    """Mark the connection failed, pause it, and notify once per failure episode."""
+def mark_failed(
+    host: Host, connection: ConnectionInfo, error: str, now: datetime, *, hint: str = ""
+) -> None:
+    """Mark the connection failed, pause it, and notify once per failure episode.
+
+    ``error`` says what happened; ``hint`` (from the plugin) how to reconnect.
+    """
+    reason = f"{error} {hint}".strip()
     with host.database.session() as session:
         row = session.get_one(Connection, connection.id)
         row.status = "failed"
-        row.failure_reason = error
+        row.failure_reason = reason
         row.failed_at = row.failed_at or now
-        opened = alerts.open_alert(session, connection.id, "connection_failed", error, now)
+        opened = alerts.open_alert(session, connection.id, "connection_failed", reason, now)
         info = connection_info(row)
     if opened is None:
         return
-    host.plugins.connection_failed(info, error)
+    host.plugins.connection_failed(info, reason)
     alerts.notify(
         host.plugins,
         _connection_notice(
             info,
             NoticeKind.CONNECTION_FAILED,
-            f"ledgersync: connection {info.name} failed",
+            f"ledgersync: connection {info.name} failed; sync is paused",
             error,
-            reconnect_hint(info),
+            f"{hint or reconnect_hint(info)} {RESUME}",
             now,
         ),
     )
 
 
+RESUME = (
+    "Once reconnected, sync resumes from where it stopped; nothing from the failure is skipped."
+)
+
+
 def reconnect_hint(connection: ConnectionInfo) -> str:
+    """How to reconnect, when the plugin did not say: its own connect command."""
     return (
-        f"Reconnect it with `ledgersync {connection.destination or connection.source} connect "
-        f"{connection.name} ...` (see `ledgersync status {connection.name}`). Sync resumes from "
-        "where it stopped; nothing from the failure period is skipped."
+        f"Reconnect {connection.name} with the connect command of the side that failed "
+        f"(`ledgersync --help` lists them; `ledgersync status {connection.name}` says which)."
     )
 
 

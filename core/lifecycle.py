@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from core.errors import ConfigurationError
 from core.host import Host
 from core.planning import OUTSIDE_SYNC_PERIODS
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
-from core.store.repository import connection_info, get_connection, utcnow
+from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 
 __all__ = [
     "MODES",
@@ -189,10 +190,12 @@ def disable(host: Host, name: str, *, now: datetime | None = None) -> None:
         row.enabled = False
 
 
-def disconnect(host: Host, name: str, *, now: datetime | None = None) -> None:
-    """Disable, forget the credentials, keep the whole history (records, documents, runs)."""
+def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[str]:
+    """Disable, revoke and forget the credentials, keep the whole history (records,
+    documents, runs). Returns one line per side whose plugin offers ``revoke()``."""
     now = now or utcnow()
     disable(host, name, now=now)
+    notes = _revoke(host, name)
     with host.database.session() as session:
         row = get_connection(session, name)
         for credential in session.scalars(
@@ -207,3 +210,38 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> None:
         row.disconnected_at = now
         row.source_account = None
         row.destination_org = None
+    return notes
+
+
+def _revoke(host: Host, name: str) -> list[str]:
+    """Ask each side that offers ``revoke()`` to revoke its authorization; never raises."""
+    info = _info(host, name)
+    if info.status == "disconnected":
+        return []
+    notes: list[str] = []
+    sides: list[tuple[str, Callable[[str], tuple[Any, CallCounter]]]] = [
+        ("source", host.open_source)
+    ]
+    if info.destination:
+        sides.append(("destination", host.open_destination))
+    for side, opener in sides:
+        label = info.source if side == "source" else str(info.destination)
+        try:
+            plugin, calls = opener(name)
+            label = str(getattr(plugin, "display_name", label))
+            revoke = getattr(plugin, "revoke", None)
+            if revoke is None:
+                continue
+            try:
+                revoke()
+            finally:
+                with host.database.session() as session:
+                    calls.flush(session, info.id)
+            notes.append(f"{label}: authorization revoked.")
+        except Exception as error:  # disconnecting must work even when the remote side won't
+            log.warning("connection %s: could not revoke at %s: %s", name, label, error)
+            notes.append(
+                f"{label}: could not revoke the authorization ({error}); revoke it in "
+                f"{label}'s own settings."
+            )
+    return notes

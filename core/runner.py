@@ -6,13 +6,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from core.engine import SyncOptions, SyncReport, mark_failed, sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
 from core.scheduling import next_scheduled_sync
-from core.store.models import CacheEntry, Connection
+from core.store.models import Alert, CacheEntry, Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
 __all__ = ["DueRun", "due_connections", "probe_health", "run_due"]
@@ -38,7 +39,11 @@ def due_connections(host: Host, now: datetime) -> list[str]:
             .where(Connection.enabled.is_(True), Connection.status == "active")
             .order_by(Connection.id)
         )
+        restored = _restored_since_last_sync(session)
         for row in rows:
+            if row.id in restored:  # reconnected after a failure: catch up at once
+                due.append(row.name)
+                continue
             if row.paused_until is not None:
                 if row.paused_until <= now:
                     due.append(row.name)
@@ -47,6 +52,20 @@ def due_connections(host: Host, now: datetime) -> list[str]:
             if next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now) <= now:
                 due.append(row.name)
     return due
+
+
+def _restored_since_last_sync(session: Session) -> set[int]:
+    """Connections whose failure was resolved (reconnected) after their last good sync."""
+    restored = (
+        select(Alert.connection_id)
+        .join(Connection, Connection.id == Alert.connection_id)
+        .where(
+            Alert.kind == "connection_failed",
+            Alert.resolved_at.is_not(None),
+            or_(Connection.last_sync_at.is_(None), Alert.resolved_at > Connection.last_sync_at),
+        )
+    )
+    return set(session.scalars(restored))
 
 
 def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
@@ -63,6 +82,9 @@ def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
         except LedgersyncError as error:
             log.warning("scheduled sync of %s did not start: %s", name, error)
             results.append(DueRun(name, None, str(error)))
+        except Exception as error:  # one connection's trouble must not stop the others
+            log.exception("scheduled sync of %s did not start", name)
+            results.append(DueRun(name, None, f"{type(error).__name__}: {error}"))
     return results
 
 
@@ -89,13 +111,19 @@ def probe_health(host: Host, name: str, now: datetime | None = None) -> dict[str
     info = None
     for side in ("source", "destination"):
         try:
-            plugin, _calls = (
+            plugin, calls = (
                 host.open_source(name) if side == "source" else host.open_destination(name)
             )
             health = plugin.health()
         except LedgersyncError as error:
             results[side] = f"error: {error}"
             continue
+        except Exception as error:  # a broken plugin must not stop the other connections
+            log.exception("health probe of %s's %s failed", name, side)
+            results[side] = f"error: {type(error).__name__}: {error}"
+            continue
+        with host.database.session() as session:
+            calls.flush(session, get_connection(session, name).id)
         results[side] = "ok" if health.ok else health.detail
         if health.authorization_failed:
             with host.database.session() as session:

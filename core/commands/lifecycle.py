@@ -8,6 +8,7 @@ import click
 
 from core.cli_support import pass_host
 from core.commands.output import safe
+from core.errors import ConfigurationError
 from core.host import Host
 from core.lifecycle import disable, disconnect, enable
 
@@ -27,9 +28,9 @@ def enable_command(host: Host, name: str, since: str | None) -> None:
         try:
             start = datetime.fromisoformat(since)
         except ValueError:
-            raise click.BadParameter(
-                f"{since!r} is not an ISO 8601 date-time; use e.g. 2026-11-01T00:00+08:00",
-                param_hint="--since",
+            raise ConfigurationError(
+                f"--since {since!r} is not an ISO 8601 date-time.",
+                "Use e.g. --since 2026-11-01T00:00+08:00.",
             ) from None
     period = enable(host, name, since=start)
     note = " (back-fill)" if period.backfill else ""
@@ -56,8 +57,10 @@ def disconnect_command(host: Host, name: str, yes: bool) -> None:
     """Disconnect NAME: revoke and delete credentials; keep the whole sync history."""
     if not yes:
         click.confirm(f"Disconnect {safe(name)}? Its history is kept.", abort=True)
-    disconnect(host, name)
+    notes = disconnect(host, name)
     click.echo(f"Disconnected {safe(name)}. Its history is kept; reconnect at any time.")
+    for note in notes:
+        click.echo(f"  {safe(note)}")
 
 
 COMMANDS = [enable_command, disable_command, disconnect_command]
