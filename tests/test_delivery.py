@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
-from support.databases import add_connection
+from support.databases import add_connection, postgres_url, throwaway_postgres
 from support.memory_books import Fault, MemoryBooks, MemoryDestination, memory_destination
 
 from core.contracts import AccountSettings, ConnectionInfo
@@ -149,9 +149,18 @@ class Ledger:
                 assert bindings[dependency].remote_id == linked
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """One store for the module: each Ledger is its own connection in it."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"] if postgres_url() else ["sqlite"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """One store for the module (SQLite, and PostgreSQL when LEDGERSYNC_TEST_DATABASE_URL is
+    set): each Ledger is its own connection in it."""
+    if request.param == "postgresql":
+        with throwaway_postgres() as url:
+            database = open_database(url)
+            yield database
+            database.dispose()
+        return
     path: Path = tmp_path_factory.mktemp("delivery") / "ledgersync.sqlite"
     database = open_database(f"sqlite:///{path}")
     # One idle connection kept open: closing the last one checkpoints the WAL, every time.

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 from test_planning import MORNING, NEXT_DAY, charge, make_connection, refund
 
@@ -17,6 +18,12 @@ from core.records import Charge, Quarantined, Record, Refund
 from core.store.models import QuarantinedRecord, SourceRecord
 
 LATER = MORNING + timedelta(hours=5)
+
+
+@pytest.fixture
+def host(any_host: Host) -> Host:
+    """These tests run on the embedded SQLite store and, when configured, on PostgreSQL."""
+    return any_host
 
 
 def ingest(

@@ -41,6 +41,12 @@ MORNING = datetime(2026, 3, 2, 2, tzinfo=UTC)
 NEXT_DAY = datetime(2026, 3, 3, 2, tzinfo=UTC)
 
 
+@pytest.fixture
+def host(any_host: Host) -> Host:
+    """These tests run on the embedded SQLite store and, when configured, on PostgreSQL."""
+    return any_host
+
+
 def make_connection(
     host: Host,
     *,

@@ -41,6 +41,12 @@ STORE_BACKED = settings(
 modes = pytest.mark.parametrize("mapper", [BulkMapper(), IndividualMapper()], ids=lambda m: m.name)
 
 
+@pytest.fixture
+def host(any_host: Host) -> Host:
+    """These tests run on the embedded SQLite store and, when configured, on PostgreSQL."""
+    return any_host
+
+
 def _stored_totals(host: Host, connection_id: int) -> dict[tuple[str, str], Decimal]:
     with host.database.session() as session:
         rows = session.execute(

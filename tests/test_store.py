@@ -40,9 +40,9 @@ def test_models_and_migrations_do_not_drift(any_db_url: str) -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_upgrade_twice_is_harmless(db_url: str) -> None:
-    open_database(db_url).upgrade()
-    assert open_database(db_url).current_revision() is not None
+def test_upgrade_twice_is_harmless(any_db_url: str) -> None:
+    open_database(any_db_url).upgrade()
+    assert open_database(any_db_url).current_revision() is not None
 
 
 def _connection(name: str = "shop") -> Connection:
@@ -86,8 +86,8 @@ def test_money_round_trips_exactly_and_times_stay_aware(any_db_url: str) -> None
         assert record.created_at == created and record.created_at.tzinfo is not None
 
 
-def test_naive_datetimes_and_float_money_are_refused(db_url: str) -> None:
-    database = open_database(db_url)
+def test_naive_datetimes_and_float_money_are_refused(any_db_url: str) -> None:
+    database = open_database(any_db_url)
     with pytest.raises(Exception, match="naive"), database.session() as session:
         connection = _connection()
         connection.created_at = datetime(2026, 1, 1)
@@ -155,10 +155,10 @@ def test_secret_key_from_the_environment_is_used(db_url: str, secret_key: str, h
     assert not host.key_file.exists()
 
 
-def test_vault_repr_hides_values(host: Host) -> None:
-    connection_id = _store_secret(host)
-    assert SECRET not in repr(host.vault(connection_id))
-    assert "hidden" in repr(host.box)
+def test_vault_repr_hides_values(any_host: Host) -> None:
+    connection_id = _store_secret(any_host)
+    assert SECRET not in repr(any_host.vault(connection_id))
+    assert "hidden" in repr(any_host.box)
 
 
 class _NamedSource:
@@ -171,7 +171,8 @@ class _SourcePlugin:
         register(_NamedSource)
 
 
-def test_one_business_connects_once(host: Host) -> None:
+def test_one_business_connects_once(any_host: Host) -> None:
+    host = any_host
     host.plugins.register(_SourcePlugin(), name="test_source_plugin")
     connect_source(host, "a", source="test_source", source_account="biz-1", config={}, secrets={})
     with pytest.raises(Exception, match="already connected as 'a'"):
