@@ -38,14 +38,14 @@ from core.scheduling import manual_sync_allowed
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 
-__all__ = ["SyncOptions", "SyncReport", "sync"]
+__all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 
 log = logging.getLogger(__name__)
 
 INGEST_BATCH = 500
 OVERLAP = timedelta(days=3)  # re-read recent charges so late arrivals are not missed
 REFUND_LOOKBACK = timedelta(days=120)
-LEASE_TTL = timedelta(minutes=10)
+LEASE_TTL = timedelta(minutes=10)  # LEDGERSYNC_LEASE_TTL_SECONDS overrides it
 FAILURES_BEFORE_ALERT = 3
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
@@ -58,6 +58,9 @@ class SyncOptions:
     dry_run: bool = False
     now: datetime | None = None
     progress: Progress | None = None
+    # Workers pass the due time they answer: under the lease, a connection that has synced
+    # since then is not synced again (AlreadySynced), so a duplicate message is a no-op.
+    unless_synced_since: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -88,6 +91,37 @@ class SyncReport:
             quarantined=self.quarantined,
             skipped=dict(self.skipped),
             error=self.error,
+        )
+
+
+class AlreadySynced(SyncRefused):
+    """The connection has synced since the due time this sync was asked for."""
+
+
+def lease_ttl() -> timedelta:
+    """How long a sync's lease lasts unrenewed: LEDGERSYNC_LEASE_TTL_SECONDS or LEASE_TTL."""
+    raw = os.environ.get("LEDGERSYNC_LEASE_TTL_SECONDS", "").strip()
+    if not raw:
+        return LEASE_TTL
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise ConfigurationError(
+            f"LEDGERSYNC_LEASE_TTL_SECONDS={raw!r} is not a positive number of seconds.",
+            f"Unset it for the default ({int(LEASE_TTL.total_seconds())} s) or set e.g. 600.",
+        )
+    return timedelta(seconds=seconds)
+
+
+def _check_not_synced_since(host: Host, connection_id: int, name: str, since: datetime) -> None:
+    with host.database.session() as session:
+        last = session.get_one(Connection, connection_id).last_sync_at
+    if last is not None and last >= since:
+        raise AlreadySynced(
+            f"{name!r} has synced since it was due (last sync {last:%Y-%m-%d %H:%M:%S %Z}).",
+            "Nothing to do until it is due again.",
         )
 
 
@@ -152,13 +186,16 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
         _check_may_sync(row, options, now)
         connection_id = row.id
     holder = _holder()
-    lease = leases.acquire(host.database, connection_id, holder=holder, ttl=LEASE_TTL, clock=utcnow)
+    ttl = lease_ttl()
+    lease = leases.acquire(host.database, connection_id, holder=holder, ttl=ttl, clock=utcnow)
     if lease is None:
         raise SyncRefused(
             f"a sync of {name!r} is already running.",
             "Wait for it to finish; see `ledgersync status`.",
         )
     try:
+        if options.unless_synced_since is not None:
+            _check_not_synced_since(host, connection_id, name, options.unless_synced_since)
         return _run(host, name, connection_id, options, now, holder)
     finally:
         leases.release(host.database, connection_id, holder=holder)
@@ -200,7 +237,7 @@ def _run(
     try:
         source, source_calls = host.open_source(name)
         _ingest(host, run, source, report, now, options)
-        leases.renew(host.database, connection_id, holder=holder, ttl=LEASE_TTL, clock=utcnow)
+        leases.renew(host.database, connection_id, holder=holder, ttl=lease_ttl(), clock=utcnow)
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
             outcome = plan_connection(
@@ -215,7 +252,7 @@ def _run(
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)
-        keeper = leases.LeaseKeeper(host.database, connection_id, holder=holder, ttl=LEASE_TTL)
+        keeper = leases.LeaseKeeper(host.database, connection_id, holder=holder, ttl=lease_ttl())
         delivery = deliver_planned(
             host.database,
             connection_id,
