@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from core import alerts, leases
 from core.contracts import ConnectionInfo, FetchWindow, Notice, NoticeKind, RunInfo, RunSummary
-from core.delivery import deliver_planned
+from core.delivery import deliver_planned, delivered_in_run
 from core.errors import (
     AuthorizationFailed,
     ConfigurationError,
@@ -283,6 +283,9 @@ def _run(
         log.exception("sync of %s failed", name)
         _failed(host, run, report, now)
     finally:
+        if destination_calls is not None and report.outcome != "succeeded":
+            # Delivery raised part-way (authorization, daily limit): count from the store.
+            report.documents_delivered = delivered_in_run(host.database, connection_id, run.id)
         report.api_calls = sum(c.total for c in (source_calls, destination_calls) if c)
         _finish_run(host, run, report, source_calls, destination_calls)
         host.plugins.sync_finished(run, report.summary())
