@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reliability.reference import MODES, NOW, Reference, run_reference
 from reliability.tally import tally
 
 FULL_ENV = "LEDGERSYNC_RELIABILITY_FULL"
@@ -68,3 +69,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if tally.used:
         terminalreporter.write_sep("-", "reliability")
         terminalreporter.write_line(tally.line())
+
+
+@pytest.fixture(scope="session")
+def references(fresh_db: Callable[[], str]) -> dict[str, Reference]:
+    """Per mode, the requests and books of an uninterrupted sync of the small data set."""
+    return {mode: run_reference(fresh_db(), mode, NOW, NOW) for mode in MODES}

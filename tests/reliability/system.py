@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from core.host import Host
 from core.lifecycle import SettingsChange, change_settings, enable
 from core.plugins import Plugins
 from core.store.models import Assignment, DocumentRow, SourceRecord
+from core.store.repository import StoreVault, get_connection
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock
@@ -144,6 +145,21 @@ class Books:
                     lost += 1
         return lost
 
+    def strays(self, expected: Books) -> list[str]:
+        """Documents that must not be there: a reference number the expected books do not
+        hold, or hold with another amount (a partial sync may lack documents, never this)."""
+        wanted = {
+            (section, row[0]): dict(row[1:])["amount"]
+            for section in SECTIONS
+            for row in expected.rows[section]
+        }
+        return [
+            f"{section} {row[0]} {dict(row[1:])['amount']}"
+            for section in SECTIONS
+            for row in self.rows[section]
+            if wanted.get((section, row[0])) != dict(row[1:])["amount"]
+        ]
+
     def diff(self, expected: Books) -> str:
         lines = []
         for section in SECTIONS:
@@ -242,6 +258,8 @@ class System:
     clock: ManualClock = field(init=False)
     org: SeededOrganization = field(init=False)
     charge_ids: list[str] = field(default_factory=list)
+    on_wait: list[Callable[[float], None]] = field(default_factory=list)
+    repairs: list[Callable[[], None]] = field(default_factory=list)  # before the next sync
     _now: datetime | None = field(default=None, init=False)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, init=False)
 
@@ -254,7 +272,10 @@ class System:
             HitPayStandIn(timezone=str(ZONE), clock=self.now, id_seed=7)
         )
         self.zoho = self._stack.enter_context(
-            ZohoBooksStandIn(per_minute=ZohoBooksStandInKit.DEMO_PER_MINUTE, start=self.start)
+            ZohoBooksStandIn(
+                per_minute=ZohoBooksStandInKit.DEMO_PER_MINUTE,
+                start=self.start.astimezone(UTC) if self.start else None,
+            )
         )
         plugins = Plugins()
         plugins.register(DestinationClock(self.clock), name="reliability-destination-clock")
@@ -271,6 +292,8 @@ class System:
     def _waited(self, seconds: float) -> None:
         """The destination backed off: the Zoho Books stand-in's time passes as much."""
         self.zoho.advance(seconds)
+        for callback in self.on_wait:
+            callback(seconds)
 
     def advance(self, delta: timedelta) -> None:
         """Let simulated time pass on every clock."""
@@ -379,6 +402,11 @@ class System:
         raise AssertionError(f"sync did not finish in {limit} runs: {outcomes}")
 
     # -- looking -----------------------------------------------------------------------
+
+    def vault(self) -> StoreVault:
+        with self.host.database.session() as session:
+            connection_id = get_connection(session, CONNECTION).id
+        return self.host.vault(connection_id)
 
     def books(self) -> Books:
         return _normalize(self.zoho.books(self.org.organization_id), self.org)

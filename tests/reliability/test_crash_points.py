@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,61 +27,11 @@ from sqlalchemy import update
 
 from core.store.models import DocumentRow
 from reliability.crashes import WHEN, CrashAt, Gate, SimulatedCrash
-from reliability.system import (
-    CONNECTION,
-    ZONE,
-    Books,
-    System,
-    books_totals,
-    expected_totals,
-    small_data_set,
-)
+from reliability.reference import MODES, NOW, Reference, check_books, run_reference
+from reliability.system import CONNECTION, Books, System, small_data_set
 from reliability.tally import tally
 
-NOW = datetime(2026, 3, 5, 10, 0, tzinfo=ZONE)
-MODES = ("individual", "bulk")
 KILL_SAMPLE = 3  # kill -9 points per mode in CI (plus the first and the last request)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An uninterrupted sync: the requests it makes and the books it leaves."""
-
-    mode: str
-    requests: list[tuple[str, str]]
-    books: Books
-
-
-def run_reference(db_url: str, mode: str, start: datetime | None, anchor: datetime) -> Reference:
-    with System(db_url, start=start, mode=mode) as system:
-        system.connect(small_data_set(anchor))
-        with CrashAt(None) as counting:
-            report = system.sync()
-        assert report.outcome == "succeeded" and not report.pending, report.error
-        # The reference itself is checked against the source, independently of the mapper.
-        raw = system.raw_books()
-        assert books_totals(raw, system.org.bank_account) == expected_totals(system)
-        kinds = {section: len(raw[section]) for section in ("invoices", "payments", "expenses")}
-        expected_invoices = 3  # individual: one per charge; bulk: one per (day, currency)
-        assert kinds == dict.fromkeys(kinds, expected_invoices), kinds
-        assert len(raw["credit_notes"]) == len(raw["credit_refunds"]) == 1
-        again = system.sync()
-        assert again.outcome == "succeeded" and not sum(again.documents_delivered.values())
-        books = system.books()
-        assert books.duplicates() == 0
-        return Reference(mode, counting.sent, books)
-
-
-@pytest.fixture(scope="module")
-def references(fresh_db: Callable[[], str]) -> dict[str, Reference]:
-    return {mode: run_reference(fresh_db(), mode, NOW, NOW) for mode in MODES}
-
-
-def check_books(system: System, expected: Books) -> str:
-    """'' when the books are exactly the expected ones; else what differs. Tallied."""
-    books = system.books()
-    tally.books(duplicates=books.duplicates(), lost=books.missing_from(expected))
-    return "" if books == expected else books.diff(expected)
 
 
 CREATES = re.compile(r"/(invoices|customerpayments|expenses|creditnotes|creditnotes/\d+/refunds)$")
