@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import ConfigurationError
 from core.host import Host
 
 __all__ = ["HostHolder", "current_host", "pass_host"]
@@ -22,8 +25,24 @@ class HostHolder:
 
     def get(self) -> Host:
         if self.host is None:
-            self.host = Host(self.db_url)
+            try:
+                self.host = Host(self.db_url)
+            except SQLAlchemyError as error:  # a wrong --db is the user's to fix: no traceback
+                raise _store_error(self.db_url, error) from None
         return self.host
+
+
+def _store_error(db_url: str | None, error: SQLAlchemyError) -> ConfigurationError:
+    try:
+        where = f" at {make_url(db_url).render_as_string(hide_password=True)}" if db_url else ""
+    except SQLAlchemyError:
+        where = ""
+    detail = str(getattr(error, "orig", None) or error).splitlines()[0].rstrip(".")
+    return ConfigurationError(
+        f"cannot open the store{where}: {detail}.",
+        "Check --db (or LEDGERSYNC_DB), e.g. sqlite:////path/to/ledgersync.sqlite or "
+        "postgresql+psycopg://user@host/ledgersync.",
+    )
 
 
 def current_host() -> Host:
