@@ -33,6 +33,7 @@ from core.errors import (
 )
 from core.host import Host
 from core.ingest import store_items
+from core.lifecycle import missing_settings
 from core.planning import plan_connection
 from core.scheduling import manual_sync_allowed
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
@@ -147,10 +148,7 @@ def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> Non
             f"sync is disabled for {name!r}.", f"Enable it with `ledgersync enable {name}`."
         )
     if missing := info.settings.missing():
-        raise ConfigurationError(
-            f"connection {name!r} is missing settings: {', '.join(missing)}.",
-            f"Set them with `ledgersync settings {name} --{missing[0].replace('_', '-')} ID`.",
-        )
+        raise missing_settings(name, missing)
     if options.trigger == "manual" and not (options.force or options.dry_run):
         allowed, next_at = manual_sync_allowed(row.last_manual_sync_at, now)
         if not allowed and next_at is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ __all__ = [
     "disable",
     "disconnect",
     "enable",
+    "missing_settings",
     "open_period",
 ]
 
@@ -78,6 +79,15 @@ def _check_change(change: SettingsChange, known_channels: dict[str, str]) -> Non
         )
 
 
+def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
+    """The error for a connection that cannot sync yet: which settings, and the command."""
+    flags = " ".join(f"--{setting.replace('_', '-')} ID" for setting in missing)
+    return ConfigurationError(
+        f"connection {name!r} is missing settings: {', '.join(missing)}.",
+        f"Set them with `ledgersync settings {name} {flags}`.",
+    )
+
+
 def change_settings(host: Host, name: str, change: SettingsChange) -> ConnectionInfo:
     """Apply ``change`` to connection ``name``, validating accounts with the destination."""
     current = _info(host, name)
@@ -87,11 +97,15 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         role: getattr(change, role) or getattr(current.settings, role) for role in ROLE_SETTINGS
     }
     if change.touches_accounts():
+        # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=current.settings.extra)
         destination, calls = host.open_destination(name)
-        destination.validate(candidate)
-        with host.database.session() as session:
-            calls.flush(session, current.id)
+        if not candidate.missing():
+            try:
+                destination.validate(candidate)
+            finally:
+                with host.database.session() as session:
+                    calls.flush(session, current.id)
     with host.database.session() as session:
         row = get_connection(session, name)
         settings: dict[str, Any] = dict(row.settings or {})
@@ -145,10 +159,7 @@ def enable(
             )
         info = connection_info(row)
         if missing := info.settings.missing():
-            raise ConfigurationError(
-                f"connection {name!r} is missing settings: {', '.join(missing)}.",
-                f"Set them with `ledgersync settings {name} --{missing[0].replace('_', '-')} ID`.",
-            )
+            raise missing_settings(name, missing)
         if (period := open_period(session, row.id)) is not None:
             return period
         earlier = session.scalar(

@@ -85,6 +85,12 @@ def settings_command(
     for key, value in data.items():
         shown = ", ".join(value) if isinstance(value, list) else value
         click.echo(f"  {key.replace('_', ' ')}: {safe(shown if shown not in (None, '') else '-')}")
+    if missing := info.settings.missing():
+        still = ", ".join(m.replace("_", " ") for m in missing)
+        click.echo(
+            f"Still to set before sync can be enabled: {still} (the accounts are checked "
+            "with the destination once all are set)."
+        )
 
 
 COMMANDS = [settings_command]

@@ -181,4 +181,6 @@ def test_why_answers_every_case(shop: Shop, mailbox: list[ReceivedMail]) -> None
 
     status = json.loads(shop.cli("status", "shop", "--json").output)
     assert status["quarantined"] == 1
-    assert [m.message["Subject"] for m in mailbox] == ["ledgersync: 1 record(s) quarantined for shop"]
+    assert [m.message["Subject"] for m in mailbox] == [
+        "ledgersync: 1 record(s) quarantined for shop"
+    ]
