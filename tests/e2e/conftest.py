@@ -140,11 +140,11 @@ class Shop:
         )
 
     def run(
-        self, *args: str, timeout: float = 120, **options: Any
+        self, *args: str, timeout: float = 120, db_url: str | None = None, **options: Any
     ) -> subprocess.CompletedProcess[str]:
         """`ledgersync --db URL ARGS...` as a real process."""
         return subprocess.run(
-            [str(LEDGERSYNC), "--db", self.db_url, *args],
+            [str(LEDGERSYNC), "--db", db_url or self.db_url, *args],
             capture_output=True,
             text=True,
             timeout=timeout,
