@@ -25,7 +25,8 @@ from core.engine import SyncOptions, sync
 from core.errors import SyncRefused
 from core.lifecycle import enable
 from core.runner import due_connections, run_due
-from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error
+from core.store.repository import get_connection
+from e2e.conftest import LEDGERSYNC, NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error
 
 HOLDER_SCRIPT = Path(__file__).parent.parent / "support" / "lease_holder.py"
 
@@ -235,3 +236,42 @@ def test_a_lease_held_by_another_process_refuses_until_that_process_dies(shop: S
         if holder.poll() is None:
             holder.kill()
             holder.wait(30)
+
+
+def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(shop: Shop) -> None:
+    now = datetime.now(UTC)
+    shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=now - timedelta(minutes=5))
+    shop.connect(mode="individual")
+    shop.enable(since=now - timedelta(hours=1), now=now)
+
+    due = shop.run("run-due")
+
+    assert due.returncode == 0, due.stderr
+    assert due.stdout == "Sync of shop: succeeded\n"
+    assert shop.run("run-due").stdout == "Nothing due.\n"
+    assert sum(1 for d in shop.books() if d["kind"] == "invoice") == 1
+
+    # The scheduler: one pass, then Ctrl-C while it waits for the next.
+    with shop.host.database.session() as session:
+        get_connection(session, "shop").last_sync_at = None  # due again at once
+    scheduler = subprocess.Popen(
+        [str(LEDGERSYNC), "--db", shop.db_url, "scheduler", "--interval", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert scheduler.stdout is not None
+        assert scheduler.stdout.readline().startswith("ledgersync scheduler: checking every 3600s")
+        assert scheduler.stdout.readline() == "shop: succeeded\n"
+        scheduler.send_signal(signal.SIGINT)
+        out, err = scheduler.communicate(timeout=60)
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait(30)
+    assert scheduler.returncode == 0, err
+    assert out == "Scheduler stopped.\n"
+    history = json.loads(shop.cli("history", "shop", "--json").output)
+    assert [run["trigger"] for run in history] == ["scheduled", "scheduled"]
