@@ -252,7 +252,7 @@ def _revoke(host: Host, name: str) -> list[str]:
         except Exception as error:  # disconnecting must work even when the remote side won't
             log.warning("connection %s: could not revoke at %s: %s", name, label, error)
             notes.append(
-                f"{label}: could not revoke the authorization ({error}); revoke it in "
-                f"{label}'s own settings."
+                f"{label}: could not revoke the authorization ({error}); revoke "
+                f"ledgersync's access at {label} yourself."
             )
     return notes

@@ -18,9 +18,11 @@ from core.engine import SyncOptions, sync
 from core.lifecycle import enable
 from core.runner import due_connections, probe_health, run_due
 from core.store.models import Alert, Credential
+from core.store.repository import get_connection
 from e2e.conftest import NOTIFY, PER_MINUTE, TIMEZONE, Shop, local_midnight, one_line_error
 from e2e.test_schedule_and_leases import at_local
 
+CLOSED_PORT = "http://127.0.0.1:9"  # discard: nothing listens there
 FAILED = "ledgersync: connection shop failed; sync is paused"
 RESTORED = "ledgersync: connection shop restored"
 
@@ -224,3 +226,27 @@ def test_disconnect_revokes_and_forgets_the_credentials_and_keeps_the_history(
     assert "is disconnected" in one_line_error(refused.output)
     assert shop.books() != []  # nothing is removed from the books either
     assert shop.row().timezone == TIMEZONE
+
+
+def test_disconnect_completes_when_the_destination_cannot_revoke(shop: Shop) -> None:
+    shop.connect()
+    connection_id = shop.row().id
+    with shop.host.database.session() as session:
+        row = get_connection(session, "shop")
+        row.destination_config = {**row.destination_config, "accounts_url": CLOSED_PORT}
+
+    result = shop.cli("disconnect", "shop", "--yes")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Disconnected shop. Its history is kept; reconnect at any time."
+    assert lines[1].startswith("  Zoho Books: could not revoke the authorization (")
+    assert lines[1].endswith("revoke ledgersync's access at Zoho Books yourself.")
+    with shop.host.database.session() as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(Credential)
+            .where(Credential.connection_id == connection_id)
+        )
+    assert stored == 0
+    assert shop.row().status == "disconnected"

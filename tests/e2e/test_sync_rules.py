@@ -181,6 +181,8 @@ def test_why_answers_every_case(shop: Shop, mailbox: list[ReceivedMail]) -> None
 
     status = json.loads(shop.cli("status", "shop", "--json").output)
     assert status["quarantined"] == 1
+    run = json.loads(shop.cli("history", "shop", "--json").output)[0]
+    assert (run["quarantined"], run["counts"]["fetched"]) == (1, 3)
     assert [m.message["Subject"] for m in mailbox] == [
         "ledgersync: 1 record(s) quarantined for shop"
     ]
