@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import ClassVar
 
 import click
 
@@ -14,12 +15,30 @@ from core.host import Host
 from core.runner import run_due
 
 
-def _progress_printer() -> object:
-    def show(phase: str, done: int, total: int | None) -> None:
-        of = f"/{total}" if total else ""
-        click.echo(f"\r  {phase}: {done}{of}", nl=False, err=True)
+class ProgressBar:
+    """A one-line progress bar on stderr per phase (fetching, delivering); terminals only."""
 
-    return show
+    LABELS: ClassVar[dict[str, str]] = {"fetch": "fetching records", "deliver": "delivering"}
+    WIDTH: ClassVar[int] = 30
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if self.phase is not None and phase != self.phase:
+            click.echo("", err=True)
+        self.phase = phase
+        label = self.LABELS.get(phase, phase)
+        if total:
+            filled = self.WIDTH * min(done, total) // total
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            click.echo(f"\r  {label:<16} [{bar}] {done}/{total}", nl=False, err=True)
+        else:
+            click.echo(f"\r  {label:<16} {done}", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.phase is not None:
+            click.echo("", err=True)
 
 
 def describe(report: SyncReport) -> list[str]:
@@ -55,11 +74,13 @@ def describe(report: SyncReport) -> list[str]:
 @pass_host
 def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: bool) -> None:
     """Sync NAME now (at most once per hour without --force)."""
-    progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
-    options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)  # type: ignore[arg-type]
-    report = sync(host, name, options)
-    if progress:
-        click.echo("", err=True)
+    progress = ProgressBar() if sys.stderr.isatty() and not as_json else None
+    options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)
+    try:
+        report = sync(host, name, options)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         emit_json(
             {

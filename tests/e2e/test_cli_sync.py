@@ -276,8 +276,10 @@ def test_progress_is_shown_on_a_terminal_only(shop: Shop) -> None:
     assert process.returncode == 0, shown
     assert "Sync of shop: succeeded" in stdout
     assert "\r" not in stdout
-    assert "deliver" in shown
-    assert "19/19" in shown  # 5 invoices, payments, expenses; 2 credit notes and refunds
+    assert "\r  fetching records " in shown
+    # 5 invoices, payments and expenses; 2 credit notes and credit refunds
+    assert "\r  delivering       [" + "-" * 30 + "] 0/19" in shown
+    assert "\r  delivering       [" + "#" * 30 + "] 19/19" in shown
 
 
 def _read_all(descriptor: int) -> str:
