@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.commands.output import local
 from core.contracts import ConnectionInfo
@@ -61,21 +62,19 @@ def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None =
             )
             .limit(1)
         )
-        documents = (
-            session.execute(
-                select(DocumentRow, Binding.remote_id)
-                .join(Assignment, Assignment.document_id == DocumentRow.id)
-                .outerjoin(
-                    Binding,
-                    (Binding.connection_id == DocumentRow.connection_id)
-                    & (Binding.key == DocumentRow.key),
+        documents = _documents(session, record.id) if record is not None else []
+        refunds = [
+            (refund, _documents(session, refund.id))
+            for refund in session.scalars(
+                select(SourceRecord)
+                .where(
+                    SourceRecord.connection_id == row.id,
+                    SourceRecord.kind == "refund",
+                    SourceRecord.charge_id == charge_id,
                 )
-                .where(Assignment.record_id == record.id)
-                .order_by(DocumentRow.id)
-            ).all()
-            if record is not None
-            else []
-        )
+                .order_by(SourceRecord.created_at)
+            )
+        ]
         periods: list[Period] = [
             (p.started_at, p.ended_at)
             for p in session.scalars(
@@ -98,14 +97,18 @@ def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None =
         f"created {local(record.created_at, zone)})"
     )
     if documents:
-        lines = [f"{head} is synced into:"]
-        for document, remote_id in documents:
-            where = (
-                f"remote id {remote_id}" if remote_id else f"not yet delivered ({document.state})"
+        lines = [f"{head} is synced into:", *_document_lines(documents, "  ")]
+        for refund, refund_documents in refunds:
+            lines.append(
+                f"  Refund {refund.source_id} ({refund.amount} {refund.currency}, "
+                f"{local(refund.created_at, zone)}):"
             )
-            lines.append(f"  {document.kind} {document.key}: {where}")
-            if document.last_error:
-                lines.append(f"    last error: {document.last_error}")
+            if refund_documents:
+                lines.extend(_document_lines(refund_documents, "    "))
+            elif refund.skip_reason:
+                lines.append(f"    not synced: {refund.skip_reason}.")
+            else:
+                lines.append("    not planned yet: the next sync after its day closes takes it.")
         return lines
     if outside := _outside_periods(record.created_at, periods, zone):
         return [f"{head} is not synced: {outside}"]
@@ -125,6 +128,31 @@ def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None =
         f"{head} is fetched and will be planned and delivered at the next sync "
         f"(last sync: {local(last_sync, zone)})."
     ]
+
+
+def _documents(session: Session, record_id: int) -> list[tuple[DocumentRow, str | None]]:
+    """The documents a record was planned into, with their remote ids once delivered."""
+    rows = session.execute(
+        select(DocumentRow, Binding.remote_id)
+        .join(Assignment, Assignment.document_id == DocumentRow.id)
+        .outerjoin(
+            Binding,
+            (Binding.connection_id == DocumentRow.connection_id) & (Binding.key == DocumentRow.key),
+        )
+        .where(Assignment.record_id == record_id)
+        .order_by(DocumentRow.id)
+    )
+    return [(document, remote_id) for document, remote_id in rows]
+
+
+def _document_lines(documents: Sequence[tuple[DocumentRow, str | None]], indent: str) -> list[str]:
+    lines = []
+    for document, remote_id in documents:
+        where = f"remote id {remote_id}" if remote_id else f"not yet delivered ({document.state})"
+        lines.append(f"{indent}{document.kind} {document.key}: {where}")
+        if document.last_error:
+            lines.append(f"{indent}  last error: {document.last_error}")
+    return lines
 
 
 def _outside_periods(created: datetime, periods: Sequence[Period], zone: ZoneInfo) -> str:

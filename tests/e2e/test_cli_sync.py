@@ -116,6 +116,24 @@ def test_first_bulk_sync_through_the_cli_ties_out_and_a_second_creates_nothing(
     sgd_fees = sum((fee(c) for c in sgd), Decimal(0))
     assert shop.clearing()["SGD"] == Decimal("215.25") - sgd_fees - Decimal("100.00")
 
+    why = shop.cli("why", "shop", charges[0]["id"]).output.splitlines()
+    remote = {d["reference_number"]: d["id"] for d in books}
+    day = day0.date().isoformat()
+    assert (
+        why[1]
+        == f"  invoice hitpay:day:{day}:SGD:1:invoice: remote id "
+        + (remote[f"hitpay:day:{day}:SGD:1:invoice"])
+    )
+    assert why[4].startswith("  Refund ") and why[4].endswith(
+        " (20.00 SGD, " + (f"{(day0 + timedelta(hours=15)).astimezone(ZONE):%Y-%m-%d %H:%M %Z}):")
+    )
+    credit_note = next(
+        k
+        for k in remote
+        if k.startswith(f"hitpay:day:{day}:refunds:") and k.endswith(":credit_note")
+    )
+    assert f"    credit_note {credit_note}: remote id {remote[credit_note]}" in why
+
     refused = shop.cli("sync", "shop")
     assert refused.exit_code == 1
     line = one_line_error(refused.output)
