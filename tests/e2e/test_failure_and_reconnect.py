@@ -250,3 +250,32 @@ def test_disconnect_completes_when_the_destination_cannot_revoke(shop: Shop) -> 
         )
     assert stored == 0
     assert shop.row().status == "disconnected"
+
+
+def test_a_refused_hitpay_key_fails_the_connection_until_hitpay_is_reconnected(
+    shop: Shop, mailbox: list[ReceivedMail]
+) -> None:
+    api = shop.charges_api
+    now = datetime.now(UTC)
+    day0 = local_midnight(now, 2)
+    shop.connect(mode="individual", notify=[NOTIFY])
+    shop.enable(since=day0, now=now)
+    shop.host.vault(shop.row().id).set("api_key", "a-key-hitpay-no-longer-knows")
+    api.add_charge(amount=Decimal("25.00"), created_at=day0 + timedelta(hours=9))
+
+    failed = shop.cli("sync", "shop")
+
+    assert failed.exit_code == 1
+    assert "HitPay rejected the API key (401)" in failed.output
+    assert shop.row().status == "failed"
+    assert subjects(mailbox) == [FAILED]
+    assert "Reconnect with `ledgersync hitpay connect" in mailbox[0].part("text/plain")
+
+    reconnected = shop.cli(
+        "hitpay", "connect", "shop", "--api-key", api.api_key, "--api-url", api.url
+    )
+
+    assert reconnected.exit_code == 0, reconnected.output
+    assert subjects(mailbox) == [FAILED, RESTORED]
+    assert shop.cli("sync", "shop", "--force").exit_code == 0
+    assert invoice_amounts(shop) == [Decimal("25.00")]
