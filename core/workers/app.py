@@ -1,0 +1,112 @@
+"""The Celery application: ``celery -A core.workers.app worker`` / ``beat``.
+
+Configured from the environment (see :class:`~core.workers.settings.WorkerSettings`):
+``LEDGERSYNC_BROKER_URL`` (default ``redis://127.0.0.1:6379/0``), ``LEDGERSYNC_DB`` (the
+store), ``LEDGERSYNC_QUEUE``, ``LEDGERSYNC_KEY_PREFIX``, ``LEDGERSYNC_BEAT_SECONDS``,
+``LEDGERSYNC_CLAIM_SECONDS``, ``LEDGERSYNC_VISIBILITY_TIMEOUT``.
+
+Two tasks: ``ledgersync.enqueue_due`` (beat sends it every ``LEDGERSYNC_BEAT_SECONDS``; it
+enqueues each due sync once) and ``ledgersync.sync_connection`` (one sync of one connection).
+Messages are acknowledged after the task (``acks_late``): a worker killed mid-sync leaves its
+message unacknowledged and the broker hands it to another worker after the visibility timeout;
+the dead worker's lease is taken over (at once on the same host, after its TTL elsewhere).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from core.host import Host
+from core.store.repository import utcnow
+from core.workers.claims import RedisClaims
+from core.workers.dispatch import DueSync, enqueue_due, parse_due_at, run_due_sync
+from core.workers.settings import WorkerSettings
+
+__all__ = ["SETTINGS", "app", "create_app", "enqueue_due_syncs", "sync_connection"]
+
+log = logging.getLogger(__name__)
+
+SYNC_TASK = "ledgersync.sync_connection"
+ENQUEUE_TASK = "ledgersync.enqueue_due"
+
+
+def create_app(settings: WorkerSettings) -> Celery:
+    """A Celery app for ``settings`` (the module-level ``app`` reads the environment)."""
+    celery = Celery("ledgersync")
+    restore_every = max(1, min(10, settings.visibility_timeout // 3))
+    celery.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "global_keyprefix": settings.key_prefix,
+            "unacked_restore_interval": restore_every,
+            "unacked_restore_throttle": 1,
+        },
+        task_default_queue=settings.queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule={
+            "ledgersync-enqueue-due": {
+                "task": ENQUEUE_TASK,
+                "schedule": float(settings.beat_seconds),
+                # A tick nobody ran before the next one is dropped: the next does its work.
+                "options": {"expires": float(settings.beat_seconds)},
+            }
+        },
+    )
+    return celery
+
+
+SETTINGS = WorkerSettings.from_environment()
+app = create_app(SETTINGS)
+_host: Host | None = None
+
+
+def worker_host() -> Host:
+    """This process's Host (built on first use, after any fork)."""
+    global _host
+    if _host is None:
+        _host = Host(SETTINGS.db_url)
+    return _host
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _forget_parent_host(**_: Any) -> None:
+    global _host
+    _host = None  # a forked pool process opens its own database connections
+
+
+@app.task(name=SYNC_TASK)  # type: ignore[untyped-decorator]
+def sync_connection(name: str, due_at: str | None = None) -> dict[str, Any]:
+    """Sync connection ``name`` once for the due time ``due_at`` (ISO 8601, or None)."""
+    return run_due_sync(worker_host(), name, parse_due_at(due_at)).as_dict()
+
+
+@app.task(name=ENQUEUE_TASK)  # type: ignore[untyped-decorator]
+def enqueue_due_syncs() -> int:
+    """Enqueue every due sync not enqueued yet for its due time; returns how many."""
+    claims = RedisClaims(
+        SETTINGS.require_claims_url(), prefix=SETTINGS.key_prefix, ttl=SETTINGS.claim_seconds
+    )
+
+    def send(job: DueSync) -> None:
+        sync_connection.apply_async(args=(job.name, job.due_at.isoformat()))
+
+    try:
+        sent = enqueue_due(
+            worker_host(), utcnow(), claim=claims.claim, send=send, release=claims.release
+        )
+    finally:
+        claims.close()
+    return len(sent)
