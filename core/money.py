@@ -68,7 +68,10 @@ def to_decimal(value: object) -> Decimal:
 def parse_amount(value: object, currency: str) -> Decimal:
     """Parse ``value`` exactly and check it fits the currency's precision without rounding."""
     amount = to_decimal(value)
-    rounded = quantize(amount, currency)
+    try:
+        rounded = quantize(amount, currency)
+    except ArithmeticError:  # more digits than Decimal arithmetic carries
+        raise BadRecord(f"amount {value} is too large to be an amount of {currency}") from None
     if rounded != amount:
         raise BadRecord(
             f"amount {value} has more decimals than {currency} allows ({minor_units(currency)})"

@@ -31,7 +31,11 @@ def _check_aware(name: str, moment: datetime) -> None:
 def _check_amount(name: str, amount: Decimal, currency: str) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise BadRecord(f"{name} {amount!r} is not a finite Decimal")
-    if quantize(amount, currency) != amount:
+    try:
+        exact = quantize(amount, currency) == amount
+    except ArithmeticError:  # more digits than Decimal arithmetic carries
+        raise BadRecord(f"{name} {amount} is too large for {currency}") from None
+    if not exact:
         raise BadRecord(f"{name} {amount} is not at {currency}'s precision")
 
 
