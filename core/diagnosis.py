@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.commands.output import local
 from core.contracts import ConnectionInfo
 from core.errors import BadRecord, LedgersyncError
 from core.host import Host
@@ -37,6 +36,13 @@ from core.store.repository import connection_info, get_connection, utcnow
 __all__ = ["explain_charge"]
 
 Period = tuple[datetime, datetime | None]
+
+
+def local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``moment`` on the connection's wall clock, e.g. ``2026-11-24 10:00 +08``."""
+    if moment is None:
+        return "never"
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None = None) -> list[str]:
