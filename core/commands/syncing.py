@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import ClassVar
@@ -13,6 +14,8 @@ from core.commands.output import emit_json, safe
 from core.engine import SyncOptions, SyncReport, sync
 from core.host import Host
 from core.runner import run_due
+
+log = logging.getLogger(__name__)
 
 
 class ProgressBar:
@@ -134,7 +137,13 @@ def scheduler_command(host: Host, interval: int) -> None:
     click.echo(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop.")
     try:
         while True:
-            for result in run_due(host):
+            try:
+                results = run_due(host)
+            except Exception as error:  # the store may be away for a while: keep the loop
+                log.exception("run-due failed")
+                click.echo(f"run-due failed, trying again in {interval}s: {error}", err=True)
+                results = []
+            for result in results:
                 state = result.report.outcome if result.report else f"not run: {result.refused}"
                 click.echo(f"{safe(result.name)}: {safe(state)}")
             time.sleep(interval)
