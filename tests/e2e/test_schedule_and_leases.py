@@ -20,13 +20,16 @@ import pytest
 from support.smtp import ReceivedMail
 
 from core import hookimpl
+from core.connections import attach_destination
 from core.contracts import RunInfo
 from core.engine import SyncOptions, sync
 from core.errors import SyncRefused
-from core.lifecycle import enable
+from core.lifecycle import SettingsChange, change_settings, enable
 from core.runner import due_connections, run_due
 from core.store.repository import get_connection
 from e2e.conftest import LEDGERSYNC, NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error
+from plugins.hitpay_source.standin import HitPayStandIn
+from plugins.hitpay_source.standin.kit import HitPayStandInKit
 
 HOLDER_SCRIPT = Path(__file__).parent.parent / "support" / "lease_holder.py"
 
@@ -275,3 +278,74 @@ def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(shop: Shop) -
     assert out == "Scheduler stopped.\n"
     history = json.loads(shop.cli("history", "shop", "--json").output)
     assert [run["trigger"] for run in history] == ["scheduled", "scheduled"]
+
+
+class BrokenBooks:
+    """A destination whose health probe and deliveries blow up with a bug, not a typed error."""
+
+    name = "broken_books"
+    display_name = "Broken Books"
+
+    def __init__(self, context: object) -> None:
+        self.context = context
+
+    def organization_id(self) -> str:
+        return "broken-org"
+
+    def validate(self, settings: object) -> None:
+        return None
+
+    def find_existing(self, document: object, context: object) -> str | None:
+        raise RuntimeError("find_existing exploded")
+
+    def deliver(self, document: object, context: object) -> str:
+        raise RuntimeError("deliver exploded")
+
+    def health(self) -> object:
+        raise RuntimeError("health exploded")
+
+
+class BrokenBooksPlugin:
+    @hookimpl
+    def register_destinations(self, register: object) -> None:
+        register(BrokenBooks)  # type: ignore[operator]
+
+
+def test_one_connection_with_a_broken_plugin_does_not_stop_the_others(shop: Shop) -> None:
+    now = datetime.now(UTC)
+    day0 = local_midnight(now, 2)
+    shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=day0 + timedelta(hours=9))
+    shop.connect(mode="individual")
+    shop.enable(since=day0, now=now)
+    shop.host.plugins.register(BrokenBooksPlugin(), name="broken_books_plugin")
+    try:
+        with HitPayStandIn() as other_business:
+            other_business.add_charge(amount=Decimal("5.00"), created_at=day0 + timedelta(hours=9))
+            HitPayStandInKit(other_business).connect(shop.host, "broken", TIMEZONE)
+            attach_destination(
+                shop.host,
+                "broken",
+                destination="broken_books",
+                organization="broken-org",
+                config={},
+                secrets={},
+            )
+            accounts = {r: "1" for r in ("sales_account", "fee_account", "refund_account")}
+            change_settings(
+                shop.host,
+                "broken",
+                SettingsChange(**accounts, bank_account="1", item="1", mode="individual"),
+            )
+            enable(shop.host, "broken", since=day0, now=now)
+
+            results = {r.name: r for r in run_due(shop.host, now)}
+
+        assert set(results) == {"broken", "shop"}
+        shop_report = results["shop"].report
+        assert shop_report is not None and shop_report.outcome == "succeeded"
+        broken_report = results["broken"].report
+        assert broken_report is not None and broken_report.outcome == "failed"
+        assert broken_report.error == "RuntimeError: deliver exploded"
+        assert sum(1 for d in shop.books() if d["kind"] == "invoice") == 1
+    finally:
+        shop.host.plugins.unregister("broken_books_plugin")
