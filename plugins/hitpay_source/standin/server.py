@@ -166,12 +166,7 @@ class HitPayStandIn:
         amount = _decimal_or(fields.get("amount"), Decimal("10.00"))
         currency = fields.get("currency", "sgd")
         fee_currency = currency if isinstance(currency, str) and len(currency) == 3 else "sgd"
-        try:
-            fixed, discount, rate = fees_for(amount, fee_currency, method)
-        except BadRecord:
-            fixed, discount, rate = fees_for(amount, "sgd", method)
-        except ArithmeticError:  # an amount too large to price: fees of a plain sale
-            fixed, discount, rate = fees_for(Decimal("10.00"), "sgd", method)
+        fixed, discount, rate = _fees(amount, fee_currency, method)
         payload = charge_payload(
             charge_id=self.ledger.new_id(),
             amount=amount,
@@ -258,6 +253,17 @@ class HitPayStandIn:
 
     def clear_requests(self) -> None:
         self.api.requests.clear()
+
+
+def _fees(amount: Decimal, currency: str, method: str) -> tuple[Decimal, Decimal, Decimal]:
+    """HitPay's fees for the sale; for an unknown currency as in SGD, and for an amount too
+    large to price (hostile-input tests) those of a plain sale."""
+    for price, code in ((amount, currency), (amount, "sgd"), (Decimal("10.00"), "sgd")):
+        try:
+            return fees_for(price, code, method)
+        except (BadRecord, ArithmeticError):
+            continue
+    raise AssertionError("unreachable: a plain SGD sale always has fees")
 
 
 def _is_number(value: object) -> bool:
