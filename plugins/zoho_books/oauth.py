@@ -6,6 +6,8 @@ body is read whatever the status. Messages name the problem and the fix, never a
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +33,25 @@ SCOPES: tuple[str, ...] = (
 )
 
 RECONNECT_HINT = "Reconnect with `ledgersync zoho connect {name} --datacenter DC`."
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s\"]+")
+
+
+class _RedactTokenInUrl(logging.Filter):
+    """Zoho's revoke takes the token in the query string and urllib3 logs every request line
+    at DEBUG: the token is replaced before the record is written anywhere."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1<redacted>", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1<redacted>", record.msg)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactTokenInUrl())
 
 
 @dataclass(frozen=True, slots=True)
