@@ -9,21 +9,32 @@ Records are read from the store one business-local day at a time, in order, and 
 to the connection's mapper; its documents and the record -> document assignments are inserted
 with the caller's session, so the whole plan commits or rolls back with the caller's
 transaction. Memory holds one day of records, not the whole history.
+
+The hot statements skip the ORM: rows are read as the driver returns them and converted the
+way the store's column types would (:func:`_moment`, :func:`_money`); records read back are
+rebuilt without re-running their validation, which they passed before they were stored;
+documents and assignments go to the driver in multi-row statements with values already in
+the form the column types would bind.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, insert, select, type_coerce, update
+from sqlalchemy.engine import Connection as DriverConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from core.contracts import ChargeDocuments, Mapper, MappingContext
 from core.documents import Document, DocumentKind
@@ -34,15 +45,7 @@ from core.ingest import (
     quarantine_items,
 )
 from core.records import Charge, Quarantined, Record, Refund
-from core.store.models import (
-    Assignment,
-    Base,
-    Connection,
-    DocumentRow,
-    QuarantinedRecord,
-    SourceRecord,
-    SyncPeriod,
-)
+from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
 
 __all__ = [
     "OUTSIDE_SYNC_PERIODS",
@@ -111,22 +114,106 @@ class PlanOutcome:
         return sum(self.unknown_channels.values())
 
 
+# --------------------------------------------------------------------------- stored values
+
+
+_from_iso = datetime.fromisoformat
+
+
+def _moment(value: Any) -> datetime:
+    """A timestamp as the driver returns it, made what the store's type gives: aware, UTC.
+
+    SQLite hands back the naive UTC text SQLAlchemy wrote; other drivers give datetimes.
+    """
+    if value.__class__ is str:
+        try:
+            return _from_iso(value + "+00:00")  # far quicker than parsing, then .replace()
+        except ValueError:
+            value = _from_iso(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _money(value: Any) -> Decimal:
+    """An amount as the driver returns it (text on SQLite), as an exact Decimal."""
+    return value if value.__class__ is Decimal else Decimal(str(value))
+
+
+def _optional_money(value: Any) -> Decimal | None:
+    return None if value is None else _money(value)
+
+
+def _as_returned(*columns: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    """Columns selected as the driver returns them, without the column types' processing."""
+    return tuple(type_coerce(column, NullType()) for column in columns)
+
+
+_new = object.__new__
+_set = object.__setattr__  # records are frozen: the way their own __init__ sets fields
+
+
+def _stored_charge(
+    source_id: str,
+    created_at: datetime,
+    currency: str,
+    amount: Decimal,
+    fee: Decimal,
+    fee_currency: str,
+    channel: str | None,
+    raw_channel: str | None,
+    description: str,
+    exchange_rate: Decimal | None,
+) -> Charge:
+    """A charge read back from the store. It passed its checks when the source made it and
+    the store keeps its values exactly, so it is rebuilt without running them again."""
+    charge: Charge = _new(Charge)
+    _set(charge, "source_id", source_id)
+    _set(charge, "created_at", created_at)
+    _set(charge, "currency", currency)
+    _set(charge, "amount", amount)
+    _set(charge, "fee", fee)
+    _set(charge, "fee_currency", fee_currency)
+    _set(charge, "channel", channel)
+    _set(charge, "raw_channel", raw_channel)
+    _set(charge, "description", description)
+    _set(charge, "exchange_rate", exchange_rate)
+    _set(charge, "raw", {})
+    return charge
+
+
+def _stored_refund(
+    source_id: str, charge_id: str, created_at: datetime, currency: str, amount: Decimal
+) -> Refund:
+    """A refund read back from the store (checked when made, like :func:`_stored_charge`)."""
+    refund: Refund = _new(Refund)
+    _set(refund, "source_id", source_id)
+    _set(refund, "charge_id", charge_id)
+    _set(refund, "created_at", created_at)
+    _set(refund, "currency", currency)
+    _set(refund, "amount", amount)
+    _set(refund, "raw", {})
+    return refund
+
+
 # --------------------------------------------------------------------------- reading the store
 
-_COLUMNS = (
-    SourceRecord.id,
-    SourceRecord.kind,
-    SourceRecord.source_id,
-    SourceRecord.charge_id,
-    SourceRecord.created_at,
-    SourceRecord.currency,
-    SourceRecord.amount,
-    SourceRecord.fee,
-    SourceRecord.fee_currency,
-    SourceRecord.channel,
-    SourceRecord.raw_channel,
-    SourceRecord.description,
-    SourceRecord.exchange_rate,
+_R = _RECORDS.c
+_CHARGE_COLUMNS = _as_returned(
+    _R.id,
+    _R.source_id,
+    _R.created_at,
+    _R.currency,
+    _R.amount,
+    _R.fee,
+    _R.fee_currency,
+    _R.channel,
+    _R.raw_channel,
+    _R.description,
+    _R.exchange_rate,
+)
+_REFUND_COLUMNS = _as_returned(
+    _R.id, _R.source_id, _R.charge_id, _R.created_at, _R.currency, _R.amount
 )
 
 
@@ -135,14 +222,17 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _IN_LIMIT]
 
 
+def _assigned() -> Any:
+    return exists().where(_ASSIGNMENTS.c.record_id == _R.id)
+
+
 def _open(connection_id: int, kind: str) -> Any:
     """Records of one kind that are neither skipped nor assigned to a document."""
-    assigned = exists().where(Assignment.record_id == SourceRecord.id)
     return and_(
-        SourceRecord.connection_id == connection_id,
-        SourceRecord.kind == kind,
-        SourceRecord.skip_reason.is_(None),
-        ~assigned,
+        _R.connection_id == connection_id,
+        _R.kind == kind,
+        _R.skip_reason.is_(None),
+        ~_assigned(),
     )
 
 
@@ -151,17 +241,17 @@ def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _days(
-    session: Session, connection_id: int, zone: ZoneInfo
+    connection: DriverConnection, connection_id: int, zone: ZoneInfo
 ) -> Iterator[tuple[datetime, datetime]]:
     """``[start, end)`` of each business-local day that holds open records, in order."""
     cursor: datetime | None = None
     while True:
         first: datetime | None = None
         for kind in ("charge", "refund"):
-            query = select(SourceRecord.created_at).where(_open(connection_id, kind))
+            query = select(_R.created_at).where(_open(connection_id, kind))
             if cursor is not None:
-                query = query.where(SourceRecord.created_at >= cursor)
-            found = session.scalar(query.order_by(SourceRecord.created_at).limit(1))
+                query = query.where(_R.created_at >= cursor)
+            found = connection.scalar(query.order_by(_R.created_at).limit(1))
             if found is not None and (first is None or found < first):
                 first = found
         if first is None:
@@ -175,44 +265,19 @@ def _days(
 
 
 def _records_between(
-    session: Session, connection_id: int, kind: str, start: datetime, end: datetime
-) -> list[Row[Any]]:
-    return list(
-        session.execute(
-            select(*_COLUMNS)
-            .where(
-                _open(connection_id, kind),
-                SourceRecord.created_at >= start,
-                SourceRecord.created_at < end,
-            )
-            .order_by(SourceRecord.created_at, SourceRecord.id)
-        )
-    )
-
-
-def _charge(row: Row[Any]) -> Charge:
-    return Charge(
-        source_id=row.source_id,
-        created_at=row.created_at,
-        currency=row.currency,
-        amount=row.amount,
-        fee=row.fee,
-        fee_currency=row.fee_currency,
-        channel=row.channel,
-        raw_channel=row.raw_channel,
-        description=row.description or "",
-        exchange_rate=row.exchange_rate,
-    )
-
-
-def _refund(row: Row[Any]) -> Refund:
-    return Refund(
-        source_id=row.source_id,
-        charge_id=row.charge_id,
-        created_at=row.created_at,
-        currency=row.currency,
-        amount=row.amount,
-    )
+    connection: DriverConnection,
+    columns: Sequence[ColumnElement[Any]],
+    connection_id: int,
+    kind: str,
+    start: datetime,
+    end: datetime,
+) -> Sequence[Any]:
+    """The open records of one kind created in ``[start, end)``, as the driver returns them."""
+    return connection.execute(
+        select(*columns)
+        .where(_open(connection_id, kind), _R.created_at >= start, _R.created_at < end)
+        .order_by(_R.created_at, _R.id)
+    ).all()
 
 
 @dataclass(slots=True)
@@ -229,20 +294,239 @@ class _ChargeState:
 class _TakenKeys:
     """Keys already planned for the connection, looked up in the store on demand."""
 
-    def __init__(self, session: Session, connection_id: int, planned_now: set[str]) -> None:
-        self._session = session
+    def __init__(
+        self, connection: DriverConnection, connection_id: int, planned_now: set[str]
+    ) -> None:
+        self._connection = connection
         self._connection_id = connection_id
         self._planned_now = planned_now
 
     def __contains__(self, key: object) -> bool:
         if key in self._planned_now:
             return True
-        found = self._session.scalar(
-            select(DocumentRow.id)
-            .where(DocumentRow.connection_id == self._connection_id, DocumentRow.key == key)
+        found = self._connection.scalar(
+            select(_DOCUMENTS.c.id)
+            .where(_DOCUMENTS.c.connection_id == self._connection_id, _DOCUMENTS.c.key == key)
             .limit(1)
         )
         return found is not None
+
+
+# --------------------------------------------------------------------------- writing the outbox
+
+_DOCUMENT_COLUMNS = (
+    "connection_id",
+    "key",
+    "kind",
+    "mode",
+    "doc_date",
+    "currency",
+    "amount",
+    "body",
+    "state",
+    "attempts",
+    "planned_at",
+    "run_id",
+)
+_DOCUMENT_BATCH = 500  # rows per multi-row INSERT (bounded by the dialect's parameter limit)
+_JSON_EACH_FROM = 8  # a document covering this many records has them inserted by SQLite itself
+_quote = encode_basestring_ascii  # the C string encoder json.dumps uses
+_BODY_FIELDS: dict[type[Document], tuple[str, ...]] = {}
+
+
+def _json_value(value: Any) -> str:
+    if value.__class__ is str:
+        return _quote(value)
+    if value is None:
+        return "null"
+    if isinstance(value, Decimal):
+        return _quote(str(value))
+    if isinstance(value, date):
+        return _quote(value.isoformat())
+    if isinstance(value, tuple):
+        if all(item.__class__ is str for item in value):
+            return "[" + ", ".join(map(_quote, value)) + "]"
+        return json.dumps(list(value))
+    return json.dumps(value)
+
+
+def body_text(document: Document) -> str:
+    """``json.dumps(document.to_dict())``, written without the intermediate dict."""
+    cls = type(document)
+    names = _BODY_FIELDS.get(cls)
+    if names is None:
+        names = _BODY_FIELDS[cls] = tuple(
+            name for name in cls.__dataclass_fields__ if name != "kind"
+        )
+    parts = ['{"kind": ', _quote(document.kind.value)]
+    for name in names:
+        parts += (", ", _quote(name), ": ", _json_value(getattr(document, name)))
+    parts.append("}")
+    return "".join(parts)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _binder(column: str, connection: DriverConnection) -> Callable[[Any], Any]:
+    """What the column's type does to a value before the driver gets it."""
+    dialect = connection.dialect
+    processor = _DOCUMENTS.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor or _same
+
+
+class _Outbox:
+    """Documents and assignments straight to the driver, without per-row statement work.
+
+    Documents go in multi-row ``INSERT ... RETURNING`` statements with each value already in
+    the form its column type would bind; a body is written as JSON text directly where the
+    dialect stores ``json.dumps`` of it. On SQLite a document's many assignments are expanded
+    from one JSON array by SQLite itself.
+    """
+
+    _PROBE: Mapping[str, Any] = {"kind": 'é"\n', "ids": ["a", "b"], "rate": None}
+
+    def __init__(
+        self,
+        connection: DriverConnection,
+        connection_id: int,
+        mode: str,
+        now: datetime,
+        run_id: int | None,
+    ) -> None:
+        dialect = connection.dialect
+        self.connection = connection
+        self.marker = _MARKERS.get(dialect.paramstyle)
+        self.direct = self.marker is not None and bool(dialect.insert_returning)
+        self.bind_date = _binder("doc_date", connection)
+        self.bind_amount = _binder("amount", connection)
+        self.bind_body = _binder("body", connection)
+        self.body_as_text = self.bind_body(dict(self._PROBE)) == json.dumps(self._PROBE)
+        self.connection_id = connection_id
+        self.mode = mode
+        self.planned_at = _binder("planned_at", connection)(now)
+        self.run_id = run_id
+        limit = getattr(dialect, "insertmanyvalues_max_parameters", 0) or 999
+        self.batch = max(1, min(_DOCUMENT_BATCH, limit // len(_DOCUMENT_COLUMNS)))
+        self.json_each = dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 38)
+        self._statements: dict[int, str] = {}
+        self._dates: dict[date, Any] = {}
+
+    def _insert_statement(self, rows: int) -> str:
+        statement = self._statements.get(rows)
+        if statement is None:
+            one = "(" + ", ".join([self.marker or "?"] * len(_DOCUMENT_COLUMNS)) + ")"
+            statement = self._statements[rows] = (
+                f"INSERT INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) VALUES "
+                + ", ".join([one] * rows)
+                + " RETURNING key, id"
+            )
+        return statement
+
+    def _values(self, document: Document) -> tuple[Any, ...]:
+        day = document.date
+        bound_day = self._dates.get(day)
+        if bound_day is None:
+            bound_day = self._dates[day] = self.bind_date(day)
+        body = body_text(document) if self.body_as_text else self.bind_body(document.to_dict())
+        return (
+            self.connection_id,
+            document.key,
+            document.kind.value,
+            self.mode,
+            bound_day,
+            document.currency,
+            self.bind_amount(document.amount),
+            body,
+            "planned",
+            0,
+            self.planned_at,
+            self.run_id,
+        )
+
+    def insert_documents(self, documents: Sequence[Document]) -> dict[str, int]:
+        """Insert the documents; their ids by key. Raises IntegrityError on a taken key."""
+        if not self.direct:
+            return self._insert_documents_core(documents)
+        ids: dict[str, int] = {}
+        for start in range(0, len(documents), self.batch):
+            chunk = documents[start : start + self.batch]
+            values = tuple(value for document in chunk for value in self._values(document))
+            result = self.connection.exec_driver_sql(self._insert_statement(len(chunk)), values)
+            ids.update(result.all())
+        return ids
+
+    def _insert_documents_core(self, documents: Sequence[Document]) -> dict[str, int]:
+        rows = [
+            {
+                "connection_id": self.connection_id,
+                "key": document.key,
+                "kind": document.kind.value,
+                "mode": self.mode,
+                "doc_date": document.date,
+                "currency": document.currency,
+                "amount": document.amount,
+                "body": document.to_dict(),
+                "state": "planned",
+                "attempts": 0,
+                "planned_at": self.planned_at,
+                "run_id": self.run_id,
+            }
+            for document in documents
+        ]
+        # Ids come back with their keys, in batches; asking for them in parameter order
+        # would make SQLite insert one row per statement.
+        result = self.connection.execute(
+            insert(_DOCUMENTS).returning(_DOCUMENTS.c.key, _DOCUMENTS.c.id), rows
+        )
+        return {key: row_id for key, row_id in result}
+
+    def insert_assignments(self, groups: Sequence[tuple[int, Sequence[int], str]]) -> None:
+        """``(document id, record row ids, kind)`` per document, as assignment rows."""
+        marker = self.marker
+        if marker is None:
+            self.connection.execute(
+                insert(_ASSIGNMENTS),
+                [
+                    {"document_id": document_id, "record_id": record_id, "kind": kind}
+                    for document_id, record_ids, kind in groups
+                    for record_id in record_ids
+                ],
+            )
+            return
+        rows: list[tuple[int, int, str]] = []
+        arrays: list[tuple[int, str, str]] = []
+        for document_id, record_ids, kind in groups:
+            if self.json_each and len(record_ids) >= _JSON_EACH_FROM:
+                arrays.append((document_id, kind, "[" + ",".join(map(str, record_ids)) + "]"))
+            else:
+                rows.extend((document_id, record_id, kind) for record_id in record_ids)
+        if arrays:
+            self.connection.exec_driver_sql(
+                "INSERT INTO assignments (document_id, record_id, kind) "
+                "SELECT ?, value, ? FROM json_each(?)",
+                arrays,
+            )
+        if rows:
+            self.connection.exec_driver_sql(
+                f"INSERT INTO assignments (document_id, record_id, kind) "
+                f"VALUES ({marker}, {marker}, {marker})",
+                rows,
+            )
+
+    def set_skip_reasons(self, rows: Sequence[tuple[int, str]]) -> None:
+        """``(record row id, reason)`` pairs: the records are skipped for good."""
+        marker = self.marker
+        if marker is None:
+            self.connection.execute(
+                _SET_SKIP_REASON, [{"record_id": row_id, "reason": why} for row_id, why in rows]
+            )
+            return
+        self.connection.exec_driver_sql(
+            f"UPDATE source_records SET skip_reason = {marker} WHERE id = {marker}",
+            [(reason, row_id) for row_id, reason in rows],
+        )
 
 
 # --------------------------------------------------------------------------- the planner
@@ -259,7 +543,9 @@ class _Planner:
         dry_run: bool,
         keep_keys: bool,
     ) -> None:
+        session.flush()  # reads below go to the driver, past the session's autoflush
         self.session = session
+        self.connection = session.connection()
         self.connection_id = connection.id
         self.source = connection.source
         self.zone = ZoneInfo(connection.timezone)
@@ -269,6 +555,7 @@ class _Planner:
         self.run_id = run_id
         self.dry_run = dry_run
         self.keep_keys = keep_keys
+        self.outbox = _Outbox(self.connection, connection.id, mapper.name, now, run_id)
         self.periods = [
             (period.started_at, period.ended_at)
             for period in session.scalars(
@@ -288,7 +575,7 @@ class _Planner:
         self.skipped_now: dict[str, str] = {}
 
     def run(self) -> PlanOutcome:
-        for start, end in list(_days(self.session, self.connection_id, self.zone)):
+        for start, end in list(_days(self.connection, self.connection_id, self.zone)):
             self._plan_day(start, end)
         self.outcome.skipped = dict(self.skipped)
         self.outcome.unknown_channels = dict(self.unknown)
@@ -297,39 +584,78 @@ class _Planner:
 
     # -- eligibility --------------------------------------------------------------------
 
-    def _charge_skip_reason(self, row: Row[Any]) -> str | None:
-        created = row.created_at
-        if not any(
+    def _in_periods(self, created: datetime) -> bool:
+        return any(
             started <= created and (ended is None or created < ended)
             for started, ended in self.periods
-        ):
-            return OUTSIDE_SYNC_PERIODS
-        if self.channels is not None and (row.channel is None or row.channel not in self.channels):
-            return channel_not_selected(row.channel, row.raw_channel)
-        return None
+        )
+
+    def _covers(self, start: datetime, end: datetime) -> bool:
+        """Whether one sync period holds all of ``[start, end)``."""
+        return any(
+            started <= start and (ended is None or end <= ended) for started, ended in self.periods
+        )
 
     def _plan_day(self, start: datetime, end: datetime) -> None:
+        connection, connection_id = self.connection, self.connection_id
+        refund_rows = _records_between(
+            connection, _REFUND_COLUMNS, connection_id, "refund", start, end
+        )
+        refunded = {row[2] for row in refund_rows}  # the charges the day's refunds name
         skips: list[tuple[int, str]] = []
         charges: list[Charge] = []
         charge_rows: dict[str, int] = {}
         states: dict[str, _ChargeState] = {}
         unknown: dict[str, str] = {}
-        for row in _records_between(self.session, self.connection_id, "charge", start, end):
-            reason = self._charge_skip_reason(row)
-            states[row.source_id] = _ChargeState(
-                row.amount, row.currency, skip_reason=reason, in_day=reason is None
-            )
+        whole_day = self._covers(start, end)
+        channels = self.channels
+        for (
+            record_id,
+            source_id,
+            created,
+            currency,
+            amount,
+            fee,
+            fee_currency,
+            channel,
+            raw_channel,
+            description,
+            exchange_rate,
+        ) in _records_between(connection, _CHARGE_COLUMNS, connection_id, "charge", start, end):
+            created = _moment(created)
+            amount = _money(amount)
+            reason: str | None = None
+            if not whole_day and not self._in_periods(created):
+                reason = OUTSIDE_SYNC_PERIODS
+            elif channels is not None and (channel is None or channel not in channels):
+                reason = channel_not_selected(channel, raw_channel)
+            if source_id in refunded:
+                states[source_id] = _ChargeState(
+                    amount, currency, skip_reason=reason, in_day=reason is None
+                )
             if reason is not None:
-                skips.append((row.id, reason))
+                skips.append((record_id, reason))
                 if self.dry_run:
-                    self.skipped_now[row.source_id] = reason
+                    self.skipped_now[source_id] = reason
                 continue
-            if row.channel is None:
-                unknown[row.source_id] = row.raw_channel or "(none)"
-            charges.append(_charge(row))
-            charge_rows[row.source_id] = row.id
+            if channel is None:
+                unknown[source_id] = raw_channel or "(none)"
+            charges.append(
+                _stored_charge(
+                    source_id,
+                    created,
+                    currency,
+                    amount,
+                    _money(fee),
+                    fee_currency,
+                    channel,
+                    raw_channel,
+                    description or "",
+                    _optional_money(exchange_rate),
+                )
+            )
+            charge_rows[source_id] = record_id
 
-        refund_rows = _records_between(self.session, self.connection_id, "refund", start, end)
         refunds, refund_ids, quarantined = self._judge_refunds(refund_rows, states, skips)
         records: list[Record] = [*charges, *refunds]
         documents: list[Document] = []
@@ -343,7 +669,7 @@ class _Planner:
                     for charge_id, state in states.items()
                     if state.documents is not None
                 },
-                taken_keys=_TakenKeys(self.session, self.connection_id, self.keys_now),
+                taken_keys=_TakenKeys(connection, connection_id, self.keys_now),
             )
             documents = list(self.mapper.plan(records, context))
         covered = self._store(documents, charge_rows, refund_ids)
@@ -362,37 +688,40 @@ class _Planner:
 
     def _judge_refunds(
         self,
-        rows: Sequence[Row[Any]],
+        rows: Sequence[Any],
         states: dict[str, _ChargeState],
         skips: list[tuple[int, str]],
-    ) -> tuple[list[Refund], dict[str, int], list[tuple[Row[Any], str]]]:
+    ) -> tuple[list[Refund], dict[str, int], list[tuple[int, Refund, str]]]:
         """Split the day's refunds into those for the mapper, skips, waits and quarantines."""
         if not rows:
             return [], {}, []
-        self._load_charges({row.charge_id for row in rows} - states.keys(), states)
-        refunded = self._planned_refunds({row.charge_id for row in rows})
+        self._load_charges({row[2] for row in rows} - states.keys(), states)
+        refunded = self._planned_refunds({row[2] for row in rows})
         accepted: list[Refund] = []
         accepted_ids: dict[str, int] = {}
-        quarantined: list[tuple[Row[Any], str]] = []
-        for row in rows:
-            state = states.get(row.charge_id)
+        quarantined: list[tuple[int, Refund, str]] = []
+        for record_id, source_id, charge_id, created, currency, amount in rows:
+            state = states.get(charge_id)
             if state is None:
                 continue  # cannot happen: _load_charges gives every charge a state
             if state.skip_reason is not None:
-                skips.append((row.id, state.skip_reason))
+                skips.append((record_id, state.skip_reason))
                 continue
             if state.documents is None and not state.in_day:
                 self.outcome.waiting += 1  # its charge is fetched but not planned yet
                 continue
-            already = refunded.get(row.charge_id, Decimal(0))
-            already += self.refunded_now.get(row.charge_id, Decimal(0))
-            problem = _refund_problem(row, state, already)
+            refund = _stored_refund(
+                source_id, charge_id, _moment(created), currency, _money(amount)
+            )
+            already = refunded.get(charge_id, Decimal(0))
+            already += self.refunded_now.get(charge_id, Decimal(0))
+            problem = _refund_problem(refund, state, already)
             if problem is not None:
-                quarantined.append((row, problem))
+                quarantined.append((record_id, refund, problem))
                 continue
-            refunded[row.charge_id] = refunded.get(row.charge_id, Decimal(0)) + row.amount
-            accepted.append(_refund(row))
-            accepted_ids[row.source_id] = row.id
+            refunded[charge_id] = refunded.get(charge_id, Decimal(0)) + refund.amount
+            accepted.append(refund)
+            accepted_ids[source_id] = record_id
         return accepted, accepted_ids, quarantined
 
     def _load_charges(self, charge_ids: set[str], states: dict[str, _ChargeState]) -> None:
@@ -400,23 +729,19 @@ class _Planner:
         wanted = sorted(charge_ids)
         found_rows: dict[int, str] = {}
         for chunk in _chunks(wanted):
-            for row in self.session.execute(
+            for record_id, source_id, amount, currency, skip_reason in self.connection.execute(
                 select(
-                    SourceRecord.id,
-                    SourceRecord.source_id,
-                    SourceRecord.amount,
-                    SourceRecord.currency,
-                    SourceRecord.skip_reason,
+                    *_as_returned(_R.id, _R.source_id, _R.amount, _R.currency, _R.skip_reason)
                 ).where(
-                    SourceRecord.connection_id == self.connection_id,
-                    SourceRecord.kind == "charge",
-                    SourceRecord.source_id.in_(chunk),
+                    _R.connection_id == self.connection_id,
+                    _R.kind == "charge",
+                    _R.source_id.in_(chunk),
                 )
             ):
                 # In a dry run, a charge skipped on an earlier day is only skipped in memory.
-                reason = row.skip_reason or self.skipped_now.get(row.source_id)
-                states[row.source_id] = _ChargeState(row.amount, row.currency, skip_reason=reason)
-                found_rows[row.id] = row.source_id
+                reason = skip_reason or self.skipped_now.get(source_id)
+                states[source_id] = _ChargeState(_money(amount), currency, skip_reason=reason)
+                found_rows[record_id] = source_id
         self._attach_documents(found_rows, states)
         missing = sorted(charge_ids - states.keys())
         unreadable = self._quarantined_charges(missing)
@@ -436,13 +761,14 @@ class _Planner:
 
     def _attach_documents(self, rows: dict[int, str], states: dict[str, _ChargeState]) -> None:
         keys: dict[int, dict[str, str]] = {}
+        assignments, documents = _ASSIGNMENTS.c, _DOCUMENTS.c
         for chunk in _chunks(sorted(rows)):
-            for record_id, kind, key in self.session.execute(
-                select(Assignment.record_id, Assignment.kind, DocumentRow.key)
-                .join(DocumentRow, DocumentRow.id == Assignment.document_id)
+            for record_id, kind, key in self.connection.execute(
+                select(assignments.record_id, assignments.kind, documents.key)
+                .join_from(_ASSIGNMENTS, _DOCUMENTS, documents.id == assignments.document_id)
                 .where(
-                    Assignment.record_id.in_(chunk),
-                    Assignment.kind.in_((DocumentKind.INVOICE.value, DocumentKind.PAYMENT.value)),
+                    assignments.record_id.in_(chunk),
+                    assignments.kind.in_((DocumentKind.INVOICE.value, DocumentKind.PAYMENT.value)),
                 )
             ):
                 keys.setdefault(record_id, {})[kind] = key
@@ -460,14 +786,15 @@ class _Planner:
 
     def _quarantined_charges(self, charge_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
+        quarantine = QuarantinedRecord.__table__.c
         for chunk in _chunks(charge_ids):
             found.update(
-                self.session.scalars(
-                    select(QuarantinedRecord.source_id).where(
-                        QuarantinedRecord.connection_id == self.connection_id,
-                        QuarantinedRecord.kind == "charge",
-                        QuarantinedRecord.source_id.in_(chunk),
-                        QuarantinedRecord.resolved_at.is_(None),
+                self.connection.scalars(
+                    select(quarantine.source_id).where(
+                        quarantine.connection_id == self.connection_id,
+                        quarantine.kind == "charge",
+                        quarantine.source_id.in_(chunk),
+                        quarantine.resolved_at.is_(None),
                     )
                 )
             )
@@ -476,18 +803,17 @@ class _Planner:
     def _planned_refunds(self, charge_ids: set[str]) -> dict[str, Decimal]:
         """Σ refunds already planned per charge, from the store."""
         totals: dict[str, Decimal] = {}
-        assigned = exists().where(Assignment.record_id == SourceRecord.id)
         for chunk in _chunks(sorted(charge_ids)):
-            for charge_id, amount in self.session.execute(
-                select(SourceRecord.charge_id, SourceRecord.amount).where(
-                    SourceRecord.connection_id == self.connection_id,
-                    SourceRecord.kind == "refund",
-                    SourceRecord.charge_id.in_(chunk),
-                    assigned,
+            for charge_id, amount in self.connection.execute(
+                select(*_as_returned(_R.charge_id, _R.amount)).where(
+                    _R.connection_id == self.connection_id,
+                    _R.kind == "refund",
+                    _R.charge_id.in_(chunk),
+                    _assigned(),
                 )
             ):
                 key = str(charge_id)
-                totals[key] = totals.get(key, Decimal(0)) + amount
+                totals[key] = totals.get(key, Decimal(0)) + _money(amount)
         return totals
 
     # -- writing --------------------------------------------------------------------------
@@ -503,7 +829,7 @@ class _Planner:
         assignments: list[tuple[int, list[int], str]] = []  # (document index, rows, kind)
         seen: dict[str, set[int]] = {}  # record rows per document kind
         for index, document in enumerate(documents):
-            kind = str(document.kind)
+            kind = document.kind.value
             side = "charge" if kind in _CHARGE_KINDS else "refund"
             rows = charge_rows if side == "charge" else refund_rows
             try:
@@ -525,58 +851,15 @@ class _Planner:
             return covered
         if documents:
             document_ids = self._insert_documents(documents)
-            self._insert_assignments(
-                [
-                    (document_ids[index], row_id, kind)
-                    for index, row_ids, kind in assignments
-                    for row_id in row_ids
-                ]
+            self.outbox.insert_assignments(
+                [(document_ids[index], row_ids, kind) for index, row_ids, kind in assignments]
             )
         return covered
 
-    def _insert_assignments(self, rows: list[tuple[int, int, str]]) -> None:
-        """Several rows per record: plain ints and a name go straight to the driver's
-        executemany, skipping per-value type processing they do not need."""
-        connection = self.session.connection()
-        marker = _MARKERS.get(connection.dialect.paramstyle)
-        if marker is None:
-            columns = ("document_id", "record_id", "kind")
-            self.session.execute(
-                insert(_ASSIGNMENTS), [dict(zip(columns, row, strict=True)) for row in rows]
-            )
-            return
-        connection.exec_driver_sql(
-            f"INSERT INTO assignments (document_id, record_id, kind) "
-            f"VALUES ({marker}, {marker}, {marker})",
-            rows,
-        )
-
     def _insert_documents(self, documents: Sequence[Document]) -> list[int]:
         """Insert the documents; their ids, in the same order."""
-        rows = [
-            {
-                "connection_id": self.connection_id,
-                "key": document.key,
-                "kind": str(document.kind),
-                "mode": self.mapper.name,
-                "doc_date": document.date,
-                "currency": document.currency,
-                "amount": document.amount,
-                "body": document.to_dict(),
-                "state": "planned",
-                "attempts": 0,
-                "planned_at": self.now,
-                "run_id": self.run_id,
-            }
-            for document in documents
-        ]
         try:
-            # Ids come back with their keys, in batches; asking for them in parameter order
-            # would make SQLite insert one row per statement.
-            result = self.session.execute(
-                insert(_DOCUMENTS).returning(_DOCUMENTS.c.key, _DOCUMENTS.c.id), rows
-            )
-            ids: dict[str, int] = {key: row_id for key, row_id in result}
+            ids = self.outbox.insert_documents(documents)
         except IntegrityError as error:
             raise self._mapper_bug(
                 f"it planned a key that is already planned ({error.orig})"
@@ -617,12 +900,9 @@ class _Planner:
         for _row_id, reason in skips:
             self.skipped[reason] += 1
         if skips and not self.dry_run:
-            self.session.execute(
-                _SET_SKIP_REASON,
-                [{"record_id": row_id, "reason": reason} for row_id, reason in skips],
-            )
+            self.outbox.set_skip_reasons(skips)
 
-    def _quarantine(self, items: Sequence[tuple[Row[Any], str]]) -> None:
+    def _quarantine(self, items: Sequence[tuple[int, Refund, str]]) -> None:
         self.outcome.quarantined += len(items)
         if not items or self.dry_run:
             return
@@ -632,17 +912,16 @@ class _Planner:
             [
                 Quarantined(
                     reason=reason,
-                    payload=self._payload(row.id),
-                    source_id=row.source_id,
+                    payload=self._payload(record_id),
+                    source_id=refund.source_id,
                     kind="refund",
                 )
-                for row, reason in items
+                for record_id, refund, reason in items
             ],
             self.now,
         )
-        self.session.execute(
-            _SET_SKIP_REASON,
-            [{"record_id": row.id, "reason": QUARANTINED + reason} for row, reason in items],
+        self.outbox.set_skip_reasons(
+            [(record_id, QUARANTINED + reason) for record_id, _refund, reason in items]
         )
 
     def _payload(self, record_id: int) -> dict[str, Any]:
@@ -658,7 +937,7 @@ class _Planner:
         )
 
 
-def _refund_problem(row: Row[Any], charge: _ChargeState, already: Decimal) -> str | None:
+def _refund_problem(row: Refund, charge: _ChargeState, already: Decimal) -> str | None:
     """Why a refund is bad input, or None: it must fit what is left of its charge."""
     if row.currency != charge.currency:
         return (
