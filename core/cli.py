@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core import __version__
 from core.cli_support import HostHolder, current_host, pass_host
 from core.commands import add_operator_commands
+from core.commands.output import safe
 from core.errors import LedgersyncError
 from core.host import Host
 from core.plugins import get_plugins
@@ -26,8 +27,8 @@ class LedgersyncGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LedgersyncError as error:
-            raise click.ClickException(str(error)) from None
+        except LedgersyncError as error:  # its text may quote names and remote answers
+            raise click.ClickException(safe(str(error))) from None
 
 
 def _emit_json(data: Any) -> None:
@@ -91,8 +92,9 @@ def build_cli() -> click.Group:
         for row in [] if as_json else rows:
             state = "enabled" if row["enabled"] else "disabled"
             click.echo(
-                f"{row['name']}: {row['source']} -> {row['destination'] or '(no destination)'}"
-                f", {row['status']}, {state}, {row['mode']}"
+                f"{safe(row['name'])}: {row['source']} -> "
+                f"{row['destination'] or '(no destination)'}, {row['status']}, {state}, "
+                f"{row['mode']}"
             )
 
     @cli.group("db")
