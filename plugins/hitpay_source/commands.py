@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from core.cli import pass_host
+from core.commands.output import safe
 from core.connections import check_timezone, connect_source
 from core.host import Host
 from plugins.hitpay_source.client import HitPayClient
@@ -65,9 +66,10 @@ def connect(
         timezone=timezone,
     )
     where = "the sandbox" if url == SANDBOX_URL else "live" if url == LIVE_URL else url
+    shown = safe(connection.name)
     click.echo(
-        f"Connected {connection.name} to HitPay ({where}); the key works and is stored "
+        f"Connected {shown} to HitPay ({where}); the key works and is stored "
         f"encrypted. Business time zone: {connection.timezone.key}."
     )
     if not connection.destination:
-        click.echo(f"Next: connect the books, e.g. `ledgersync zoho connect {connection.name}`.")
+        click.echo(f"Next: connect the books, e.g. `ledgersync zoho connect {shown}`.")

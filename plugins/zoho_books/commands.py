@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from core.cli import pass_host
+from core.commands.output import safe
 from core.connections import attach_destination, load_connection
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from core.host import Host
@@ -113,7 +114,8 @@ def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, 
     for org in organizations:
         default = " (default)" if org.get("is_default_org") else ""
         click.echo(
-            f"  {org['organization_id']}  {org.get('name')}  {org.get('currency_code')}{default}"
+            f"  {safe(org['organization_id'])}  {safe(org.get('name'))}  "
+            f"{safe(org.get('currency_code'))}{default}"
         )
     first = next((o for o in organizations if o.get("is_default_org")), organizations[0])
     choice = click.prompt(
@@ -217,8 +219,8 @@ def connect_command(
             oauth.revoke(refresh_token)  # do not leave an unused refresh token behind
         raise
     click.echo(
-        f"Connected {name} to Zoho Books organization {chosen.get('name')} ({org_id}). "
-        f"Next: `ledgersync zoho accounts {name}` to pick the accounts."
+        f"Connected {safe(name)} to Zoho Books organization {safe(chosen.get('name'))} "
+        f"({safe(org_id)}). Next: `ledgersync zoho accounts {safe(name)}` to pick the accounts."
     )
 
 
@@ -256,7 +258,9 @@ def accounts_command(
         click.echo("No accounts" + (f" of type {account_type}." if account_type else "."))
     for row in rows:
         state = "" if row.is_active else "  (inactive)"
-        click.echo(f"{row.account_id}  {row.account_type:<24}  {row.account_name}{state}")
+        click.echo(
+            f"{safe(row.account_id)}  {safe(row.account_type):<24}  {safe(row.account_name)}{state}"
+        )
 
 
 def _account(row: Any) -> dict[str, Any]:
@@ -286,4 +290,4 @@ def items_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
         return
     for item in rows:
         state = "" if item.is_active else "  (inactive)"
-        click.echo(f"{item.item_id}  {item.name}{state}")
+        click.echo(f"{safe(item.item_id)}  {safe(item.name)}{state}")
