@@ -6,6 +6,7 @@ import logging
 from typing import ClassVar
 
 from core import Manifest, hookimpl
+from core.commands.output import safe
 from core.contracts import Notice
 from core.hookspecs import Register
 
@@ -24,14 +25,19 @@ class LogNotifier:
 
     def send(self, notice: Notice) -> None:
         level = logging.INFO if notice.kind == "connection_restored" else logging.WARNING
+        # Names and messages may carry terminal escapes or line breaks: written inert.
         log.log(
             level,
             "[%s] %s: %s %s",
-            notice.connection.name,
-            notice.subject,
-            notice.message,
-            notice.hint,
+            *(
+                _inert(text)
+                for text in (notice.connection.name, notice.subject, notice.message, notice.hint)
+            ),
         )
+
+
+def _inert(text: str) -> str:
+    return safe(text).replace("\n", "\\n")
 
 
 @hookimpl
