@@ -404,8 +404,11 @@ class System:
     # -- looking -----------------------------------------------------------------------
 
     def vault(self) -> StoreVault:
+        return self.vault_named(CONNECTION)
+
+    def vault_named(self, name: str) -> StoreVault:
         with self.host.database.session() as session:
-            connection_id = get_connection(session, CONNECTION).id
+            connection_id = get_connection(session, name).id
         return self.host.vault(connection_id)
 
     def books(self) -> Books:
