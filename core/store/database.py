@@ -15,7 +15,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 __all__ = ["MIGRATIONS", "Database", "default_url", "open_database"]
 
@@ -56,7 +55,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = create_engine(url, poolclass=NullPool)
+            # Pooled, not one connection per transaction: closing the last connection to a
+            # WAL database checkpoints it with an fsync, which made every commit cost a disk
+            # flush (benchmarks/bench_overhead.py: 5x the sync's time on a disk).
+            self.engine = create_engine(url)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
