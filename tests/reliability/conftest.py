@@ -65,8 +65,13 @@ def fresh_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], 
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if Path(__file__).parent in item.path.parents:
+        tally.selected += 1
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if tally.used:
+    if tally.selected:
         terminalreporter.write_sep("-", "reliability")
         terminalreporter.write_line(tally.line())
 

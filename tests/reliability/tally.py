@@ -22,6 +22,7 @@ class Tally:
     duplicates: int = 0
     lost: int = 0
     books_checked: int = 0
+    selected: int = 0  # reliability tests in this session
 
     def crash_point(self, survived: bool) -> None:
         self.crash_points_tried += 1
@@ -44,10 +45,6 @@ class Tally:
             f"{self.faults_tried}, hostile inputs tried {self.hostile_inputs}, "
             f"duplicates found {self.duplicates}, records lost {self.lost}"
         )
-
-    @property
-    def used(self) -> bool:
-        return bool(self.crash_points_tried or self.faults_tried or self.hostile_inputs)
 
 
 tally = Tally()
