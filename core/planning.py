@@ -37,7 +37,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from core.contracts import ChargeDocuments, Mapper, MappingContext
-from core.documents import Document, DocumentKind
+from core.documents import (
+    CreditNote,
+    CreditRefund,
+    Document,
+    DocumentKind,
+    Expense,
+    Invoice,
+    Payment,
+)
 from core.errors import LedgersyncError
 from core.ingest import (
     REFUND_OF_UNFETCHED_CHARGE,
@@ -73,6 +81,16 @@ _SET_SKIP_REASON = (
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DBAPI positional markers
 
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
+_KINDS: dict[type[Document], str] = {}  # document class -> its kind's name
+
+
+def _kind_of(document: Document) -> str:
+    kind = _KINDS.get(document.__class__)
+    if kind is None:
+        kind = _KINDS[document.__class__] = document.kind.value
+    return kind
+
+
 _IN_LIMIT = 500
 
 
@@ -350,8 +368,7 @@ def _json_value(value: Any) -> str:
     return json.dumps(value)
 
 
-def body_text(document: Document) -> str:
-    """``json.dumps(document.to_dict())``, written without the intermediate dict."""
+def _generic_body(document: Document) -> str:
     cls = type(document)
     names = _BODY_FIELDS.get(cls)
     if names is None:
@@ -363,6 +380,68 @@ def body_text(document: Document) -> str:
         parts += (", ", _quote(name), ": ", _json_value(getattr(document, name)))
     parts.append("}")
     return "".join(parts)
+
+
+# The built-in kinds, field by field, for a writer that skips the per-field dispatch. A kind
+# whose fields are not (or no longer) these is written by the generic writer instead.
+_COMMON_FIELDS = ("key", "date", "currency", "amount", "record_ids", "description")
+_EXTRA_FIELDS: dict[type[Document], tuple[str, ...]] = {
+    cls: extra
+    for cls, extra in (
+        (Invoice, ("exchange_rate",)),
+        (Payment, ("invoice_key",)),
+        (Expense, ()),
+        (CreditNote, ("invoice_key", "payment_key")),
+        (CreditRefund, ("credit_note_key", "invoice_key")),
+    )
+    if tuple(name for name in cls.__dataclass_fields__ if name != "kind") == _COMMON_FIELDS + extra
+}
+_HEADS = {cls: '{"kind": ' + _quote(cls.kind.value) + ', "key": ' for cls in _EXTRA_FIELDS}
+
+
+def _known_body(document: Document, extra: tuple[str, ...]) -> str | None:
+    """The body of a built-in kind holding the types it declares; None for anything else."""
+    key, day, currency, amount = document.key, document.date, document.currency, document.amount
+    ids, description = document.record_ids, document.description
+    if not (
+        key.__class__ is str
+        and day.__class__ is date
+        and currency.__class__ is str
+        and amount.__class__ is Decimal
+        and ids.__class__ is tuple
+        and description.__class__ is str
+    ):
+        return None
+    for record_id in ids:
+        if record_id.__class__ is not str:
+            return None
+    text = (
+        f"{_HEADS[document.__class__]}{_quote(key)}, "
+        f'"date": "{day.isoformat()}", "currency": {_quote(currency)}, '
+        f'"amount": "{amount!s}", "record_ids": [{", ".join(map(_quote, ids))}], '
+        f'"description": {_quote(description)}'
+    )
+    for name in extra:
+        value = getattr(document, name)
+        if value.__class__ is str:
+            text += f', "{name}": {_quote(value)}'
+        elif value is None:
+            text += f', "{name}": null'
+        elif value.__class__ is Decimal:
+            text += f', "{name}": "{value!s}"'
+        else:
+            return None
+    return text + "}"
+
+
+def body_text(document: Document) -> str:
+    """``json.dumps(document.to_dict())``, written without the intermediate dict."""
+    extra = _EXTRA_FIELDS.get(document.__class__)
+    if extra is not None:
+        text = _known_body(document, extra)
+        if text is not None:
+            return text
+    return _generic_body(document)
 
 
 def _same(value: Any) -> Any:
@@ -433,7 +512,7 @@ class _Outbox:
         return (
             self.connection_id,
             document.key,
-            document.kind.value,
+            _kind_of(document),
             self.mode,
             bound_day,
             document.currency,
@@ -498,7 +577,9 @@ class _Outbox:
         rows: list[tuple[int, int, str]] = []
         arrays: list[tuple[int, str, str]] = []
         for document_id, record_ids, kind in groups:
-            if self.json_each and len(record_ids) >= _JSON_EACH_FROM:
+            if len(record_ids) == 1:
+                rows.append((document_id, record_ids[0], kind))
+            elif self.json_each and len(record_ids) >= _JSON_EACH_FROM:
                 arrays.append((document_id, kind, "[" + ",".join(map(str, record_ids)) + "]"))
             else:
                 rows.extend((document_id, record_id, kind) for record_id in record_ids)
@@ -826,38 +907,44 @@ class _Planner:
     ) -> dict[str, set[str]]:
         """Insert the documents and assignments; return the source ids covered, per kind."""
         covered: dict[str, set[str]] = {"charge": set(), "refund": set()}
-        assignments: list[tuple[int, list[int], str]] = []  # (document index, rows, kind)
+        groups: list[tuple[str, list[int], str]] = []  # (document key, record rows, kind)
         seen: dict[str, set[int]] = {}  # record rows per document kind
-        for index, document in enumerate(documents):
-            kind = document.kind.value
+        for document in documents:
+            kind = _kind_of(document)
             side = "charge" if kind in _CHARGE_KINDS else "refund"
             rows = charge_rows if side == "charge" else refund_rows
+            record_ids = document.record_ids
             try:
-                row_ids = [rows[record_id] for record_id in document.record_ids]
+                if len(record_ids) == 1:
+                    row_ids = [rows[record_ids[0]]]
+                else:
+                    row_ids = [rows[record_id] for record_id in record_ids]
             except KeyError as missing:
                 raise self._mapper_bug(
                     f"document {document.key} covers {missing.args[0]!r}, which was not given "
                     f"to it as an eligible {side}"
                 ) from None
-            already = seen.setdefault(kind, set())
+            already = seen.get(kind)
+            if already is None:
+                already = seen[kind] = set()
             before = len(already)
             already.update(row_ids)
             if len(already) != before + len(row_ids):
                 raise self._mapper_bug(f"a record is in two {kind} documents ({document.key})")
-            assignments.append((index, row_ids, kind))
-            covered[side].update(document.record_ids)
+            groups.append((document.key, row_ids, kind))
+            covered[side].update(record_ids)
         if self.dry_run:
             self._remember(documents)
             return covered
         if documents:
-            document_ids = self._insert_documents(documents)
+            ids = self._insert_documents(documents)
             self.outbox.insert_assignments(
-                [(document_ids[index], row_ids, kind) for index, row_ids, kind in assignments]
+                [(ids[key], row_ids, kind) for key, row_ids, kind in groups]
             )
         return covered
 
-    def _insert_documents(self, documents: Sequence[Document]) -> list[int]:
-        """Insert the documents; their ids, in the same order."""
+    def _insert_documents(self, documents: Sequence[Document]) -> dict[str, int]:
+        """Insert the documents; their ids by key."""
         try:
             ids = self.outbox.insert_documents(documents)
         except IntegrityError as error:
@@ -866,7 +953,7 @@ class _Planner:
             ) from None
         if len(ids) != len(documents):
             raise self._mapper_bug("it planned one key twice")
-        return [ids[document.key] for document in documents]
+        return ids
 
     def _remember(self, documents: Sequence[Document]) -> None:
         """Dry run: keep what would have been written so later days see it."""
@@ -886,11 +973,13 @@ class _Planner:
         self.outcome.planned.extend(documents)
 
     def _count(self, documents: Sequence[Document], unknown: Mapping[str, str]) -> None:
+        self.planned_counts.update(map(_kind_of, documents))
+        if self.keep_keys:
+            self.outcome.keys.extend(document.key for document in documents)
+        if not unknown:
+            return
         for document in documents:
-            self.planned_counts[document.kind.value] += 1
-            if self.keep_keys:
-                self.outcome.keys.append(document.key)
-            if unknown and document.kind is DocumentKind.INVOICE:
+            if document.kind is DocumentKind.INVOICE:
                 for charge_id in document.record_ids:
                     channel = unknown.get(charge_id)
                     if channel is not None:
