@@ -12,6 +12,7 @@ inserts the new rows and one updates the changed ones.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def store_items(
     while batch := list(islice(iterator, BATCH)):
         records: dict[tuple[str, str], Record] = {}
         bad: list[Quarantined] = []
-        for item in batch:
+        for item in map(_storable, batch):
             if isinstance(item, Quarantined):
                 bad.append(item)
             else:
@@ -113,6 +114,20 @@ def store_items(
         if bad:
             _quarantine(session, connection_id, bad, now, counts)
     return counts
+
+
+_TEXT_FIELDS = ("source_id", "charge_id", "channel", "raw_channel", "description", "reason")
+
+
+def _storable(item: Record | Quarantined) -> Record | Quarantined:
+    """``item`` with NUL characters in its text replaced by U+FFFD: PostgreSQL text cannot
+    hold NUL, and one hostile payload must not fail the whole run (on every store alike)."""
+    changes = {
+        name: value.replace("\x00", "\ufffd")
+        for name in _TEXT_FIELDS
+        if isinstance(value := getattr(item, name, None), str) and "\x00" in value
+    }
+    return dataclasses.replace(item, **changes) if changes else item  # type: ignore[arg-type]
 
 
 def _row(record: Record) -> dict[str, Any]:
