@@ -387,3 +387,31 @@ def test_no_hostile_payload_breaks_fetching_and_storing(
         if hostile.over_refund and charge_id in charges:
             refunds = [i for i in items if isinstance(i, Refund) and i.charge_id == charge_id]
             assert refunds or held  # read, to be judged (and quarantined) by the planner
+
+
+# ----------------------------------------------------------------------------- every store
+
+
+@pytest.mark.parametrize("where", ["remark", "channel", "id"])
+def test_a_nul_character_in_a_payload_does_not_stop_the_sync_on_any_store(
+    any_db_url: str, where: str
+) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite can): the charge is stored or quarantined,
+    never failing the run, and the valid sale beside it is synced."""
+    with System(any_db_url, start=START, mode="individual") as system:
+        system.connect()
+        system.advance(timedelta(hours=2))
+        at = system.now() - timedelta(hours=1)
+        good = system.hitpay.add_charge(amount=Decimal("42.00"), created_at=at)["id"]
+        fields: dict[str, Any] = {
+            "remark": {"remark": "paid\x00 in full"},
+            "channel": {"channel": "api\x00link"},
+            "id": {"id": f"{uuid.uuid4()}\x00"},
+        }[where]
+        system.hitpay.add_charge(amount=Decimal("9.90"), created_at=at, **fields)
+        report = system.sync()
+        assert report.outcome == "succeeded", report.error
+        assert good in synced_ids(system)
+        assert system.books().duplicates() == 0
+        again = system.sync()  # read again in the overlap window: still fine, nothing new
+        assert again.outcome == "succeeded" and not sum(again.documents_delivered.values())
