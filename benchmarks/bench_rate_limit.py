@@ -1,7 +1,7 @@
 """Rate-limit use: how much of Zoho's per-minute allowance a sync uses, with no 429.
 
 Zoho Books allows 100 requests per minute per organization. The benchmark scales time so a
-minute passes in ``60 / --scale`` real seconds (2 s by default), on both sides: the Zoho
+minute passes in ``60 / --scale`` real seconds (4 s by default), on both sides: the Zoho
 Books stand-in's clock (its fixed per-minute windows) and the Zoho plugin's clock (its
 sliding-window limiter and any wait for a window). A sync in Individual mode of enough sales
 to need several minutes of requests runs; the stand-in's log gives the requests admitted in
@@ -50,7 +50,7 @@ class ScaledClock:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charges", type=int, default=160)
-    parser.add_argument("--scale", type=float, default=30.0)
+    parser.add_argument("--scale", type=float, default=15.0)
     args = parser.parse_args()
     common.prepare()
 

@@ -64,6 +64,12 @@ def succeeded(host: Any) -> int:
         )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[str, Any]:
     from scale.cluster import Cluster, wait_for
     from scale.fleet import Fleet
@@ -88,6 +94,8 @@ def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[
                     explain=cluster.logs,
                 )
                 producer = create_app(WorkerSettings.from_environment(cluster.env))
+                worker_cpu = sum(cpu_seconds(p.pid) for p in started)
+                own_cpu = time.process_time()
                 began = time.perf_counter()
                 for name in fleet.names:
                     producer.send_task(SYNC_TASK, args=(name, FIRST_SYNC.isoformat()))
@@ -98,12 +106,17 @@ def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[
                     explain=cluster.logs,
                 )
                 elapsed = time.perf_counter() - began
+                worker_cpu = sum(cpu_seconds(p.pid) for p in started) - worker_cpu
+                own_cpu = time.process_time() - own_cpu
         host.close()
     return {
         "workers": workers,
         "connections": connections,
         "seconds": round(elapsed, 2),
         "per_second": round(connections / elapsed, 2),
+        "worker_cpu_seconds": round(worker_cpu, 1),
+        "standins_cpu_seconds": round(own_cpu, 1),
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -122,7 +135,9 @@ def main() -> None:
         results.append(result)
         print(
             f"{workers} worker(s): {result['connections']} connections in {result['seconds']} s "
-            f"= {result['per_second']} per second",
+            f"= {result['per_second']} per second; CPU: workers {result['worker_cpu_seconds']} s, "
+            f"stand-ins {result['standins_cpu_seconds']} s; load average "
+            f"{result['load_average']:.1f}",
             flush=True,
         )
     speedup = results[1]["per_second"] / results[0]["per_second"]
