@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from reliability.reference import MODES, NOW, Reference, run_reference
 from reliability.tally import tally
 
 FULL_ENV = "LEDGERSYNC_RELIABILITY_FULL"
+STORE_ENV = "LEDGERSYNC_RELIABILITY_STORE"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,8 +48,16 @@ def full(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def fresh_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
-    """A factory of fresh SQLite files, in memory-backed /dev/shm when there is one (a sync
-    commits often; on a disk every commit waits for fsync)."""
+    """A factory of fresh stores: SQLite files, in memory-backed /dev/shm when there is one (a
+    sync commits often; on a disk every commit waits for fsync); or with
+    LEDGERSYNC_RELIABILITY_STORE=postgresql a fresh database per call on the server named by
+    LEDGERSYNC_TEST_DATABASE_URL."""
+    server = os.environ.get("LEDGERSYNC_TEST_DATABASE_URL")
+    if os.environ.get(STORE_ENV) == "postgresql":
+        if not server:
+            pytest.skip(f"{STORE_ENV}=postgresql needs LEDGERSYNC_TEST_DATABASE_URL")
+        yield from _postgresql_databases(server)
+        return
     base = Path("/dev/shm")
     fallback = tmp_path_factory.mktemp("reliability")
     folder = (
@@ -63,6 +73,29 @@ def fresh_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], 
     yield make
     if folder != fallback:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _postgresql_databases(server: str) -> Iterator[Callable[[], str]]:
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(server)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"ledgersync_rel_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield make
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from core import hookimpl
 from core.connections import attach_destination, connect_source
@@ -26,7 +24,6 @@ from core.engine import SyncOptions, SyncReport, sync
 from core.host import Host
 from core.lifecycle import SettingsChange, change_settings, enable
 from core.plugins import Plugins
-from core.store.models import Assignment, DocumentRow, SourceRecord
 from core.store.repository import StoreVault, get_connection
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn
@@ -48,6 +45,9 @@ __all__ = [
     "DataSet",
     "RefundSpec",
     "System",
+    "books_totals",
+    "expected_totals",
+    "small_data_set",
     "source_totals",
 ]
 
@@ -417,28 +417,6 @@ class System:
     def raw_books(self) -> dict[str, Any]:
         return self.zoho.books(self.org.organization_id)
 
-    def synced(self) -> dict[str, set[str]]:
-        """Source ids of the charges and refunds in a delivered document, by document kind."""
-        with self.host.database.session() as session:
-            rows = session.execute(
-                select(DocumentRow.kind, SourceRecord.source_id)
-                .join(Assignment, Assignment.document_id == DocumentRow.id)
-                .join(SourceRecord, SourceRecord.id == Assignment.record_id)
-                .where(DocumentRow.state == "delivered")
-            ).all()
-        found: dict[str, set[str]] = {}
-        for kind, source_id in rows:
-            found.setdefault(kind, set()).add(source_id)
-        return found
-
-    def store_documents(self) -> list[tuple[str, str, str, Decimal, str]]:
-        """(key, kind, state, amount, currency) of every document the host planned."""
-        with self.host.database.session() as session:
-            return [
-                (r.key, r.kind, r.state, r.amount, r.currency)
-                for r in session.scalars(select(DocumentRow)).all()
-            ]
-
 
 def expected_totals(system: System) -> dict[str, dict[str, Decimal]]:
     """What the books must add up to when every charge of the stand-in is synced."""
@@ -468,9 +446,3 @@ def books_totals(raw: Mapping[str, Any], bank_account: str) -> dict[str, dict[st
         for name in (*SECTIONS, "clearing"):
             per.setdefault(name, Decimal(0))
     return found
-
-
-@contextlib.contextmanager
-def running(db_url: str, **options: Any) -> Iterator[System]:
-    with System(db_url, **options) as system:
-        yield system
