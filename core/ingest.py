@@ -7,7 +7,8 @@ documents keeps the amounts it was planned with: if the source later reports dif
 the difference is quarantined for a person to look at instead of silently drifting the books.
 
 Work happens in batches of :data:`BATCH` items: one query finds what exists, one executemany
-inserts the new rows and one updates the changed ones.
+inserts the new rows and one updates the changed ones. The statements of the common paths go
+straight to the driver (:mod:`core.store.driver`), values bound as the column types bind them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.records import Charge, Quarantined, Record
+from core.store.driver import (
+    DriverSql,
+    binder,
+    read_json,
+    read_moment,
+    read_money,
+    read_optional_money,
+)
 from core.store.models import Assignment, Base, QuarantinedRecord, SourceRecord
 
 __all__ = [
@@ -38,7 +47,8 @@ __all__ = [
 ]
 
 BATCH = 1000
-_RECORDS = Base.metadata.tables["source_records"]  # Core executemany for new rows
+_RECORDS = Base.metadata.tables["source_records"]
+_QUARANTINE = Base.metadata.tables["quarantine"]
 
 # Skip reasons the planner gives a refund whose charge is not in the store; storing the
 # charge later lifts them, so the refund is looked at again.
@@ -77,8 +87,23 @@ class IngestCounts:
         return self
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
+
+
 def json_safe(value: Any) -> Any:
     """``value`` as JSON: Decimals and dates become strings, mappings dicts, tuples lists."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return value
+    if cls is dict:  # the common case first: a parsed payload, mostly plain values
+        return {
+            key if key.__class__ is str else str(key): (
+                item if item.__class__ in _PLAIN else json_safe(item)
+            )
+            for key, item in value.items()
+        }
+    if cls is list:
+        return [item if item.__class__ in _PLAIN else json_safe(item) for item in value]
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, Decimal):
@@ -100,6 +125,7 @@ def store_items(
 ) -> IngestCounts:
     """Upsert the records and quarantine the bad payloads among ``items``."""
     counts = IngestCounts()
+    session.flush()  # statements below go to the driver, past the session's autoflush
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):
         records: dict[tuple[str, str], Record] = {}
@@ -169,25 +195,41 @@ def _chunks(values: Sequence[Any], size: int = _IN_LIMIT) -> Iterator[Sequence[A
         yield values[start : start + size]
 
 
+# What each stored field becomes when read back, as its column type would give it.
+_READERS: dict[str, Any] = {
+    "created_at": read_moment,
+    "amount": read_money,
+    "fee": read_optional_money,
+    "exchange_rate": read_optional_money,
+    "payload": read_json,
+}
+_SELECT_EXISTING = f"SELECT id, source_id, {', '.join(_FIELDS)} FROM source_records "
+
+
 def _existing(
-    session: Session, connection_id: int, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Any]:
+    sql: DriverSql, connection_id: int, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """``(row id, *fields)`` of the records already stored, by (kind, source id)."""
     by_kind: dict[str, list[str]] = {}
     for kind, source_id in keys:
         by_kind.setdefault(kind, []).append(source_id)
-    columns = [getattr(SourceRecord, name) for name in _FIELDS]
-    found: dict[tuple[str, str], Any] = {}
+    readers = [_READERS.get(name) for name in _FIELDS]
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for kind, ids in by_kind.items():
         for chunk in _chunks(ids):
-            rows = session.execute(
-                select(SourceRecord.id, SourceRecord.source_id, *columns).where(
-                    SourceRecord.connection_id == connection_id,
-                    SourceRecord.kind == kind,
-                    SourceRecord.source_id.in_(chunk),
-                )
+            rows = sql.fetch(
+                _SELECT_EXISTING + "WHERE connection_id = ? AND kind = ? "
+                f"AND source_id IN ({sql.markers(len(chunk))})",
+                (connection_id, kind, *chunk),
             )
-            for row in rows:
-                found[(kind, row.source_id)] = row
+            for row_id, source_id, *values in rows:
+                found[(kind, source_id)] = (
+                    row_id,
+                    *(
+                        value if read is None or value is None else read(value)
+                        for read, value in zip(readers, values, strict=True)
+                    ),
+                )
     return found
 
 
@@ -209,27 +251,64 @@ def _store_records(
     now: datetime,
     counts: IngestCounts,
 ) -> None:
-    existing = _existing(session, connection_id, records)
+    sql = DriverSql(session.connection())
+    existing = _existing(sql, connection_id, records)
     inserts: list[dict[str, Any]] = []
     changes: dict[int, tuple[Record, dict[str, Any]]] = {}
     for key, record in records.items():
         row = _row(record)
         old = existing.get(key)
         if old is None:
-            inserts.append({**row, "connection_id": connection_id, "fetched_at": now})
+            inserts.append(row)
             continue
-        changed = {name: row[name] for name in _FIELDS if getattr(old, name) != row[name]}
+        changed = {
+            name: row[name]
+            for name, value in zip(_FIELDS, old[1:], strict=True)
+            if value != row[name]
+        }
         if changed:
-            changes[old.id] = (record, changed)
+            changes[old[0]] = (record, changed)
         else:
             counts.unchanged += 1
     if inserts:
-        session.execute(insert(_RECORDS), inserts)
+        _insert(sql, connection_id, inserts, now)
         counts.new += len(inserts)
-        _reconsider_refunds(session, connection_id, inserts)
-        _resolve_quarantine(session, connection_id, inserts, now)
+        _reconsider_refunds(sql, connection_id, inserts)
+        _resolve_quarantine(sql, connection_id, inserts, now)
     if changes:
         _apply_changes(session, connection_id, changes, now, counts)
+
+
+_INSERT = (
+    f"INSERT INTO source_records (connection_id, kind, source_id, {', '.join(_FIELDS)}, "
+    f"fetched_at) VALUES ({DriverSql.markers(len(_FIELDS) + 4)})"
+)
+
+
+def _insert(
+    sql: DriverSql, connection_id: int, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """New rows in one executemany, each value as its column type would bind it."""
+    columns = _RECORDS.c
+    bind = {name: binder(columns[name], sql.connection) for name in _READERS}
+    binders = [bind.get(name) for name in _FIELDS]
+    fetched_at = binder(columns.fetched_at, sql.connection)(now)
+    sql.executemany(
+        _INSERT,
+        [
+            (
+                connection_id,
+                row["kind"],
+                row["source_id"],
+                *(
+                    row[name] if to_driver is None else to_driver(row[name])
+                    for name, to_driver in zip(_FIELDS, binders, strict=True)
+                ),
+                fetched_at,
+            )
+            for row in rows
+        ],
+    )
 
 
 def _apply_changes(
@@ -269,45 +348,40 @@ def _apply_changes(
 
 
 def _reconsider_refunds(
-    session: Session, connection_id: int, inserts: Sequence[dict[str, Any]]
+    sql: DriverSql, connection_id: int, inserts: Sequence[dict[str, Any]]
 ) -> None:
     """Refunds skipped because their charge was missing get another look once it arrives."""
     charge_ids = [row["source_id"] for row in inserts if row["kind"] == "charge"]
     for chunk in _chunks(charge_ids):
-        session.execute(
-            update(SourceRecord)
-            .where(
-                SourceRecord.connection_id == connection_id,
-                SourceRecord.kind == "refund",
-                SourceRecord.charge_id.in_(chunk),
-                SourceRecord.skip_reason.in_(
-                    (REFUND_OF_UNFETCHED_CHARGE, REFUND_OF_UNREADABLE_CHARGE)
-                ),
-            )
-            .values(skip_reason=None)
-            .execution_options(synchronize_session=False)
+        sql.execute(
+            "UPDATE source_records SET skip_reason = NULL "
+            "WHERE connection_id = ? AND kind = ? AND skip_reason IN (?, ?) "
+            f"AND charge_id IN ({sql.markers(len(chunk))})",
+            (
+                connection_id,
+                "refund",
+                REFUND_OF_UNFETCHED_CHARGE,
+                REFUND_OF_UNREADABLE_CHARGE,
+                *chunk,
+            ),
         )
 
 
 def _resolve_quarantine(
-    session: Session, connection_id: int, inserts: Sequence[dict[str, Any]], now: datetime
+    sql: DriverSql, connection_id: int, inserts: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """A record readable now that was quarantined as unreadable before: that entry is done."""
     by_kind: dict[str, list[str]] = {}
     for row in inserts:
         by_kind.setdefault(row["kind"], []).append(row["source_id"])
+    resolved_at = binder(_QUARANTINE.c.resolved_at, sql.connection)(now)
     for kind, ids in by_kind.items():
         for chunk in _chunks(ids):
-            session.execute(
-                update(QuarantinedRecord)
-                .where(
-                    QuarantinedRecord.connection_id == connection_id,
-                    QuarantinedRecord.kind == kind,
-                    QuarantinedRecord.source_id.in_(chunk),
-                    QuarantinedRecord.resolved_at.is_(None),
-                )
-                .values(resolved_at=now)
-                .execution_options(synchronize_session=False)
+            sql.execute(
+                "UPDATE quarantine SET resolved_at = ? "
+                "WHERE connection_id = ? AND kind = ? AND resolved_at IS NULL "
+                f"AND source_id IN ({sql.markers(len(chunk))})",
+                (resolved_at, connection_id, kind, *chunk),
             )
 
 

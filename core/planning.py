@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,7 +30,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, insert, select, type_coerce, update
+from sqlalchemy import ColumnElement, and_, exists, insert, select, type_coerce
 from sqlalchemy.engine import Connection as DriverConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +53,13 @@ from core.ingest import (
     quarantine_items,
 )
 from core.records import Charge, Quarantined, Record, Refund
+from core.store.driver import (
+    DriverSql,
+    binder,
+    read_moment,
+    read_money,
+    read_optional_money,
+)
 from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
 
 __all__ = [
@@ -72,14 +79,6 @@ QUARANTINED = "quarantined: "  # prefix of the skip reason of a record moved to 
 _DOCUMENTS = Base.metadata.tables["documents"]
 _ASSIGNMENTS = Base.metadata.tables["assignments"]
 _RECORDS = Base.metadata.tables["source_records"]
-_SET_SKIP_REASON = (
-    update(_RECORDS)
-    .where(_RECORDS.c.id == bindparam("record_id"))
-    .values(skip_reason=bindparam("reason"))
-)
-
-_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DBAPI positional markers
-
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
 _KINDS: dict[type[Document], str] = {}  # document class -> its kind's name
 
@@ -133,33 +132,6 @@ class PlanOutcome:
 
 
 # --------------------------------------------------------------------------- stored values
-
-
-_from_iso = datetime.fromisoformat
-
-
-def _moment(value: Any) -> datetime:
-    """A timestamp as the driver returns it, made what the store's type gives: aware, UTC.
-
-    SQLite hands back the naive UTC text SQLAlchemy wrote; other drivers give datetimes.
-    """
-    if value.__class__ is str:
-        try:
-            return _from_iso(value + "+00:00")  # far quicker than parsing, then .replace()
-        except ValueError:
-            value = _from_iso(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-    return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-
-def _money(value: Any) -> Decimal:
-    """An amount as the driver returns it (text on SQLite), as an exact Decimal."""
-    return value if value.__class__ is Decimal else Decimal(str(value))
-
-
-def _optional_money(value: Any) -> Decimal | None:
-    return None if value is None else _money(value)
 
 
 def _as_returned(*columns: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
@@ -444,17 +416,6 @@ def body_text(document: Document) -> str:
     return _generic_body(document)
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _binder(column: str, connection: DriverConnection) -> Callable[[Any], Any]:
-    """What the column's type does to a value before the driver gets it."""
-    dialect = connection.dialect
-    processor = _DOCUMENTS.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-    return processor or _same
-
-
 class _Outbox:
     """Documents and assignments straight to the driver, without per-row statement work.
 
@@ -475,16 +436,18 @@ class _Outbox:
         run_id: int | None,
     ) -> None:
         dialect = connection.dialect
+        columns = _DOCUMENTS.c
         self.connection = connection
-        self.marker = _MARKERS.get(dialect.paramstyle)
-        self.direct = self.marker is not None and bool(dialect.insert_returning)
-        self.bind_date = _binder("doc_date", connection)
-        self.bind_amount = _binder("amount", connection)
-        self.bind_body = _binder("body", connection)
+        self.sql = DriverSql(connection)
+        self.returning = bool(dialect.insert_returning)
+        self.bind_date = binder(columns.doc_date, connection)
+        self.bind_amount = binder(columns.amount, connection)
+        self.bind_body = binder(columns.body, connection)
         self.body_as_text = self.bind_body(dict(self._PROBE)) == json.dumps(self._PROBE)
         self.connection_id = connection_id
         self.mode = mode
-        self.planned_at = _binder("planned_at", connection)(now)
+        self.now = now
+        self.planned_at = binder(columns.planned_at, connection)(now)
         self.run_id = run_id
         limit = getattr(dialect, "insertmanyvalues_max_parameters", 0) or 999
         self.batch = max(1, min(_DOCUMENT_BATCH, limit // len(_DOCUMENT_COLUMNS)))
@@ -495,7 +458,7 @@ class _Outbox:
     def _insert_statement(self, rows: int) -> str:
         statement = self._statements.get(rows)
         if statement is None:
-            one = "(" + ", ".join([self.marker or "?"] * len(_DOCUMENT_COLUMNS)) + ")"
+            one = f"({DriverSql.markers(len(_DOCUMENT_COLUMNS))})"
             statement = self._statements[rows] = (
                 f"INSERT INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) VALUES "
                 + ", ".join([one] * rows)
@@ -526,14 +489,13 @@ class _Outbox:
 
     def insert_documents(self, documents: Sequence[Document]) -> dict[str, int]:
         """Insert the documents; their ids by key. Raises IntegrityError on a taken key."""
-        if not self.direct:
+        if not self.returning:
             return self._insert_documents_core(documents)
         ids: dict[str, int] = {}
         for start in range(0, len(documents), self.batch):
             chunk = documents[start : start + self.batch]
             values = tuple(value for document in chunk for value in self._values(document))
-            result = self.connection.exec_driver_sql(self._insert_statement(len(chunk)), values)
-            ids.update(result.all())
+            ids.update(self.sql.fetch(self._insert_statement(len(chunk)), values))
         return ids
 
     def _insert_documents_core(self, documents: Sequence[Document]) -> dict[str, int]:
@@ -549,7 +511,7 @@ class _Outbox:
                 "body": document.to_dict(),
                 "state": "planned",
                 "attempts": 0,
-                "planned_at": self.planned_at,
+                "planned_at": self.now,
                 "run_id": self.run_id,
             }
             for document in documents
@@ -563,17 +525,6 @@ class _Outbox:
 
     def insert_assignments(self, groups: Sequence[tuple[int, Sequence[int], str]]) -> None:
         """``(document id, record row ids, kind)`` per document, as assignment rows."""
-        marker = self.marker
-        if marker is None:
-            self.connection.execute(
-                insert(_ASSIGNMENTS),
-                [
-                    {"document_id": document_id, "record_id": record_id, "kind": kind}
-                    for document_id, record_ids, kind in groups
-                    for record_id in record_ids
-                ],
-            )
-            return
         rows: list[tuple[int, int, str]] = []
         arrays: list[tuple[int, str, str]] = []
         for document_id, record_ids, kind in groups:
@@ -583,29 +534,19 @@ class _Outbox:
                 arrays.append((document_id, kind, "[" + ",".join(map(str, record_ids)) + "]"))
             else:
                 rows.extend((document_id, record_id, kind) for record_id in record_ids)
-        if arrays:
-            self.connection.exec_driver_sql(
-                "INSERT INTO assignments (document_id, record_id, kind) "
-                "SELECT ?, value, ? FROM json_each(?)",
-                arrays,
-            )
-        if rows:
-            self.connection.exec_driver_sql(
-                f"INSERT INTO assignments (document_id, record_id, kind) "
-                f"VALUES ({marker}, {marker}, {marker})",
-                rows,
-            )
+        self.sql.executemany(
+            "INSERT INTO assignments (document_id, record_id, kind) "
+            "SELECT ?, value, ? FROM json_each(?)",
+            arrays,
+        )
+        self.sql.executemany(
+            "INSERT INTO assignments (document_id, record_id, kind) VALUES (?, ?, ?)", rows
+        )
 
     def set_skip_reasons(self, rows: Sequence[tuple[int, str]]) -> None:
         """``(record row id, reason)`` pairs: the records are skipped for good."""
-        marker = self.marker
-        if marker is None:
-            self.connection.execute(
-                _SET_SKIP_REASON, [{"record_id": row_id, "reason": why} for row_id, why in rows]
-            )
-            return
-        self.connection.exec_driver_sql(
-            f"UPDATE source_records SET skip_reason = {marker} WHERE id = {marker}",
+        self.sql.executemany(
+            "UPDATE source_records SET skip_reason = ? WHERE id = ?",
             [(reason, row_id) for row_id, reason in rows],
         )
 
@@ -703,8 +644,8 @@ class _Planner:
             description,
             exchange_rate,
         ) in _records_between(connection, _CHARGE_COLUMNS, connection_id, "charge", start, end):
-            created = _moment(created)
-            amount = _money(amount)
+            created = read_moment(created)
+            amount = read_money(amount)
             reason: str | None = None
             if not whole_day and not self._in_periods(created):
                 reason = OUTSIDE_SYNC_PERIODS
@@ -727,12 +668,12 @@ class _Planner:
                     created,
                     currency,
                     amount,
-                    _money(fee),
+                    read_money(fee),
                     fee_currency,
                     channel,
                     raw_channel,
                     description or "",
-                    _optional_money(exchange_rate),
+                    read_optional_money(exchange_rate),
                 )
             )
             charge_rows[source_id] = record_id
@@ -792,7 +733,7 @@ class _Planner:
                 self.outcome.waiting += 1  # its charge is fetched but not planned yet
                 continue
             refund = _stored_refund(
-                source_id, charge_id, _moment(created), currency, _money(amount)
+                source_id, charge_id, read_moment(created), currency, read_money(amount)
             )
             already = refunded.get(charge_id, Decimal(0))
             already += self.refunded_now.get(charge_id, Decimal(0))
@@ -821,7 +762,7 @@ class _Planner:
             ):
                 # In a dry run, a charge skipped on an earlier day is only skipped in memory.
                 reason = skip_reason or self.skipped_now.get(source_id)
-                states[source_id] = _ChargeState(_money(amount), currency, skip_reason=reason)
+                states[source_id] = _ChargeState(read_money(amount), currency, skip_reason=reason)
                 found_rows[record_id] = source_id
         self._attach_documents(found_rows, states)
         missing = sorted(charge_ids - states.keys())
@@ -894,7 +835,7 @@ class _Planner:
                 )
             ):
                 key = str(charge_id)
-                totals[key] = totals.get(key, Decimal(0)) + _money(amount)
+                totals[key] = totals.get(key, Decimal(0)) + read_money(amount)
         return totals
 
     # -- writing --------------------------------------------------------------------------

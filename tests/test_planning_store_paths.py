@@ -49,11 +49,11 @@ def host(any_host: Host) -> Host:
 class Recording:
     """Wraps a mapper and keeps the records it was given and the documents it planned."""
 
+    name: ClassVar[str] = "recording"
     description: ClassVar[str] = "records what passes through"
 
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper
-        self.name = mapper.name  # type: ignore[misc]
         self.records: list[Record] = []
         self.documents: list[Document] = []
 
@@ -63,6 +63,14 @@ class Recording:
         for document in self.mapper.plan(given, context):
             self.documents.append(document)
             yield document
+
+
+def recording(mapper: Mapper) -> Recording:
+    """A Recording named as ``mapper``, so documents are stored under its mode."""
+    named: type[Recording] = type(
+        f"Recording{mapper.name.title()}", (Recording,), {"name": mapper.name}
+    )
+    return named(mapper)
 
 
 def _stored(host: Host, connection_id: int) -> dict[str, DocumentRow]:
@@ -105,7 +113,7 @@ def test_records_reach_the_mapper_exactly_as_they_were_stored(host: Host) -> Non
         refund("r1", "c1", MORNING + timedelta(hours=1), "0.10"),
     ]
     store(host, cid, given)
-    mapper = Recording(IndividualMapper())
+    mapper = recording(IndividualMapper())
     plan(host, cid, NEXT_DAY, mapper)
     seen = {(record.kind, record.source_id): record for record in mapper.records}
     assert seen == {(record.kind, record.source_id): record for record in given}
@@ -130,12 +138,12 @@ def test_many_documents_and_large_groups_are_written_exactly(host: Host) -> None
     for mapper in (IndividualMapper(), BulkMapper()):
         cid = make_connection(host, mode=mapper.name)
         store(host, cid, [*charges, *refunds])
-        recording = Recording(mapper)
-        outcome = plan(host, cid, later, recording, run_id=3)
+        recorder = recording(mapper)
+        outcome = plan(host, cid, later, recorder, run_id=3)
         stored = _stored(host, cid)
-        assert outcome.total_documents == len(stored) == len(recording.documents)
+        assert outcome.total_documents == len(stored) == len(recorder.documents)
         expected: set[tuple[str, str, str]] = set()
-        for document in recording.documents:
+        for document in recorder.documents:
             row = stored[document.key]
             assert row.body == document.to_dict()
             assert document_from_dict(row.body) == document
