@@ -354,8 +354,10 @@ def _reconsider_refunds(
     charge_ids = [row["source_id"] for row in inserts if row["kind"] == "charge"]
     for chunk in _chunks(charge_ids):
         sql.execute(
+            # Found through the charge_id index: "+ 0" and "|| ''" keep SQLite from walking
+            # every refund of the connection by (connection_id, kind) instead.
             "UPDATE source_records SET skip_reason = NULL "
-            "WHERE connection_id = ? AND kind = ? AND skip_reason IN (?, ?) "
+            "WHERE connection_id + 0 = ? AND kind || '' = ? AND skip_reason IN (?, ?) "
             f"AND charge_id IN ({sql.markers(len(chunk))})",
             (
                 connection_id,
