@@ -29,6 +29,7 @@ from core.records import Charge, Quarantined, Record
 from core.store.driver import (
     DriverSql,
     binder,
+    collection_paused,
     read_json,
     read_moment,
     read_money,
@@ -135,10 +136,11 @@ def store_items(
                 bad.append(item)
             else:
                 records[(item.kind, item.source_id)] = item  # the last reading wins
-        if records:
-            _store_records(session, connection_id, records, now, counts)
-        if bad:
-            _quarantine(session, connection_id, bad, now, counts)
+        with collection_paused():
+            if records:
+                _store_records(session, connection_id, records, now, counts)
+            if bad:
+                _quarantine(session, connection_id, bad, now, counts)
     return counts
 
 

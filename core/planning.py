@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from json.encoder import encode_basestring_ascii
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,6 +57,7 @@ from core.records import Charge, Quarantined, Record, Refund
 from core.store.driver import (
     DriverSql,
     binder,
+    collection_paused,
     read_moment,
     read_money,
     read_optional_money,
@@ -494,7 +496,7 @@ class _Outbox:
         ids: dict[str, int] = {}
         for start in range(0, len(documents), self.batch):
             chunk = documents[start : start + self.batch]
-            values = tuple(value for document in chunk for value in self._values(document))
+            values = tuple(chain.from_iterable(map(self._values, chunk)))
             ids.update(self.sql.fetch(self._insert_statement(len(chunk)), values))
         return ids
 
@@ -1004,4 +1006,5 @@ def plan_connection(
     """
     connection = session.get_one(Connection, connection_id)
     planner = _Planner(session, connection, mapper, now, run_id, dry_run, keep_keys)
-    return planner.run()
+    with collection_paused():
+        return planner.run()

@@ -3,6 +3,7 @@ as the column types would, and the same results whatever parameter style the dri
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,7 +24,14 @@ from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
 from core.planning import plan_connection
 from core.records import Quarantined
-from core.store.driver import DriverSql, binder, read_json, read_moment, read_money
+from core.store.driver import (
+    DriverSql,
+    binder,
+    collection_paused,
+    read_json,
+    read_moment,
+    read_money,
+)
 from core.store.models import Base, DocumentRow, QuarantinedRecord, SourceRecord
 
 _RECORDS = Base.metadata.tables["source_records"]
@@ -204,3 +212,29 @@ def test_a_sync_stores_and_plans_the_same_in_every_parameter_style(host: Host, s
         assert outcome.waiting == 0 and outcome.skipped == {}
         assert all(row.body["key"] == row.key for row in documents)
         assert any("r9" in row.body["record_ids"] for row in documents)
+
+
+def test_collection_is_paused_while_storing_and_planning_and_restored_after() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collection_paused():
+        raise RuntimeError("a failed plan")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # whoever turned it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_a_plan_and_a_store_leave_collection_on(host: Host) -> None:
+    cid = make_connection(host)
+    with host.database.session() as session:
+        store_items(session, cid, [charge("c1")], MORNING)
+        assert gc.isenabled()
+        plan_connection(session, cid, BulkMapper(), NEXT_DAY)
+        assert gc.isenabled()

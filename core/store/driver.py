@@ -10,8 +10,10 @@ which give what the column types would give.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -25,6 +27,7 @@ from core.store.types import UTCDateTime
 __all__ = [
     "DriverSql",
     "binder",
+    "collection_paused",
     "read_json",
     "read_moment",
     "read_money",
@@ -189,3 +192,21 @@ def read_json(value: Any) -> Any:
     if isinstance(value, str | bytes):
         return json.loads(value)
     return value
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Automatic garbage collection off while storing or planning many rows, as it was after.
+
+    Those loops make hundreds of thousands of short-lived, acyclic objects (freed by reference
+    counting), and the collector kept walking the live ones: ~10% of a plan's time for almost
+    nothing collected. The switch is process-wide; cyclic garbage made meanwhile, here or in
+    other threads, is collected once it is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
