@@ -35,7 +35,7 @@ from core.documents import (
 from core.host import Host
 from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
-from core.planning import body_text
+from core.outbox_rows import body_text
 from core.records import Charge, Record
 from core.store.models import Assignment, DocumentRow, SourceRecord
 
