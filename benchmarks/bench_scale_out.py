@@ -72,7 +72,7 @@ def cpu_seconds(pid: int) -> float:
 
 def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[str, Any]:
     from scale.cluster import Cluster, wait_for
-    from scale.fleet import Fleet
+    from scale.fleet import Fleet, yesterday_noon
 
     from core.host import Host
     from core.workers.app import SYNC_TASK, create_app
@@ -83,7 +83,7 @@ def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[
     with tempfile.TemporaryDirectory() as tmp, store(Path(tmp)) as url:
         host = Host(url)
         with Fleet(connections, prefix=f"w{workers}-", latency=latency) as fleet:
-            fleet.seed(now - timedelta(days=1), charges=1, refunds=0)
+            fleet.seed(yesterday_noon(now), charges=1, refunds=0)
             fleet.connect(host, since=now - timedelta(days=2), now=now)
             with Cluster(Path(tmp), redis_url, {"LEDGERSYNC_DB": url}) as cluster:
                 started = [cluster.worker(f"w{n}") for n in range(workers)]

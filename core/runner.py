@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.engine import SyncOptions, SyncReport, mark_failed, sync
@@ -16,11 +16,20 @@ from core.scheduling import next_scheduled_sync
 from core.store.models import Alert, CacheEntry, Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
-__all__ = ["DueRun", "due_connections", "probe_health", "run_due"]
+__all__ = [
+    "FIRST_SYNC",
+    "DueConnection",
+    "DueRun",
+    "due_connections",
+    "due_now",
+    "probe_health",
+    "run_due",
+]
 
 log = logging.getLogger(__name__)
 HEALTH_EVERY = timedelta(days=1)
 HEALTH_KEY = "host:last_health_probe"
+FIRST_SYNC = datetime(1970, 1, 1, tzinfo=UTC)  # the due time of a connection never synced
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +39,24 @@ class DueRun:
     refused: str = ""
 
 
-def due_connections(host: Host, now: datetime) -> list[str]:
-    """Names of enabled, working connections whose daily sync (or resume) time has come."""
-    due: list[str] = []
+@dataclass(frozen=True, slots=True)
+class DueConnection:
+    """A connection due at some ``now``, and the instant it became due (its due sync's identity):
+    the end of a pause, the reconnection after a failure, the daily occurrence after its last
+    sync, or :data:`FIRST_SYNC` for one that never synced. Never later than that ``now``."""
+
+    connection_id: int
+    name: str
+    due_at: datetime
+
+
+def due_now(host: Host, now: datetime) -> list[DueConnection]:
+    """Enabled, working connections whose daily sync (or resume) time has come at ``now``.
+
+    Whether a connection is due and since when are read from one snapshot of its row: a sync
+    that commits meanwhile cannot make a due connection look due at a later, future time.
+    """
+    due: list[DueConnection] = []
     with host.database.session() as session:
         rows = session.scalars(
             select(Connection)
@@ -41,31 +65,46 @@ def due_connections(host: Host, now: datetime) -> list[str]:
         )
         restored = _restored_since_last_sync(session)
         for row in rows:
-            if row.id in restored:  # reconnected after a failure: catch up at once
-                due.append(row.name)
-                continue
-            if row.paused_until is not None:
-                if row.paused_until <= now:
-                    due.append(row.name)
-                continue
-            info = connection_info(row)
-            if next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now) <= now:
-                due.append(row.name)
+            since = _due_since(row, restored.get(row.id), now)
+            if since is not None and since <= now:
+                due.append(DueConnection(row.id, row.name, since))
     return due
 
 
-def _restored_since_last_sync(session: Session) -> set[int]:
-    """Connections whose failure was resolved (reconnected) after their last good sync."""
+def _due_since(row: Connection, restored_at: datetime | None, now: datetime) -> datetime | None:
+    if restored_at is not None:  # reconnected after a failure: catch up at once
+        return min(restored_at, now)
+    if row.paused_until is not None:
+        return row.paused_until
+    if row.last_sync_at is None:
+        return FIRST_SYNC
+    zone = connection_info(row).timezone
+    return next_scheduled_sync(zone, row.sync_time, row.last_sync_at, now)
+
+
+def due_connections(host: Host, now: datetime) -> list[str]:
+    """Names of the connections :func:`due_now` finds."""
+    return [due.name for due in due_now(host, now)]
+
+
+def _restored_since_last_sync(session: Session) -> dict[int, datetime]:
+    """Connections whose failure was resolved (reconnected) after their last good sync, with
+    when it was resolved (the latest, where there were several)."""
     restored = (
-        select(Alert.connection_id)
+        select(Alert.connection_id, func.max(Alert.resolved_at))
         .join(Connection, Connection.id == Alert.connection_id)
         .where(
             Alert.kind == "connection_failed",
             Alert.resolved_at.is_not(None),
             or_(Connection.last_sync_at.is_(None), Alert.resolved_at > Connection.last_sync_at),
         )
+        .group_by(Alert.connection_id)
     )
-    return set(session.scalars(restored))
+    return {connection_id: _utc(at) for connection_id, at in session.execute(restored)}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
-from support.databases import add_connection, postgres_url, throwaway_postgres
+from support.databases import DATABASE_KINDS, add_connection, throwaway_postgres
 from support.memory_books import Fault, MemoryBooks, MemoryDestination, memory_destination
 
 from core.contracts import AccountSettings, ConnectionInfo
@@ -149,7 +149,7 @@ class Ledger:
                 assert bindings[dependency].remote_id == linked
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"] if postgres_url() else ["sqlite"])
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
 def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.databases import add_connection, postgres_url, throwaway_postgres
+from support.databases import add_connection, throwaway_postgres
 
 from core import leases
 from core.errors import SyncRefused
@@ -33,8 +33,6 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def postgres_store() -> Iterator[str]:
-    if postgres_url() is None:
-        pytest.skip("LEDGERSYNC_TEST_DATABASE_URL is not set")
     with throwaway_postgres() as url:
         yield url
 

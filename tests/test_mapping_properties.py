@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_mapping_strategies import (
     SOURCE,
@@ -277,8 +277,7 @@ class FeeDroppingMapper:
 
 @given(scenario=scenarios())
 def test_a_mapper_that_drops_a_fee_breaks_the_fee_property(scenario: Scenario) -> None:
-    if not any(charge.fee > 0 for charge in scenario.charges):
-        return  # nothing to drop: the mapper behaves
+    assume(any(charge.fee > 0 for charge in scenario.charges))  # else nothing to drop
     with pytest.raises(InvariantBroken, match="fees per currency"):
         expenses_equal_fees_per_fee_currency(FeeDroppingMapper(), scenario)
     with pytest.raises(InvariantBroken, match="missing"):

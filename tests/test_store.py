@@ -13,10 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from cryptography.fernet import Fernet
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import StatementError
 
 from core import hookimpl
 from core.connections import connect_source
-from core.errors import SecretKeyError
+from core.errors import ConfigurationError, SecretKeyError
 from core.hookspecs import Register
 from core.host import Host
 from core.store.database import Database, open_database
@@ -88,11 +89,12 @@ def test_money_round_trips_exactly_and_times_stay_aware(any_db_url: str) -> None
 
 def test_naive_datetimes_and_float_money_are_refused(any_db_url: str) -> None:
     database = open_database(any_db_url)
-    with pytest.raises(Exception, match="naive"), database.session() as session:
+    with pytest.raises(StatementError, match="naive") as naive, database.session() as session:
         connection = _connection()
         connection.created_at = datetime(2026, 1, 1)
         session.add(connection)
-    with pytest.raises(Exception, match="Decimal"), database.session() as session:
+    assert isinstance(naive.value.orig, ValueError)
+    with pytest.raises(StatementError, match="Decimal") as floats, database.session() as session:
         connection = _connection("c2")
         session.add(connection)
         session.flush()
@@ -108,6 +110,7 @@ def test_naive_datetimes_and_float_money_are_refused(any_db_url: str) -> None:
                 fetched_at=utcnow(),  # type: ignore[arg-type]
             )
         )
+    assert isinstance(floats.value.orig, TypeError)
 
 
 def _store_secret(host: Host) -> int:
@@ -175,7 +178,7 @@ def test_one_business_connects_once(any_host: Host) -> None:
     host = any_host
     host.plugins.register(_SourcePlugin(), name="test_source_plugin")
     connect_source(host, "a", source="test_source", source_account="biz-1", config={}, secrets={})
-    with pytest.raises(Exception, match="already connected as 'a'"):
+    with pytest.raises(ConfigurationError, match="already connected as 'a'"):
         connect_source(
             host, "b", source="test_source", source_account="biz-1", config={}, secrets={}
         )

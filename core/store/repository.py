@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.secrets import SecretBox
@@ -27,7 +28,8 @@ __all__ = [
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the host's one clock (:mod:`core.clock`)."""
+    return clock.now()
 
 
 def get_connection(session: Session, name: str) -> Connection:

@@ -15,24 +15,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from core.engine import AlreadySynced, SyncOptions, sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
-from core.runner import due_connections
-from core.scheduling import next_scheduled_sync
-from core.store.models import Connection
-from core.store.repository import connection_info
+from core.runner import FIRST_SYNC, due_now
 
 __all__ = [
     "FIRST_SYNC",
     "DueSync",
     "SyncOutcome",
-    "due_at",
     "due_syncs",
     "enqueue_due",
     "parse_due_at",
@@ -40,9 +34,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-FIRST_SYNC = datetime(1970, 1, 1, tzinfo=UTC)  # the due time of a connection never synced
-_NAMES_PER_QUERY = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,27 +69,14 @@ class SyncOutcome:
         }
 
 
-def due_at(row: Connection, now: datetime) -> datetime:
-    """When connection ``row`` (due at ``now``) became due: the identity of its due sync."""
-    if row.paused_until is not None:
-        return row.paused_until
-    if row.last_sync_at is None:
-        return FIRST_SYNC
-    return next_scheduled_sync(connection_info(row).timezone, row.sync_time, row.last_sync_at, now)
-
-
 def due_syncs(host: Host, now: datetime) -> list[DueSync]:
-    """Every connection due at ``now`` (as the host scheduler sees it) with its due time."""
-    names = due_connections(host, now)
-    found: list[DueSync] = []
-    for start in range(0, len(names), _NAMES_PER_QUERY):
-        chunk = names[start : start + _NAMES_PER_QUERY]
-        with host.database.session() as session:
-            rows = session.scalars(
-                select(Connection).where(Connection.name.in_(chunk)).order_by(Connection.id)
-            )
-            found.extend(DueSync(row.id, row.name, due_at(row, now)) for row in rows)
-    return found
+    """Every connection due at ``now`` (as the host scheduler sees it) with its due time, read
+    from one snapshot of each row; a due time later than ``now`` is never a due sync."""
+    return [
+        DueSync(due.connection_id, due.name, due.due_at)
+        for due in due_now(host, now)
+        if due.due_at <= now
+    ]
 
 
 Claim = Callable[[Sequence[str]], Sequence[bool]]  # identities -> which were not claimed yet

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from core import clock
+
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 
 
@@ -22,7 +24,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return clock.now()
 
     def monotonic(self) -> float:
         return time.monotonic()

@@ -10,13 +10,16 @@ import json
 import os
 import pty
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
+from support.clock import clear_of
 
+from core import clock
 from core.store.models import DocumentRow
 from e2e.conftest import (
     LEDGERSYNC,
@@ -63,9 +66,9 @@ def kinds(books: list[Any]) -> dict[str, int]:
 
 
 def test_first_bulk_sync_through_the_cli_ties_out_and_a_second_creates_nothing(
-    shop: Shop,
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = datetime.now(UTC)
+    now = clear_of(monkeypatch, [("UTC", time(0))])  # API calls are counted per UTC day
     day0 = local_midnight(now, 3)
     charges = seed_sales(shop.charges_api, day0)
     api = shop.charges_api
@@ -165,7 +168,7 @@ def test_first_bulk_sync_through_the_cli_ties_out_and_a_second_creates_nothing(
     assert status["mode"] == "bulk"
     assert status["channels"] == "all"
     last_sync = datetime.fromisoformat(status["last_sync"])
-    assert now <= last_sync <= datetime.now(UTC)
+    assert now <= last_sync <= clock.now()
     next_manual = datetime.fromisoformat(status["next_manual_sync_allowed"])
     assert next_manual == datetime.fromisoformat(history[0]["started_at"]) + timedelta(hours=1)
     scheduled = datetime.fromisoformat(status["next_scheduled_sync"])
@@ -191,7 +194,7 @@ def test_first_bulk_sync_through_the_cli_ties_out_and_a_second_creates_nothing(
 
 
 def test_first_individual_sync_in_a_real_process(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     charges = seed_sales(shop.charges_api, day0)
     shop.connect()
@@ -233,7 +236,7 @@ def test_first_individual_sync_in_a_real_process(shop: Shop) -> None:
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing_remote_nor_in_the_outbox(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 3)
     seed_sales(shop.charges_api, day0)
     shop.connect()
@@ -263,7 +266,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing_remote_nor_in_the_outbox(sho
 
 
 def test_progress_is_shown_on_a_terminal_only(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     seed_sales(shop.charges_api, day0)
     shop.connect(mode="individual")

@@ -6,7 +6,7 @@ revokes and forgets the credentials and keeps the history."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from support.smtp import ReceivedMail
 
+from core import clock
 from core.engine import SyncOptions, sync
 from core.lifecycle import enable
 from core.runner import due_connections, probe_health, run_due
@@ -50,7 +51,7 @@ def test_a_revoked_authorization_sends_one_email_and_reconnecting_catches_up(
     shop: Shop, mailbox: list[ReceivedMail], detected_by: str
 ) -> None:
     api = shop.charges_api
-    day = local_midnight(datetime.now(UTC), 6)
+    day = local_midnight(clock.now(), 6)
     shop.connect(mode="individual", notify=[NOTIFY])
     enable(shop.host, "shop", now=at_local(day, 8))
     api.add_charge(amount=Decimal("10.00"), created_at=at_local(day, 9))
@@ -104,7 +105,7 @@ def test_a_revoked_authorization_sends_one_email_and_reconnecting_catches_up(
     assert "nothing from the failure period is skipped" in mailbox[1].part("text/plain")
     assert shop.row().status == "active"
 
-    catch_up = run_due(shop.host, datetime.now(UTC))
+    catch_up = run_due(shop.host, clock.now())
 
     assert [r.report and r.report.outcome for r in catch_up] == ["succeeded"]
     assert invoice_amounts(shop) == [
@@ -123,7 +124,7 @@ def test_a_revoked_authorization_sends_one_email_and_reconnecting_catches_up(
 def test_a_reconnected_connection_is_due_at_once_for_its_catch_up(
     shop: Shop, mailbox: list[ReceivedMail]
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     synced_at = now - timedelta(minutes=10)
     shop.connect(mode="individual", notify=[NOTIFY])
     far_off = (now + timedelta(hours=12)).astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")
@@ -138,22 +139,22 @@ def test_a_reconnected_connection_is_due_at_once_for_its_catch_up(
     )
     failed = sync(shop.host, "shop", SyncOptions(now=synced_at + timedelta(minutes=2), force=True))
     assert failed.outcome == "failed"
-    assert due_connections(shop.host, datetime.now(UTC)) == []  # failed: paused
+    assert due_connections(shop.host, clock.now()) == []  # failed: paused
 
     assert shop.cli(*reconnect_args(shop)).exit_code == 0
 
     # The daily time is 12 hours away, but the catch-up does not wait for it.
-    assert due_connections(shop.host, datetime.now(UTC)) == ["shop"]
-    assert [r.name for r in run_due(shop.host, datetime.now(UTC))] == ["shop"]
+    assert due_connections(shop.host, clock.now()) == ["shop"]
+    assert [r.name for r in run_due(shop.host, clock.now())] == ["shop"]
     assert invoice_amounts(shop) == [Decimal("15.00")]
-    assert due_connections(shop.host, datetime.now(UTC)) == []
+    assert due_connections(shop.host, clock.now()) == []
     assert subjects(mailbox) == [FAILED, RESTORED]
 
 
 def test_repeated_sync_failures_alert_once_and_recovery_closes_the_episode(
     shop: Shop, mailbox: list[ReceivedMail]
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=day0 + timedelta(hours=9))
     shop.connect(mode="individual", notify=[NOTIFY])
@@ -186,7 +187,7 @@ def test_repeated_sync_failures_alert_once_and_recovery_closes_the_episode(
 def test_disconnect_revokes_and_forgets_the_credentials_and_keeps_the_history(
     shop: Shop,
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     charge = shop.charges_api.add_charge(
         amount=Decimal("42.00"), created_at=day0 + timedelta(hours=9)
@@ -256,7 +257,7 @@ def test_a_refused_hitpay_key_fails_the_connection_until_hitpay_is_reconnected(
     shop: Shop, mailbox: list[ReceivedMail]
 ) -> None:
     api = shop.charges_api
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     shop.connect(mode="individual", notify=[NOTIFY])
     shop.enable(since=day0, now=now)

@@ -11,15 +11,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.clock import clear_of
 from support.smtp import ReceivedMail
 
-from core import hookimpl
+from core import clock, hookimpl
 from core.connections import attach_destination
 from core.contracts import RunInfo
 from core.engine import SyncOptions, sync
@@ -41,7 +42,7 @@ def at_local(day: datetime, hour: int, minute: int = 0, zone: str = TIMEZONE) ->
 
 
 def test_the_daily_sync_is_due_at_the_local_sync_time_and_not_before(shop: Shop) -> None:
-    day = local_midnight(datetime.now(UTC), 6)
+    day = local_midnight(clock.now(), 6)
     shop.connect(mode="individual")
     enable(shop.host, "shop", now=at_local(day, 8))
     shop.charges_api.add_charge(amount=Decimal("11.00"), created_at=at_local(day, 9))
@@ -69,7 +70,7 @@ def test_the_daily_sync_is_due_at_the_local_sync_time_and_not_before(shop: Shop)
 
 
 def test_a_manual_sync_moves_the_daily_sync_only_past_it(shop: Shop) -> None:
-    day = local_midnight(datetime.now(UTC), 4)
+    day = local_midnight(clock.now(), 4)
     shop.connect(mode="individual")
     enable(shop.host, "shop", now=at_local(day, 8))
     sync(shop.host, "shop", SyncOptions(now=at_local(day, 9)))
@@ -122,7 +123,7 @@ def test_the_daily_time_in_a_zone_with_daylight_saving(
 def test_a_sync_paused_at_the_daily_api_limit_resumes_after_it(
     shop: Shop, mailbox: list[ReceivedMail]
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     for hour in range(9, 15):
         shop.charges_api.add_charge(
@@ -177,7 +178,7 @@ def held(shop: Shop) -> Iterator[HoldSyncOpen]:
 
 
 def test_two_syncs_of_one_connection_one_is_refused(shop: Shop, held: HoldSyncOpen) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=day0 + timedelta(hours=9))
     shop.connect(mode="individual")
@@ -206,7 +207,7 @@ def test_two_syncs_of_one_connection_one_is_refused(shop: Shop, held: HoldSyncOp
 
 def test_a_lease_held_by_another_process_refuses_until_that_process_dies(shop: Shop) -> None:
     shop.connect(mode="individual")
-    shop.enable(since=datetime.now(UTC) - timedelta(days=1), now=datetime.now(UTC))
+    shop.enable(since=clock.now() - timedelta(days=1), now=clock.now())
     holder = subprocess.Popen(
         [sys.executable, str(HOLDER_SCRIPT), shop.db_url, str(shop.row().id)],
         stdin=subprocess.PIPE,
@@ -241,8 +242,10 @@ def test_a_lease_held_by_another_process_refuses_until_that_process_dies(shop: S
             holder.wait(30)
 
 
-def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(shop: Shop) -> None:
-    now = datetime.now(UTC)
+def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clear_of(monkeypatch, [(TIMEZONE, time(2))])  # no daily sync time between two passes
     shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=now - timedelta(minutes=5))
     shop.connect(mode="individual")
     shop.enable(since=now - timedelta(hours=1), now=now)
@@ -312,7 +315,7 @@ class BrokenBooksPlugin:
 
 
 def test_one_connection_with_a_broken_plugin_does_not_stop_the_others(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     shop.charges_api.add_charge(amount=Decimal("10.00"), created_at=day0 + timedelta(hours=9))
     shop.connect(mode="individual")

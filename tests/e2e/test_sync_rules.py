@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from support.clock import clear_of
 from support.smtp import ReceivedMail
 
+from core import clock
 from core.engine import SyncOptions, sync
 from core.lifecycle import disable, enable
 from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, seed_sales, sums
@@ -30,7 +33,7 @@ def why(shop: Shop, charge_id: str) -> str:
 
 def test_charges_created_while_disabled_are_skipped_for_good(shop: Shop) -> None:
     api = shop.charges_api
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    start = clock.now().replace(microsecond=0) - timedelta(days=3)
     before = api.add_charge(amount=Decimal("9.00"), created_at=start - timedelta(hours=1))
     shop.connect(mode="individual")
     enable(shop.host, "shop", now=start)
@@ -70,7 +73,7 @@ def test_charges_created_while_disabled_are_skipped_for_good(shop: Shop) -> None
 
 
 def test_channel_filter_skips_unselected_channels_and_why_names_them(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 3)
     charges = seed_sales(shop.charges_api, day0)
     weird = shop.charges_api.add_charge(
@@ -107,7 +110,7 @@ def test_channel_filter_skips_unselected_channels_and_why_names_them(shop: Shop)
 
 
 def test_an_unknown_channel_syncs_under_all_channels_and_is_counted(shop: Shop) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day0 = local_midnight(now, 2)
     shop.charges_api.add_charge(
         amount=Decimal("33.00"), created_at=day0 + timedelta(hours=9), channel="api_hologram"
@@ -129,8 +132,10 @@ def test_an_unknown_channel_syncs_under_all_channels_and_is_counted(shop: Shop) 
     assert history[0]["counts"]["unknown_channels"] == {"api_hologram": 1}
 
 
-def test_why_answers_every_case(shop: Shop, mailbox: list[ReceivedMail]) -> None:
-    now = datetime.now(UTC)
+def test_why_answers_every_case(
+    shop: Shop, mailbox: list[ReceivedMail], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clear_of(monkeypatch, [(TIMEZONE, time(0))])  # "today" must not close mid-test
     day0 = local_midnight(now, 2)
     api = shop.charges_api
     synced = api.add_charge(amount=Decimal("50.00"), created_at=day0 + timedelta(hours=9))
@@ -146,7 +151,7 @@ def test_why_answers_every_case(shop: Shop, mailbox: list[ReceivedMail]) -> None
     result = shop.cli("sync", "shop")
     assert result.exit_code == 0, result.output
     assert "quarantined 1" in result.output
-    late = api.add_charge(amount=Decimal("8.00"), created_at=datetime.now(UTC))
+    late = api.add_charge(amount=Decimal("8.00"), created_at=clock.now())
 
     lines = why(shop, synced["id"]).splitlines()
     remote = {d["reference_number"]: d["id"] for d in shop.books()}

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import hookimpl
+from core import clock, hookimpl
 from core.connections import attach_destination, connect_source
 from core.engine import SyncOptions, SyncReport, sync
 from core.host import Host
@@ -267,7 +267,7 @@ class System:
 
     def __enter__(self) -> System:
         self._now = self.start
-        self.clock = ManualClock(self.start or datetime.now(UTC), on_sleep=self._waited)
+        self.clock = ManualClock(self.start or clock.now(), on_sleep=self._waited)
         self.hitpay = self._stack.enter_context(
             HitPayStandIn(timezone=str(ZONE), clock=self.now, id_seed=7)
         )
@@ -287,7 +287,7 @@ class System:
         self._stack.close()
 
     def now(self) -> datetime:
-        return self._now if self._now is not None else datetime.now(UTC)
+        return self._now if self._now is not None else clock.now()
 
     def _waited(self, seconds: float) -> None:
         """The destination backed off: the Zoho Books stand-in's time passes as much."""

@@ -19,12 +19,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
+from core import clock
 from core.store.models import DocumentRow
 from reliability.crashes import WHEN, CrashAt, Gate, SimulatedCrash
 from reliability.reference import MODES, NOW, Reference, check_books, run_reference
@@ -122,7 +123,7 @@ def kill_at(db_url: str, mode: str, k: int, expected: Books, commit: bool, ancho
 def test_a_real_sync_process_killed_at_a_request_is_finished_exactly_by_the_next_runs(
     mode: str, fresh_db: Callable[[], str], full: bool
 ) -> None:
-    anchor = datetime.now(UTC)
+    anchor = clock.now()
     reference = run_reference(fresh_db(), mode, None, anchor)  # real time, as the process sees
     count = sum(1 for _, url in reference.requests if "/oauth/" not in url)
     failures = []

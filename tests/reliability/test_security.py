@@ -20,7 +20,6 @@ import socket
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -31,6 +30,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import inspect, select
 from support.smtp import MailServer
 
+from core import clock
 from core.cli import build_cli
 from core.store.models import Connection, Credential
 from plugins.zoho_books import commands as zoho_commands
@@ -146,10 +146,10 @@ def live_a_connection_s_life(world: World, name: str) -> None:
     connect_by_cli(world, name)
     assert world.cli("zoho", "accounts", name).exit_code == 0
     assert world.cli("zoho", "items", name).exit_code == 0
-    data = small_data_set(datetime.now(UTC))
+    data = small_data_set(clock.now())
     charge_ids = system.add(data)
     system.hitpay.add_charge(
-        amount=Decimal("9.90"), created_at=data.charges[0].at, remark=HOSTILE_REMARK
+        amount=Decimal("9.90"), created_at=data.charges[-1].at, remark=HOSTILE_REMARK
     )
     assert data.since is not None
     assert world.cli("enable", name, "--since", data.since.isoformat()).exit_code == 0
@@ -168,7 +168,7 @@ def live_a_connection_s_life(world: World, name: str) -> None:
         result = world.cli(*args)
         assert result.exit_code == 0, (args, result.output)
     # The merchant revokes the grant at Zoho: the next sync fails, one e-mail goes out.
-    system.hitpay.add_charge(amount=Decimal("5.00"), created_at=data.charges[0].at)
+    system.hitpay.add_charge(amount=Decimal("5.00"), created_at=data.charges[-1].at)
     refresh = system.vault_named(name).get("refresh_token")
     assert refresh
     system.zoho.revoke(refresh)
@@ -315,15 +315,16 @@ def test_hostile_names_and_texts_are_stored_as_given_and_shown_inert(
     zoho_org.add_account("\x1b[2J\x1b[1;1HClearing <i>", "bank")
     assert world.cli("zoho", "accounts", name, "--refresh").exit_code == 0
     assert world.cli("zoho", "items", name).exit_code == 0
-    data = small_data_set(datetime.now(UTC))
+    data = small_data_set(clock.now())
     charge_ids = system.add(data)
     system.hitpay.add_charge(
-        amount=Decimal("9.90"), created_at=data.charges[0].at, remark=HOSTILE_REMARK
+        amount=Decimal("9.90"), created_at=data.charges[-1].at, remark=HOSTILE_REMARK
     )
-    system.hitpay.add_charge(currency="\x1b[31mxyz", created_at=data.charges[0].at)
+    system.hitpay.add_charge(currency="\x1b[31mxyz", created_at=data.charges[-1].at)
     assert data.since is not None
     assert world.cli("enable", name, "--since", data.since.isoformat()).exit_code == 0
-    assert world.cli("sync", name, "--force").exit_code == 0
+    synced = world.cli("sync", name, "--force")
+    assert synced.exit_code == 0 and "succeeded" in synced.output, synced.output
     for args in (
         ("status",),
         ("status", name),
@@ -333,15 +334,19 @@ def test_hostile_names_and_texts_are_stored_as_given_and_shown_inert(
         ("connections",),
         ("settings", name),
         ("why", name, charge_ids[0]),
-        ("sync", "\x1b[2Jno such connection"),
     ):
-        world.cli(*args)
+        shown = world.cli(*args)
+        assert shown.exit_code == 0, (args, shown.output)
+    unknown = world.cli("sync", "\x1b[2Jno such connection")
+    assert unknown.exit_code == 1, unknown.output
+    assert "no such connection" in unknown.output and "Traceback" not in unknown.output
     refresh = system.vault_named(name).get("refresh_token")
     assert refresh
     system.zoho.revoke(refresh)
     system.zoho.advance(2 * 3600)
-    system.hitpay.add_charge(amount=Decimal("5.00"), created_at=data.charges[0].at)
-    world.cli("sync", name, "--force")
+    system.hitpay.add_charge(amount=Decimal("5.00"), created_at=data.charges[-1].at)
+    failed = world.cli("sync", name, "--force")
+    assert failed.exit_code == 1, failed.output
 
     raw = [
         (args[:2], [line[:90] for line in text.splitlines() if ESC in line or "\x07" in line])

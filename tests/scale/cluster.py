@@ -15,11 +15,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
+
+from core import clock
 
 __all__ = ["Cluster", "redis_answers", "wait_for"]
 
@@ -119,7 +121,7 @@ class Cluster:
         process = next(p for p in self.processes if p.pid == pid)
         os.kill(pid, signal.SIGKILL)
         process.popen.wait(timeout=10)
-        return datetime.now(UTC)
+        return clock.now()
 
     def live_pids(self) -> list[int]:
         return [p.pid for p in self.processes if p.popen.poll() is None]

@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -27,11 +29,19 @@ from plugins.hitpay_source.standin.kit import FAST_RETRIES
 from plugins.zoho_books.standin import ZohoBooksStandIn
 from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
 
-__all__ = ["Fleet", "SlowZohoBooksStandIn"]
+__all__ = ["Fleet", "SlowZohoBooksStandIn", "yesterday_noon"]
 
 TIMEZONE = "Asia/Singapore"
 PER_MINUTE = 100_000  # local stand-ins: Zoho's 100/minute is tested in tests/zoho
 BUSINESSES_PER_ZOHO_CLIENT = 20
+
+
+def yesterday_noon(now: datetime) -> datetime:
+    """Noon of the business day before ``now`` in the fleet's time zone: a closed day whatever
+    the hour, with twelve hours of margin on each side for sales and their refunds."""
+    zone = ZoneInfo(TIMEZONE)
+    day = now.astimezone(zone).date() - timedelta(days=1)
+    return datetime.combine(day, clock_time(12), tzinfo=zone)
 
 
 class _Quiet(WSGIRequestHandler):

@@ -10,6 +10,8 @@ broker with a deadline.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +27,7 @@ from core.store.repository import utcnow
 pytest.importorskip("celery")
 
 from scale.cluster import Cluster, wait_for
-from scale.fleet import Fleet
+from scale.fleet import Fleet, yesterday_noon
 
 BUSINESSES = 100
 DOCUMENTS = {"bulk": 5, "individual": 8}  # per business: 2 charges (fees), 1 partial refund
@@ -46,6 +48,30 @@ def _runs(host: Host) -> dict[str, list[Run]]:
 
 def _succeeded(host: Host) -> Counter[str]:
     return Counter({n: sum(r.outcome == "succeeded" for r in rs) for n, rs in _runs(host).items()})
+
+
+def runs_table(host: Host) -> str:
+    """Every run, one line each: what a failing dispatch test shows beside the workers' logs."""
+    lines = []
+    for name, found in sorted(_runs(host).items()):
+        for run in found:
+            ended = f"{run.finished_at:%H:%M:%S.%f}" if run.finished_at else "(not finished)"
+            lines.append(
+                f"{name} run {run.id}: {run.trigger} {run.outcome} pid {run.pid}"
+                f" {run.started_at:%H:%M:%S.%f}..{ended}"
+            )
+    return "\n".join(lines)
+
+
+@contextmanager
+def explained_on_failure(host: Host, cluster: Cluster) -> Iterator[None]:
+    """Any failed assertion inside carries the runs and the last lines of every worker's log."""
+    try:
+        yield
+    except AssertionError as failure:
+        raise AssertionError(
+            f"{failure}\n--- runs ---\n{runs_table(host)}\n{cluster.logs(60)}"
+        ) from failure
 
 
 def _quiet(host: Host, cluster: Cluster) -> bool:
@@ -72,7 +98,7 @@ def test_two_workers_sync_every_connection_once_per_due_time_and_survive_a_kill(
     host = Host(shared_store)
     now = utcnow()
     with Fleet(BUSINESSES) as fleet:
-        fleet.seed(now - timedelta(days=1))
+        fleet.seed(yesterday_noon(now))
         fleet.connect(host, since=now - timedelta(days=2), now=now, modes=("bulk", "individual"))
         victim = fleet.names[0]  # the lowest id: the first job beat sends
         with host.database.session() as session:
@@ -88,7 +114,10 @@ def test_two_workers_sync_every_connection_once_per_due_time_and_survive_a_kill(
             "LEDGERSYNC_VISIBILITY_TIMEOUT": "3",
             "LEDGERSYNC_LEASE_TTL_SECONDS": "5",
         }
-        with Cluster(tmp_path, redis_url, env) as cluster:
+        with (
+            Cluster(tmp_path, redis_url, env) as cluster,
+            explained_on_failure(host, cluster),
+        ):
             workers = [cluster.worker("a"), cluster.worker("b")]
             cluster.beat()
 
@@ -117,7 +146,11 @@ def test_two_workers_sync_every_connection_once_per_due_time_and_survive_a_kill(
             assert _succeeded(host) == Counter(dict.fromkeys(fleet.names, 1))
             _assert_no_overlap(runs, killed_at)
             killed, finished = runs[victim]
-            assert (killed.pid, killed.finished_at, killed.outcome) == (lease.pid, None, "running")
+            assert (killed.pid, killed.finished_at, killed.outcome) == (
+                lease.pid,
+                None,
+                "running",
+            )
             assert finished.pid != lease.pid and finished.started_at >= killed_at[lease.pid]
             for n, name in enumerate(fleet.names):
                 references = [d["reference_number"] for d in fleet.documents(name)]

@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from support.databases import add_connection
 
 from core.engine import lease_ttl
 from core.errors import ConfigurationError
 from core.host import Host
-from core.store.models import Connection
-from core.workers.dispatch import FIRST_SYNC, DueSync, due_at, due_syncs, enqueue_due
+from core.runner import FIRST_SYNC
+from core.store.models import Alert, Connection
+from core.workers.dispatch import DueSync, due_syncs, enqueue_due
 from core.workers.settings import DEFAULT_BROKER_URL, WorkerSettings
 
 if TYPE_CHECKING:
@@ -42,25 +43,84 @@ def _row(host: Host, name: str) -> Connection:
         return session.scalars(select(Connection).where(Connection.name == name)).one()
 
 
+def due_at(host: Host, name: str, now: datetime = NOW) -> datetime | None:
+    found = [job.due_at for job in due_syncs(host, now) if job.name == name]
+    return found[0] if found else None
+
+
 # ----------------------------------------------------------------------------- due times
 
 
 def test_a_connection_never_synced_is_due_since_its_first_sync(any_host: Host) -> None:
     name = _due_connection(any_host)
-    assert due_at(_row(any_host, name), NOW) == FIRST_SYNC
+    assert due_at(any_host, name) == FIRST_SYNC
 
 
 def test_a_synced_connection_is_due_at_its_next_daily_time(any_host: Host) -> None:
     yesterday_evening = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     name = _due_connection(any_host, last_sync_at=yesterday_evening)
     # 02:00 Singapore on the 24th is 18:00 UTC on the 23rd.
-    assert due_at(_row(any_host, name), NOW) == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert due_at(any_host, name) == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert due_at(any_host, name, datetime(2026, 11, 23, 17, 59, tzinfo=UTC)) is None
 
 
 def test_a_paused_connection_is_due_when_its_pause_ends(any_host: Host) -> None:
     resume = NOW - timedelta(minutes=5)
     name = _due_connection(any_host, last_sync_at=NOW - timedelta(hours=1), paused_until=resume)
-    assert due_at(_row(any_host, name), NOW) == resume
+    assert due_at(any_host, name) == resume
+    assert due_at(any_host, name, resume - timedelta(seconds=1)) is None
+
+
+def test_a_sync_committed_while_beat_reads_never_earns_a_future_due_time(any_host: Host) -> None:
+    """The race of issue 12: beat finds a connection due, a worker's sync of it commits, and beat
+    must not then read the row again and enqueue its *next* (future) occurrence, which the
+    worker's already-synced check would not stop: the connection would sync twice."""
+    name = _due_connection(any_host, last_sync_at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    engine = any_host.database.engine
+    synced_at = NOW - timedelta(minutes=1)
+    committed: list[str] = []
+
+    def a_worker_commits_its_sync(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if committed or "FROM connections" not in statement:
+            return
+        committed.append(statement)
+        with engine.connect() as other:  # another process's transaction
+            other.execute(
+                update(Connection).where(Connection.name == name).values(last_sync_at=synced_at)
+            )
+            other.commit()
+
+    event.listen(engine, "after_cursor_execute", a_worker_commits_its_sync)
+    try:
+        sent: list[DueSync] = []
+        enqueue_due(any_host, NOW, claim=lambda ids: [True] * len(ids), send=sent.append)
+    finally:
+        event.remove(engine, "after_cursor_execute", a_worker_commits_its_sync)
+    assert committed, "the interleaving was not reproduced"
+    assert _row(any_host, name).last_sync_at == synced_at
+    # The job is the due time beat saw (02:00 Singapore on the 24th), not the 25th's.
+    assert [(job.name, job.due_at) for job in sent] == [
+        (name, datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
+    ]
+    assert all(job.due_at <= NOW for job in sent)
+    # ... which the worker's check then ends as "already synced" (synced_at is after it).
+    assert synced_at >= sent[0].due_at
+
+
+def test_a_reconnected_connection_is_due_since_it_was_restored(any_host: Host) -> None:
+    name = _due_connection(any_host, last_sync_at=NOW - timedelta(minutes=30))
+    restored_at = NOW - timedelta(minutes=10)
+    with any_host.database.session() as session:
+        session.add(
+            Alert(
+                connection_id=_row(any_host, name).id,
+                kind="connection_failed",
+                opened_at=NOW - timedelta(minutes=20),
+                resolved_at=restored_at,
+                message="authorization revoked",
+            )
+        )
+    assert due_at(any_host, name) == restored_at
 
 
 def test_only_due_connections_are_listed_with_their_due_time(any_host: Host) -> None:

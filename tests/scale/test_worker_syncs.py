@@ -20,7 +20,7 @@ from core.store.models import Connection, Run
 from core.store.repository import utcnow
 from core.workers.dispatch import FIRST_SYNC, run_due_sync
 from plugins.hitpay_source.standin.kit import HitPayStandInKit
-from scale.fleet import Fleet
+from scale.fleet import Fleet, yesterday_noon
 
 EXPECTED = {"bulk": 5, "individual": 8}  # documents for 2 charges with fees and 1 refund
 
@@ -29,7 +29,7 @@ EXPECTED = {"bulk": 5, "individual": 8}  # documents for 2 charges with fees and
 def fleet(any_host: Host, secret_key: str) -> Iterator[Fleet]:
     now = utcnow()
     with Fleet(2) as businesses:
-        businesses.seed(now - timedelta(days=1))
+        businesses.seed(yesterday_noon(now))
         businesses.connect(
             any_host, since=now - timedelta(days=2), now=now, modes=("bulk", "individual")
         )

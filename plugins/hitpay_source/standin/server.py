@@ -13,7 +13,7 @@ import random
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from core import clock as wall_clock
 from core.errors import BadRecord
 from core.money import to_decimal
 from plugins.hitpay_source.standin.api import HitPayApi, RecordedRequest
@@ -59,7 +60,7 @@ class HitPayStandIn:
     ) -> None:
         self.api_key = api_key or secrets.token_hex(32)
         self.home_currency = home_currency
-        self.ledger = Ledger(timezone, clock or (lambda: datetime.now(UTC)), random.Random(id_seed))
+        self.ledger = Ledger(timezone, clock or wall_clock.now, random.Random(id_seed))
         self.faults = FaultQueue()
         self.api = HitPayApi(self.ledger, self.faults, self.api_key, max_per_page)
         self._server: BaseWSGIServer | None = None

@@ -21,7 +21,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from core import clock
 from plugins.zoho_books.jsonnum import dumps, loads
 from plugins.zoho_books.standin.errors import ApiError
 from plugins.zoho_books.standin.faults import Faults
@@ -267,7 +268,7 @@ class ZohoBooksStandIn:
     # -- time --------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        base = self._start or datetime.now(UTC)
+        base = self._start or clock.now()
         return base + self._offset
 
     def advance(self, seconds: float) -> None:
