@@ -100,11 +100,7 @@ def _restored_since_last_sync(session: Session) -> dict[int, datetime]:
         )
         .group_by(Alert.connection_id)
     )
-    return {connection_id: _utc(at) for connection_id, at in session.execute(restored)}
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return {connection_id: at for connection_id, at in session.execute(restored) if at is not None}
 
 
 def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
