@@ -17,8 +17,14 @@ from core import clock
 from core.host import Host
 from core.plugins import Plugins, reset_plugins
 
+# CI: Hypothesis's own ``ci`` profile (derandomized, no example database, reproduction blobs
+# printed, no deadline) with more examples; the costly properties choose theirs in
+# support/budget.py.
 settings.register_profile(
-    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    parent=settings.get_profile("ci"),
+    max_examples=500,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
+from support.budget import examples
 from support.databases import DATABASE_KINDS, add_connection, throwaway_postgres
 from support.memory_books import Fault, MemoryBooks, MemoryDestination, memory_destination
 
@@ -413,8 +414,8 @@ def test_authorization_and_daily_limit_stop_and_reach_the_caller(
 faults = st.dictionaries(st.integers(1, 25), st.sampled_from(list(Fault)), max_size=8)
 
 
-# Each example runs several deliveries through a real SQLite store: 100, not the ci 500.
-@settings(max_examples=100)
+# Each example runs several deliveries through a real store: fewer than the profile's 500.
+@settings(max_examples=examples(dev=100, ci=300))
 @given(
     faults=faults,
     rejected=st.sets(st.sampled_from([d.key for d in chain()]), max_size=2),

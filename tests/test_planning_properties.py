@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from support.budget import examples
 from test_mapping_strategies import Scenario, arrivals, plan_once, scenarios
 from test_planning import make_connection
 
@@ -34,7 +35,7 @@ from core.records import Record
 from core.store.models import Assignment, DocumentRow, SourceRecord
 
 STORE_BACKED = settings(
-    max_examples=50,
+    max_examples=examples(dev=50, ci=200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

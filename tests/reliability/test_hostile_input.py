@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from support.budget import examples
 
 from core.contracts import FetchWindow
 from core.ingest import store_items
@@ -302,7 +303,7 @@ def check_round(system: System, batch: Round) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(dev=40, ci=120),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

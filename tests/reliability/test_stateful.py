@@ -41,6 +41,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import select
+from support.budget import examples
 from support.smtp import MailServer
 
 from core.engine import SyncReport
@@ -403,8 +404,8 @@ class WholeSystem(RuleBasedStateMachine):
 
 def budget(full: bool) -> settings:
     return settings(
-        max_examples=150 if full else 30,
-        stateful_step_count=50 if full else 30,
+        max_examples=150 if full else examples(dev=30, ci=60),
+        stateful_step_count=50 if full else examples(dev=30, ci=40),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         database=None,
