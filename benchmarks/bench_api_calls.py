@@ -73,9 +73,9 @@ def bulk_days(host: Any) -> int:
 
 
 def run_mode(mode: str) -> dict[str, Any]:
-    from core.engine import SyncOptions, sync
+    from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
-    from core.lifecycle import SettingsChange, change_settings, enable
+    from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.standin.kit import HitPayStandInKit
     from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
 

@@ -4,7 +4,7 @@ For each mode, one business with ``--charges`` sales (100 a day, ``--refund-shar
 partly refunded) on a HitPay stand-in and a Zoho Books stand-in on loopback, a fresh SQLite
 store:
 
-1. sync: ``core.engine.sync`` of the whole history, timed; every HTTP request it makes is
+1. sync: ``core.sync.engine.sync`` of the whole history, timed; every HTTP request it makes is
    recorded (method, URL, headers, body) on the way out;
 2. the Zoho organization is put back as it was before the sync (its ids come from a serial,
    so they repeat);
@@ -96,9 +96,9 @@ def replay(calls: list[RecordedCall]) -> tuple[float, int]:
 
 
 def run_mode(mode: str, charges: int, refund_share: float, profile: Path | None) -> dict[str, Any]:
-    from core.engine import SyncOptions, sync
+    from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
-    from core.lifecycle import SettingsChange, change_settings, enable
+    from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.standin import HitPayStandIn
     from plugins.hitpay_source.standin.kit import HitPayStandInKit
     from plugins.zoho_books.standin.kit import ZohoBooksStandInKit

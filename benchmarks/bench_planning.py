@@ -130,12 +130,12 @@ def measure_mapper(mode: str, charges: int, per_day: int, refund_share: float) -
 
 
 def measure_planner(mode: str, charges: int, per_day: int, refund_share: float) -> dict[str, Any]:
-    from core.ingest import store_items
     from core.mapping.bulk import BulkMapper
     from core.mapping.individual import IndividualMapper
-    from core.planning import plan_connection
     from core.store.database import open_database
     from core.store.models import Connection, SyncPeriod
+    from core.sync.ingest import store_items
+    from core.sync.planning import plan_connection
 
     with tempfile.TemporaryDirectory() as folder:
         database = open_database(f"sqlite:///{Path(folder) / 'bench.sqlite'}")

@@ -55,9 +55,9 @@ def main() -> None:
     common.prepare()
 
     import plugins.zoho_books.destination as zoho_destination
-    from core.engine import SyncOptions, sync
+    from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
-    from core.lifecycle import SettingsChange, change_settings, enable
+    from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.standin.kit import HitPayStandInKit
     from plugins.zoho_books.standin import ZohoBooksStandIn
     from plugins.zoho_books.standin.kit import ZohoBooksStandInKit

@@ -75,9 +75,9 @@ def run(workers: int, connections: int, latency: float, redis_url: str) -> dict[
     from scale.fleet import Fleet, yesterday_noon
 
     from core.host import Host
-    from core.workers.app import SYNC_TASK, create_app
-    from core.workers.dispatch import FIRST_SYNC
-    from core.workers.settings import WorkerSettings
+    from core.scheduling.workers.app import SYNC_TASK, create_app
+    from core.scheduling.workers.dispatch import FIRST_SYNC
+    from core.scheduling.workers.settings import WorkerSettings
 
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp, store(Path(tmp)) as url:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -20,9 +19,6 @@ from core.store.repository import (
     connection_info,
     get_connection,
 )
-
-if TYPE_CHECKING:
-    from core.runner import DueRun
 
 __all__ = ["Host"]
 
@@ -95,12 +91,6 @@ class Host:
             row = get_connection(session, name)
             config = dict(row.source_config if side == "source" else row.destination_config)
             return connection_info(row), config
-
-    def run_due(self, now: datetime | None = None) -> list[DueRun]:
-        """The host scheduler's entry: sync every due connection once (see core.runner)."""
-        from core.runner import run_due  # the runner drives a Host; import it when asked
-
-        return run_due(self, now)
 
     def close(self) -> None:
         self.database.dispose()

@@ -6,7 +6,7 @@ import logging
 from typing import ClassVar
 
 from core import Manifest, hookimpl
-from core.commands.output import safe
+from core.cli.output import safe
 from core.contracts import Notice
 from core.hookspecs import Register
 

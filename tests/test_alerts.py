@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from support.databases import add_connection
 from support.notifiers import FaultyNotifiersPlugin, InboxNotifier, InboxPlugin
 
-from core.alerts import mark_notified, notify, open_alert, open_alerts, resolve_alerts
+from core.connections.alerts import mark_notified, notify, open_alert, open_alerts, resolve_alerts
 from core.contracts import Notice, NoticeKind
 from core.plugins import Plugins
 from core.store.database import Database, open_database
@@ -168,7 +168,7 @@ def test_a_failing_notifier_is_logged_and_reported_and_the_others_still_send(
     plugins = Plugins(load_entry_points=False)
     plugins.register(FaultyNotifiersPlugin(), name="faulty")
     plugins.register(InboxPlugin(), name="inbox")
-    with caplog.at_level(logging.WARNING, logger="core.alerts"):
+    with caplog.at_level(logging.WARNING, logger="core.connections.alerts"):
         failures = notify(plugins, notice)
     assert inbox == [notice]
     assert sorted((f.notifier, f.error) for f in failures) == [

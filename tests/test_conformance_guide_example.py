@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 
-from core.cli import build_cli
+from core.cli.main import build_cli
 from core.plugins import get_plugins
 
 pytest_plugins = ["pytester"]

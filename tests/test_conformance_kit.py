@@ -7,7 +7,7 @@ import sys
 
 PROBE = """
 import sys
-import core, core.cli, core.host, core.plugins
+import core, core.cli.main, core.host, core.plugins
 assert "pytest" not in sys.modules, "importing core imported pytest"
 assert "core.testing" not in sys.modules, "core imports its own test kit"
 import core.testing

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from core.cli import build_cli
+from core.cli.main import build_cli
 from core.store.database import Database
 
 

@@ -18,7 +18,6 @@ from support.databases import DATABASE_KINDS, add_connection, throwaway_postgres
 from support.memory_books import Fault, MemoryBooks, MemoryDestination, memory_destination
 
 from core.contracts import AccountSettings, ConnectionInfo
-from core.delivery import DeliveryOutcome, deliver_planned, delivered_in_run
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
 from core.errors import (
     AuthorizationFailed,
@@ -30,6 +29,7 @@ from core.errors import (
 from core.store.database import Database, open_database
 from core.store.models import Binding, Connection, DocumentRow
 from core.store.repository import connection_info
+from core.sync.delivery import DeliveryOutcome, deliver_planned, delivered_in_run
 
 SETTINGS = AccountSettings(
     sales_account="4000",

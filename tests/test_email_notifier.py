@@ -12,7 +12,7 @@ import pytest
 from support.smtp import MailServer
 from support.tls import LoopbackCertificate, make_loopback_certificate
 
-from core.alerts import notify
+from core.connections.alerts import notify
 from core.contracts import AccountSettings, ConnectionInfo, Notice, NoticeKind
 from core.errors import ConfigurationError, TransientError
 from core.plugins import Plugins

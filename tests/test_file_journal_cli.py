@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from core import hookimpl
-from core.cli import build_cli
-from core.connections import connect_source, load_connection
+from core.cli.main import build_cli
+from core.connections.setup import connect_source, load_connection
 from core.contracts import DeliveryContext, Health, PluginContext
 from core.hookspecs import Register
 from core.host import Host

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, select
 
-from core.connections import attach_destination, connect_source
-from core.engine import SyncOptions, sync
+from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import attach_destination, connect_source
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings, enable
 from core.store.models import Binding, DocumentRow
+from core.sync.engine import SyncOptions, sync
 from plugins.file_journal.harness import read_beancount
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from test_planning import MORNING, NEXT_DAY, charge, make_connection, refund
 
 from core.host import Host
-from core.ingest import BATCH, IngestCounts, json_safe, store_items
 from core.mapping.bulk import BulkMapper
-from core.planning import plan_connection
 from core.records import Charge, Quarantined, Record, Refund
 from core.store.models import QuarantinedRecord, SourceRecord
+from core.sync.ingest import BATCH, IngestCounts, json_safe, store_items
+from core.sync.planning import plan_connection
 
 LATER = MORNING + timedelta(hours=5)
 

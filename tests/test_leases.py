@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from support.databases import add_connection, throwaway_postgres
 
-from core import leases
 from core.errors import SyncRefused
 from core.store.database import Database, open_database
+from core.sync import leases
 
 HOLDER_SCRIPT = Path(__file__).parent / "support" / "lease_holder.py"
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

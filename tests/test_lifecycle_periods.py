@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from support.databases import add_connection
 
-from core.diagnosis import _outside_periods
+from core.connections.lifecycle import disable, enable
 from core.errors import ConfigurationError
 from core.host import Host
-from core.lifecycle import disable, enable
 from core.plugins import Plugins
 from core.store.models import Connection, SyncPeriod
+from core.sync.diagnosis import _outside_periods
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ZONE = ZoneInfo("Asia/Singapore")

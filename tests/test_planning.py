@@ -15,16 +15,9 @@ from sqlalchemy import func, select
 from core.contracts import Mapper, MappingContext
 from core.documents import Document, document_from_dict
 from core.host import Host
-from core.ingest import REFUND_OF_UNFETCHED_CHARGE, store_items
 from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
-from core.planning import (
-    OUTSIDE_SYNC_PERIODS,
-    QUARANTINED,
-    PlanningError,
-    PlanOutcome,
-    plan_connection,
-)
+from core.reasons import OUTSIDE_SYNC_PERIODS, QUARANTINED, REFUND_OF_UNFETCHED_CHARGE
 from core.records import Charge, Quarantined, Record, Refund
 from core.store.models import (
     Assignment,
@@ -33,6 +26,12 @@ from core.store.models import (
     QuarantinedRecord,
     SourceRecord,
     SyncPeriod,
+)
+from core.sync.ingest import store_items
+from core.sync.planning import (
+    PlanningError,
+    PlanOutcome,
+    plan_connection,
 )
 
 ENABLED = datetime(2026, 3, 1, tzinfo=UTC)

@@ -26,13 +26,14 @@ from test_planning import make_connection
 
 from core.contracts import Mapper
 from core.host import Host
-from core.ingest import REFUND_OF_UNFETCHED_CHARGE, store_items
 from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
 from core.mapping.invariants import totals
-from core.planning import plan_connection
+from core.reasons import REFUND_OF_UNFETCHED_CHARGE
 from core.records import Record
 from core.store.models import Assignment, DocumentRow, SourceRecord
+from core.sync.ingest import store_items
+from core.sync.planning import plan_connection
 
 STORE_BACKED = settings(
     max_examples=examples(dev=50, ci=200),

@@ -35,9 +35,9 @@ from core.documents import (
 from core.host import Host
 from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
-from core.outbox_rows import body_text
 from core.records import Charge, Record
 from core.store.models import Assignment, DocumentRow, SourceRecord
+from core.store.outbox import body_text
 
 
 @pytest.fixture

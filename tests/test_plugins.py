@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from core import Manifest, hookimpl
-from core.cli import build_cli
+from core.cli.main import build_cli
 from core.contracts import Notice
 from core.errors import ConfigurationError
 from core.hookspecs import Register

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import ConfigurationError, SyncRefused
-from core.scheduling import (
+from core.connections.schedule import (
     ensure_manual_sync_allowed,
     is_due,
     manual_sync_allowed,
@@ -20,6 +19,7 @@ from core.scheduling import (
     parse_sync_time,
     scheduled_occurrence,
 )
+from core.errors import ConfigurationError, SyncRefused
 
 NEW_YORK = ZoneInfo("America/New_York")
 SPRING_FORWARD = date(2026, 3, 8)  # 02:00 EST -> 03:00 EDT

@@ -1,6 +1,6 @@
 from click.testing import CliRunner
 
-from core.cli import build_cli
+from core.cli.main import build_cli
 
 
 def test_version_names_the_program() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from core import hookimpl
-from core.connections import connect_source
+from core.connections.setup import connect_source
 from core.errors import ConfigurationError, SecretKeyError
 from core.hookspecs import Register
 from core.host import Host

@@ -19,10 +19,9 @@ from test_planning import MORNING, NEXT_DAY, charge, make_connection, refund
 
 import core.store.driver as driver
 from core.host import Host
-from core.ingest import REFUND_OF_UNFETCHED_CHARGE, json_safe, store_items
 from core.mapping.bulk import BulkMapper
 from core.mapping.individual import IndividualMapper
-from core.planning import plan_connection
+from core.reasons import REFUND_OF_UNFETCHED_CHARGE
 from core.records import Quarantined
 from core.store.driver import (
     DriverSql,
@@ -33,6 +32,8 @@ from core.store.driver import (
     read_money,
 )
 from core.store.models import Base, DocumentRow, QuarantinedRecord, SourceRecord
+from core.sync.ingest import json_safe, store_items
+from core.sync.planning import plan_connection
 
 _RECORDS = Base.metadata.tables["source_records"]
 

@@ -75,7 +75,7 @@ def register_commands(cli):
         click.echo(f"Hello, {name}, from a third-party plugin.")
 '''
 
-CLI = "import sys; from core.cli import main; main(sys.argv[1:])"
+CLI = "import sys; from core.cli.main import main; main(sys.argv[1:])"
 
 
 def build_wheel(distribution: Path, into: Path) -> Path:

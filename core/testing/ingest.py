@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from core.ingest import store_items
 from core.records import Quarantined, Record
 from core.store.models import SourceRecord
 from core.store.repository import utcnow
+from core.sync.ingest import store_items
 from core.testing.store import ConformanceStore
 
 __all__ = ["count_stored", "store_fetched"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from core.cli import pass_host
-from core.connections import attach_destination
+from core.cli.main import pass_host
+from core.connections.setup import attach_destination
 from core.host import Host
 from plugins.file_journal.config import JournalConfig
 from plugins.file_journal.destination import journal_health

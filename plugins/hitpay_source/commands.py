@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from core.cli import pass_host
-from core.commands.output import safe
-from core.connections import check_timezone, connect_source
+from core.cli.main import pass_host
+from core.cli.output import safe
+from core.connections.setup import check_timezone, connect_source
 from core.host import Host
 from plugins.hitpay_source.client import HitPayClient
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from core.cli import pass_host
-from core.commands.output import safe
-from core.connections import attach_destination, load_connection
+from core.cli.main import pass_host
+from core.cli.output import safe
+from core.connections.setup import attach_destination, load_connection
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from core.host import Host
 from core.store.repository import CallCounter

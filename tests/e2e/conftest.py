@@ -23,10 +23,10 @@ import pytest
 from click.testing import CliRunner, Result
 from support.smtp import MailServer, ReceivedMail
 
-from core.cli import build_cli
+from core.cli.main import build_cli
+from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.contracts import AccountSettings, SourceTotals
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings, enable
 from core.plugins import get_plugins
 from core.store.repository import get_connection
 from plugins.hitpay_source.standin import HitPayStandIn

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from support.smtp import ReceivedMail
 
 from core import clock
-from core.engine import SyncOptions, sync
-from core.lifecycle import enable
-from core.runner import due_connections, probe_health, run_due
+from core.connections.lifecycle import enable
+from core.scheduling.runner import due_connections, probe_health, run_due
 from core.store.models import Alert, Credential
 from core.store.repository import get_connection
+from core.sync.engine import SyncOptions, sync
 from e2e.conftest import NOTIFY, PER_MINUTE, TIMEZONE, Shop, local_midnight, one_line_error
 from e2e.test_schedule_and_leases import at_local
 

@@ -21,13 +21,13 @@ from support.clock import clear_of
 from support.smtp import ReceivedMail
 
 from core import clock, hookimpl
-from core.connections import attach_destination
+from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import attach_destination
 from core.contracts import RunInfo
-from core.engine import SyncOptions, sync
 from core.errors import SyncRefused
-from core.lifecycle import SettingsChange, change_settings, enable
-from core.runner import due_connections, run_due
+from core.scheduling.runner import due_connections, run_due
 from core.store.repository import get_connection
+from core.sync.engine import SyncOptions, sync
 from e2e.conftest import LEDGERSYNC, NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error
 from plugins.hitpay_source.standin import HitPayStandIn
 from plugins.hitpay_source.standin.kit import HitPayStandInKit
@@ -55,7 +55,7 @@ def test_the_daily_sync_is_due_at_the_local_sync_time_and_not_before(shop: Shop)
     shop.charges_api.add_charge(amount=Decimal("12.00"), created_at=at_local(next_day, 1))
     assert run_due(shop.host, at_local(next_day, 1, 59)) == []
 
-    second = shop.host.run_due(at_local(next_day, 2))  # the same, as the Host's method
+    second = run_due(shop.host, at_local(next_day, 2))
 
     assert [(r.name, r.report and r.report.outcome) for r in second] == [("shop", "succeeded")]
     assert second[0].report is not None

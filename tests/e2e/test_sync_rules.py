@@ -14,8 +14,8 @@ from support.clock import clear_of
 from support.smtp import ReceivedMail
 
 from core import clock
-from core.engine import SyncOptions, sync
-from core.lifecycle import disable, enable
+from core.connections.lifecycle import disable, enable
+from core.sync.engine import SyncOptions, sync
 from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, seed_sales, sums
 
 ZONE = ZoneInfo(TIMEZONE)

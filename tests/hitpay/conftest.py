@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.connections import connect_source
+from core.connections.setup import connect_source
 from core.contracts import FetchWindow
 from core.host import Host
 from core.records import Charge, Quarantined, Refund

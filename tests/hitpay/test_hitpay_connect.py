@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from core.cli import build_cli
-from core.connections import load_connection
+from core.cli.main import build_cli
+from core.connections.setup import load_connection
 from core.host import Host
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn

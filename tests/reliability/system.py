@@ -19,12 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import clock, hookimpl
-from core.connections import attach_destination, connect_source
-from core.engine import SyncOptions, SyncReport, sync
+from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import attach_destination, connect_source
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings, enable
 from core.plugins import Plugins
 from core.store.repository import StoreVault, get_connection
+from core.sync.engine import SyncOptions, SyncReport, sync
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock

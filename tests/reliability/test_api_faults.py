@@ -24,7 +24,7 @@ import pytest
 from support.smtp import MailServer
 
 from core.errors import SyncRefused
-from core.runner import probe_health, run_due
+from core.scheduling.runner import probe_health, run_due
 from core.store.models import Connection
 from core.store.repository import get_connection
 from reliability.reference import MODES, NOW, Reference, check_books

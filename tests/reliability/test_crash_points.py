@@ -77,7 +77,7 @@ def ledgersync_command() -> list[str]:
     script = Path(sys.executable).with_name("ledgersync")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from core.cli import main; main()"]
+    return [sys.executable, "-c", "from core.cli.main import main; main()"]
 
 
 def kill_points(count: int, full: bool, mode: str) -> list[int]:

@@ -28,10 +28,10 @@ from sqlalchemy import select
 from support.budget import examples
 
 from core.contracts import FetchWindow
-from core.ingest import store_items
 from core.records import Charge, Quarantined, Refund
 from core.store.models import Assignment, DocumentRow, QuarantinedRecord, SourceRecord
 from core.store.repository import get_connection
+from core.sync.ingest import store_items
 from plugins.hitpay_source.standin.shapes import refund_payload
 from reliability.system import CONNECTION, ZONE, System
 from reliability.tally import tally

@@ -31,7 +31,7 @@ from sqlalchemy import inspect, select
 from support.smtp import MailServer
 
 from core import clock
-from core.cli import build_cli
+from core.cli.main import build_cli
 from core.store.models import Connection, Credential
 from plugins.zoho_books import commands as zoho_commands
 from plugins.zoho_books.standin.server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET

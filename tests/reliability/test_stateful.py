@@ -44,12 +44,12 @@ from sqlalchemy import select
 from support.budget import examples
 from support.smtp import MailServer
 
-from core.engine import SyncReport
+from core.connections.lifecycle import SettingsChange, change_settings, disable, enable
 from core.errors import SyncRefused
-from core.lifecycle import SettingsChange, change_settings, disable, enable
-from core.runner import run_due
+from core.scheduling.runner import run_due
 from core.store.models import Assignment, DocumentRow, SourceRecord
 from core.store.repository import get_connection
+from core.sync.engine import SyncReport
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.system import CONNECTION, ZONE, System
 from reliability.tally import tally

@@ -113,7 +113,7 @@ class Cluster:
 
     def beat(self) -> Process:
         schedule = self.folder / "beat-schedule"
-        argv = [sys.executable, "-m", "celery", "-A", "core.workers.app", "beat"]
+        argv = [sys.executable, "-m", "celery", "-A", "core.scheduling.workers.app", "beat"]
         return self._start("beat", [*argv, "-s", str(schedule), "-l", "INFO"])
 
     def kill(self, pid: int) -> datetime:

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from core.connections import connect_source
+from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import connect_source
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings, enable
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.standin import HitPayStandIn
 from plugins.hitpay_source.standin.kit import FAST_RETRIES

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from core.host import Host
-from core.leases import current_lease
 from core.store.models import Connection, Lease, Run
 from core.store.repository import utcnow
+from core.sync.leases import current_lease
 
 pytest.importorskip("celery")
 

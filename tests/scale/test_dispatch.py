@@ -12,16 +12,16 @@ import pytest
 from sqlalchemy import event, select, update
 from support.databases import add_connection
 
-from core.engine import lease_ttl
 from core.errors import ConfigurationError
 from core.host import Host
-from core.runner import FIRST_SYNC
+from core.scheduling.runner import FIRST_SYNC
+from core.scheduling.workers.dispatch import DueSync, due_syncs, enqueue_due
+from core.scheduling.workers.settings import DEFAULT_BROKER_URL, WorkerSettings
 from core.store.models import Alert, Connection
-from core.workers.dispatch import DueSync, due_syncs, enqueue_due
-from core.workers.settings import DEFAULT_BROKER_URL, WorkerSettings
+from core.sync.engine import lease_ttl
 
 if TYPE_CHECKING:
-    from core.workers.claims import RedisClaims
+    from core.scheduling.workers.claims import RedisClaims
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 20:00 in Singapore
 
@@ -136,7 +136,7 @@ def test_only_due_connections_are_listed_with_their_due_time(any_host: Host) -> 
 
 @pytest.fixture
 def claims(redis_url: str) -> Iterator[RedisClaims]:
-    from core.workers.claims import RedisClaims
+    from core.scheduling.workers.claims import RedisClaims
 
     store = RedisClaims(redis_url, prefix=f"ledgersync-test-{uuid.uuid4().hex[:10]}:", ttl=60)
     yield store
@@ -185,7 +185,7 @@ def test_a_job_whose_send_failed_is_enqueued_by_the_next_beat(
 
 
 def test_claims_expire_so_a_lost_job_is_enqueued_again(redis_url: str) -> None:
-    from core.workers.claims import RedisClaims
+    from core.scheduling.workers.claims import RedisClaims
 
     store = RedisClaims(redis_url, prefix=f"ledgersync-test-{uuid.uuid4().hex[:10]}:", ttl=3600)
     try:

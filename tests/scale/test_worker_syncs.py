@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import leases
-from core.engine import SyncOptions, sync
+from core.connections.lifecycle import disable
 from core.host import Host
-from core.lifecycle import disable
+from core.scheduling.workers.dispatch import FIRST_SYNC, run_due_sync
 from core.store.models import Connection, Run
 from core.store.repository import utcnow
-from core.workers.dispatch import FIRST_SYNC, run_due_sync
+from core.sync import leases
+from core.sync.engine import SyncOptions, sync
 from plugins.hitpay_source.standin.kit import HitPayStandInKit
 from scale.fleet import Fleet, yesterday_noon
 

@@ -15,8 +15,8 @@ import os
 import sys
 from datetime import timedelta
 
-from core import leases
 from core.store.database import open_database
+from core.sync import leases
 
 
 def main() -> int:

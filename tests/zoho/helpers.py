@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from core import hookimpl
-from core.connections import attach_destination, connect_source
+from core.connections.setup import attach_destination, connect_source
 from core.contracts import Health, PluginContext
 from core.host import Host
 from plugins.zoho_books.destination import ZohoBooksDestination

@@ -10,7 +10,7 @@ import requests
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from core.cli import build_cli
+from core.cli.main import build_cli
 from core.errors import AuthorizationFailed
 from core.host import Host
 from core.plugins import get_plugins

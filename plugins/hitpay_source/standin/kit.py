@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from core.connections import connect_source
+from core.connections.setup import connect_source
 from core.contracts import SourceTotals
 from core.errors import BadRecord
 from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from core.connections import attach_destination
+from core.connections.setup import attach_destination
 from core.contracts import AccountSettings
 from plugins.zoho_books.standin.server import (
     DEFAULT_CLIENT_ID,

@@ -1,6 +1,6 @@
-"""The Celery application: ``celery -A core.workers.app worker`` / ``beat``.
+"""The Celery application: ``celery -A core.scheduling.workers.app worker`` / ``beat``.
 
-Configured from the environment (see :class:`~core.workers.settings.WorkerSettings`):
+Configured from the environment (see :class:`~core.scheduling.workers.settings.WorkerSettings`):
 ``LEDGERSYNC_BROKER_URL`` (default ``redis://127.0.0.1:6379/0``), ``LEDGERSYNC_DB`` (the
 store), ``LEDGERSYNC_QUEUE``, ``LEDGERSYNC_KEY_PREFIX``, ``LEDGERSYNC_BEAT_SECONDS``,
 ``LEDGERSYNC_CLAIM_SECONDS``, ``LEDGERSYNC_VISIBILITY_TIMEOUT``.
@@ -21,10 +21,10 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from core.host import Host
+from core.scheduling.workers.claims import RedisClaims
+from core.scheduling.workers.dispatch import DueSync, enqueue_due, parse_due_at, run_due_sync
+from core.scheduling.workers.settings import WorkerSettings
 from core.store.repository import utcnow
-from core.workers.claims import RedisClaims
-from core.workers.dispatch import DueSync, enqueue_due, parse_due_at, run_due_sync
-from core.workers.settings import WorkerSettings
 
 __all__ = ["SETTINGS", "app", "create_app", "enqueue_due_syncs", "sync_connection"]
 

@@ -21,9 +21,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core import alerts, leases
-from core.contracts import ConnectionInfo, FetchWindow, Notice, NoticeKind, RunInfo, RunSummary
-from core.delivery import deliver_planned, delivered_in_run
+from core.connections import alerts
+from core.connections.failure import RESUME, connection_notice, mark_failed
+from core.connections.lifecycle import missing_settings
+from core.connections.schedule import manual_sync_allowed
+from core.contracts import FetchWindow, NoticeKind, RunInfo, RunSummary
 from core.errors import (
     AuthorizationFailed,
     ConfigurationError,
@@ -32,12 +34,12 @@ from core.errors import (
     SyncRefused,
 )
 from core.host import Host
-from core.ingest import store_items
-from core.lifecycle import missing_settings
-from core.planning import plan_connection
-from core.scheduling import manual_sync_allowed
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
+from core.sync import leases
+from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.ingest import store_items
+from core.sync.planning import plan_connection
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 
@@ -338,70 +340,6 @@ def _ingest(
         row.source_state = {"source": state, "fetched_until": window.end.isoformat()}
 
 
-def _connection_notice(
-    connection: ConnectionInfo,
-    kind: NoticeKind,
-    subject: str,
-    message: str,
-    hint: str,
-    now: datetime,
-    **details: Any,
-) -> Notice:
-    return Notice(
-        kind=kind,
-        connection=connection,
-        subject=subject,
-        message=message,
-        hint=hint,
-        occurred_at=now,
-        details=details,
-    )
-
-
-def mark_failed(
-    host: Host, connection: ConnectionInfo, error: str, now: datetime, *, hint: str = ""
-) -> None:
-    """Mark the connection failed, pause it, and notify once per failure episode.
-
-    ``error`` says what happened; ``hint`` (from the plugin) how to reconnect.
-    """
-    reason = f"{error} {hint}".strip()
-    with host.database.session() as session:
-        row = session.get_one(Connection, connection.id)
-        row.status = "failed"
-        row.failure_reason = reason
-        row.failed_at = row.failed_at or now
-        opened = alerts.open_alert(session, connection.id, "connection_failed", reason, now)
-        info = connection_info(row)
-    if opened is None:
-        return
-    host.plugins.connection_failed(info, reason)
-    alerts.notify(
-        host.plugins,
-        _connection_notice(
-            info,
-            NoticeKind.CONNECTION_FAILED,
-            f"ledgersync: connection {info.name} failed; sync is paused",
-            error,
-            f"{hint or reconnect_hint(info)} {RESUME}",
-            now,
-        ),
-    )
-
-
-RESUME = (
-    "Once reconnected, sync resumes from where it stopped; nothing from the failure is skipped."
-)
-
-
-def reconnect_hint(connection: ConnectionInfo) -> str:
-    """How to reconnect, when the plugin did not say: its own connect command."""
-    return (
-        f"Reconnect {connection.name} with the connect command of the side that failed "
-        f"(`ledgersync --help` lists them; `ledgersync status {connection.name}` says which)."
-    )
-
-
 def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
@@ -413,7 +351,7 @@ def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> N
     if new_quarantine:
         alerts.notify(
             host.plugins,
-            _connection_notice(
+            connection_notice(
                 run.connection,
                 NoticeKind.RECORDS_QUARANTINED,
                 f"ledgersync: {new_quarantine} record(s) quarantined for {run.connection.name}",
@@ -436,7 +374,7 @@ def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -
     if opened is not None:
         alerts.notify(
             host.plugins,
-            _connection_notice(
+            connection_notice(
                 run.connection,
                 NoticeKind.DAILY_LIMIT_REACHED,
                 f"ledgersync: daily API limit reached for {run.connection.name}",
@@ -465,7 +403,7 @@ def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None
     if opened is not None:
         alerts.notify(
             host.plugins,
-            _connection_notice(
+            connection_notice(
                 run.connection,
                 NoticeKind.SYNC_FAILED,
                 f"ledgersync: sync of {run.connection.name} failed repeatedly",

@@ -10,9 +10,9 @@ import click
 from sqlalchemy import select
 
 from core import __version__
-from core.cli_support import HostHolder, current_host, pass_host
-from core.commands import add_operator_commands
-from core.commands.output import safe
+from core.cli.commands import add_operator_commands
+from core.cli.context import HostHolder, current_host, pass_host
+from core.cli.output import safe
 from core.errors import LedgersyncError
 from core.host import Host
 from core.plugins import get_plugins

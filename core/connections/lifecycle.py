@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.connections import check_timezone
+from core.connections.setup import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
-from core.planning import OUTSIDE_SYNC_PERIODS
+from core.reasons import OUTSIDE_SYNC_PERIODS
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 

@@ -9,13 +9,13 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from core.cli_support import pass_host
-from core.commands.output import emit_json, local, safe
-from core.diagnosis import explain_charge
+from core.cli.context import pass_host
+from core.cli.output import emit_json, local, safe
+from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
-from core.scheduling import manual_sync_allowed, next_scheduled_sync
 from core.store.models import ApiUsage, Binding, Connection, DocumentRow, QuarantinedRecord, Run
 from core.store.repository import connection_info, get_connection, utcnow
+from core.sync.diagnosis import explain_charge
 
 
 def _status_row(host: Host, row: Connection) -> dict[str, Any]:

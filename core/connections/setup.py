@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import alerts
-from core.contracts import ConnectionInfo, Notice, NoticeKind
+from core.connections.failure import restore
+from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.store.models import Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
-__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection", "restore"]
+__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection"]
 
 
 def check_timezone(name: str) -> str:
@@ -144,31 +143,3 @@ def attach_destination(
     if was_failed:
         restore(host, name)
     return load_connection(host, name)
-
-
-def restore(host: Host, name: str, now: datetime | None = None) -> None:
-    """After a reconnect: the connection works again, its failure episode closes, and the
-    operator hears so once. Sync resumes where it stopped (sync periods were never ended)."""
-    now = now or utcnow()
-    with host.database.session() as session:
-        connection = get_connection(session, name)
-        reason = connection.failure_reason or "authorization failed"
-        connection.status = "active"
-        connection.failure_reason = None
-        connection.failed_at = None
-        resolved = alerts.resolve_alerts(session, connection.id, "connection_failed", now)
-        info = connection_info(connection)
-    host.plugins.connection_restored(info)
-    if resolved:
-        alerts.notify(
-            host.plugins,
-            Notice(
-                kind=NoticeKind.CONNECTION_RESTORED,
-                connection=info,
-                subject=f"ledgersync: connection {info.name} restored",
-                message=f"The connection works again after: {reason}",
-                hint="Sync resumes from where it stopped; nothing from the failure period "
-                "is skipped.",
-                occurred_at=now,
-            ),
-        )

@@ -6,11 +6,11 @@ from datetime import datetime
 
 import click
 
-from core.cli_support import pass_host
-from core.commands.output import safe
+from core.cli.context import pass_host
+from core.cli.output import safe
+from core.connections.lifecycle import disable, disconnect, enable
 from core.errors import ConfigurationError
 from core.host import Host
-from core.lifecycle import disable, disconnect, enable
 
 
 @click.command("enable")

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.engine import AlreadySynced, SyncOptions, sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
-from core.runner import FIRST_SYNC, due_now
+from core.scheduling.runner import FIRST_SYNC, due_now
+from core.sync.engine import AlreadySynced, SyncOptions, sync
 
 __all__ = [
     "FIRST_SYNC",

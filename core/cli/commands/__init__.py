@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from core.commands import demo, lifecycle, reports, settings, syncing
-from core.workers import command as workers
+from core.cli.commands import demo, lifecycle, reports, settings, syncing, worker
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, demo, workers):
+    for module in (settings, lifecycle, syncing, reports, demo, worker):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from core.demo import run_demo
+from core.cli.demo import run_demo
 
 
 @click.command("demo")

@@ -9,11 +9,11 @@ from typing import ClassVar
 
 import click
 
-from core.cli_support import pass_host
-from core.commands.output import emit_json, safe
-from core.engine import SyncOptions, SyncReport, sync
+from core.cli.context import pass_host
+from core.cli.output import emit_json, safe
 from core.host import Host
-from core.runner import run_due
+from core.scheduling.runner import run_due
+from core.sync.engine import SyncOptions, SyncReport, sync
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from core.cli_support import pass_host
-from core.commands.output import emit_json, safe
-from core.connections import load_connection
+from core.cli.context import pass_host
+from core.cli.output import emit_json, safe
+from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.setup import load_connection
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings
 from core.store.repository import get_connection
 
 

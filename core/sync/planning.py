@@ -13,7 +13,7 @@ transaction. Memory holds one day of records, not the whole history.
 The hot statements skip the ORM: rows are read as the driver returns them and converted the
 way the store's column types would (:mod:`core.store.driver`); records read back are rebuilt
 without re-running their validation, which they passed before they were stored; documents
-and assignments go to the driver in multi-row statements (:mod:`core.outbox_rows`). Automatic
+and assignments go to the driver in multi-row statements (:mod:`core.store.outbox`). Automatic
 garbage collection is paused for the pass (it only walked live objects).
 """
 
@@ -39,12 +39,14 @@ from core.documents import (
     DocumentKind,
 )
 from core.errors import LedgersyncError
-from core.ingest import (
+from core.reasons import (
+    OUTSIDE_SYNC_PERIODS,
+    QUARANTINED,
     REFUND_OF_UNFETCHED_CHARGE,
     REFUND_OF_UNREADABLE_CHARGE,
-    quarantine_items,
+    channel_not_selected,
+    refund_of_skipped_charge,
 )
-from core.outbox_rows import OutboxWriter, kind_of
 from core.records import Charge, Quarantined, Record, Refund
 from core.store.driver import (
     collection_paused,
@@ -53,19 +55,15 @@ from core.store.driver import (
     read_optional_money,
 )
 from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
+from core.store.outbox import OutboxWriter, kind_of
+from core.sync.ingest import quarantine_items
 
 __all__ = [
-    "OUTSIDE_SYNC_PERIODS",
-    "QUARANTINED",
     "PlanOutcome",
     "PlanningError",
-    "channel_not_selected",
     "plan_connection",
-    "refund_of_skipped_charge",
 ]
 
-OUTSIDE_SYNC_PERIODS = "created while sync was disabled or before it was enabled"
-QUARANTINED = "quarantined: "  # prefix of the skip reason of a record moved to quarantine
 
 # Core tables for the bulk writes: executemany without the ORM's per-row bookkeeping.
 _DOCUMENTS = Base.metadata.tables["documents"]
@@ -75,17 +73,6 @@ _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentK
 
 
 _IN_LIMIT = 500
-
-
-def channel_not_selected(channel: str | None, raw_channel: str | None) -> str:
-    """The skip reason of a charge from a channel the connection does not sync."""
-    if channel is None:
-        return f"its channel {raw_channel or '(none)'!r} is unknown and not among those selected"
-    return f"its channel {channel} is not selected"
-
-
-def refund_of_skipped_charge(charge_reason: str) -> str:
-    return f"refund of a charge that is not synced ({charge_reason})"
 
 
 class PlanningError(LedgersyncError):

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core.engine import SyncOptions, SyncReport, mark_failed, sync
+from core.connections.failure import mark_failed
+from core.connections.schedule import next_scheduled_sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
-from core.scheduling import next_scheduled_sync
 from core.store.models import Alert, CacheEntry, Connection
 from core.store.repository import connection_info, get_connection, utcnow
+from core.sync.engine import SyncOptions, SyncReport, sync
 
 __all__ = [
     "FIRST_SYNC",

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.contracts import SourceTotals
-from core.engine import SyncOptions, SyncReport, sync
 from core.errors import ConfigurationError
 from core.host import Host
-from core.lifecycle import SettingsChange, change_settings, enable
 from core.plugins import Plugins, get_plugins
 from core.store.repository import utcnow
+from core.sync.engine import SyncOptions, SyncReport, sync
 
 __all__ = ["DemoResult", "run_demo"]
 

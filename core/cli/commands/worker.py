@@ -6,7 +6,7 @@ import os
 
 import click
 
-from core.cli_support import HostHolder
+from core.cli.context import HostHolder
 from core.errors import ConfigurationError
 
 __all__ = ["COMMANDS", "worker_command"]
@@ -49,7 +49,7 @@ def worker_command(
     if holder is not None and holder.db_url:
         os.environ["LEDGERSYNC_DB"] = holder.db_url  # pool processes inherit it
     try:
-        from core.workers.app import app
+        from core.scheduling.workers.app import app
     except ImportError as missing:
         raise ConfigurationError(
             f"the worker needs Celery, which is not installed ({missing.name}).",

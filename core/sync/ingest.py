@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.reasons import REFUND_OF_UNFETCHED_CHARGE, REFUND_OF_UNREADABLE_CHARGE
 from core.records import Charge, Quarantined, Record
 from core.store.driver import (
     DriverSql,
@@ -53,8 +54,6 @@ _QUARANTINE = Base.metadata.tables["quarantine"]
 
 # Skip reasons the planner gives a refund whose charge is not in the store; storing the
 # charge later lifts them, so the refund is looked at again.
-REFUND_OF_UNFETCHED_CHARGE = "refund of a charge that was never fetched, so never synced"
-REFUND_OF_UNREADABLE_CHARGE = "refund of a charge that is quarantined as unreadable"
 _IN_LIMIT = 500  # ids per IN (...) list: well under every database's bound-parameter limit
 
 # Fields whose change after planning would change the books.
