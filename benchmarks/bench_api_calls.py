@@ -76,8 +76,8 @@ def run_mode(mode: str) -> dict[str, Any]:
     from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
-    from plugins.hitpay_source.standin.kit import HitPayStandInKit
-    from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+    from plugins.hitpay_source.testing.kit import HitPayStandInKit
+    from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
 
     now = datetime.now(UTC)
     start = (now - timedelta(days=DAYS + 3)).replace(hour=0, minute=0, second=0, microsecond=0)

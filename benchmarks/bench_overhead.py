@@ -99,9 +99,9 @@ def run_mode(mode: str, charges: int, refund_share: float, profile: Path | None)
     from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
-    from plugins.hitpay_source.standin import HitPayStandIn
-    from plugins.hitpay_source.standin.kit import HitPayStandInKit
-    from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+    from plugins.hitpay_source.testing.kit import HitPayStandInKit
+    from plugins.hitpay_source.testing.standin import HitPayStandIn
+    from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
 
     now = datetime.now(UTC)
     days = -(-charges // PER_DAY)

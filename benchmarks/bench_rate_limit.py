@@ -58,9 +58,9 @@ def main() -> None:
     from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
-    from plugins.hitpay_source.standin.kit import HitPayStandInKit
-    from plugins.zoho_books.standin import ZohoBooksStandIn
-    from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+    from plugins.hitpay_source.testing.kit import HitPayStandInKit
+    from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+    from plugins.zoho_books.testing.standin import ZohoBooksStandIn
 
     clock = ScaledClock(args.scale)
 

@@ -70,6 +70,11 @@ def _pick(plugins: Plugins, kind: str, wanted: str | None) -> type[Any]:
             raise ConfigurationError(f"no stand-in kit for {kind} {wanted!r}.")
         return kits[wanted]
     if not kits:
+        if any("ModuleNotFoundError" in failure for failure in plugins.failures.values()):
+            raise ConfigurationError(
+                "the demo's stand-in servers are not installed.",
+                "Install them with: pip install 'ledgersync[standins]'",
+            )
         raise ConfigurationError(
             f"no installed {kind} plugin ships a stand-in kit, so the demo cannot run.",
             "Install a plugin that registers one through register_standins.",

@@ -32,6 +32,6 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def register_standins(register: Register) -> None:
-    from plugins.hitpay_source.standin.kit import HitPayStandInKit
+    from plugins.hitpay_source.testing.kit import HitPayStandInKit
 
     register(HitPayStandInKit)

@@ -33,6 +33,6 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def register_standins(register: Any) -> None:
-    from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+    from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
 
     register(ZohoBooksStandInKit)

@@ -29,11 +29,15 @@ from core.contracts import AccountSettings, SourceTotals
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.repository import get_connection
-from plugins.hitpay_source.standin import HitPayStandIn
-from plugins.hitpay_source.standin.kit import HitPayStandInKit
-from plugins.zoho_books.standin import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ZohoBooksStandIn
-from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
-from plugins.zoho_books.standin.server import SeededOrganization
+from plugins.hitpay_source.testing.kit import HitPayStandInKit
+from plugins.hitpay_source.testing.standin import HitPayStandIn
+from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    ZohoBooksStandIn,
+)
+from plugins.zoho_books.testing.standin.server import SeededOrganization
 
 LEDGERSYNC = Path(sys.executable).parent / "ledgersync"
 ZOHO_ENV = {"ZOHO_CLIENT_ID": DEFAULT_CLIENT_ID, "ZOHO_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}

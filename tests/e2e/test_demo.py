@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 
 from e2e.conftest import LEDGERSYNC
 
@@ -36,3 +37,19 @@ def test_the_demo_prints_its_summary_and_everything_ties_out() -> None:
     assert out.rstrip().endswith(
         "Everything ties out: charges - fees - refunds = clearing account balance."
     )
+
+
+def test_without_the_standins_extra_the_demo_says_how_to_install_it(tmp_path: Path) -> None:
+    """A real process where werkzeug cannot be imported (as without ``ledgersync[standins]``)."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text("import sys\nsys.modules['werkzeug'] = None\n")
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    }
+    demo = subprocess.run(
+        [str(LEDGERSYNC), "demo"], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert "Traceback" not in demo.stderr
+    assert "the demo's stand-in servers are not installed" in demo.stderr
+    assert "pip install 'ledgersync[standins]'" in demo.stderr

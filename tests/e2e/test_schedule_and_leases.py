@@ -29,8 +29,8 @@ from core.scheduling.runner import due_connections, run_due
 from core.store.repository import get_connection
 from core.sync.engine import SyncOptions, sync
 from e2e.conftest import LEDGERSYNC, NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error
-from plugins.hitpay_source.standin import HitPayStandIn
-from plugins.hitpay_source.standin.kit import HitPayStandInKit
+from plugins.hitpay_source.testing.kit import HitPayStandInKit
+from plugins.hitpay_source.testing.standin import HitPayStandIn
 
 HOLDER_SCRIPT = Path(__file__).parent.parent / "support" / "lease_holder.py"
 

@@ -24,8 +24,8 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 from werkzeug.wrappers import Request, Response
 
-from plugins.hitpay_source.standin import HitPayStandIn
-from plugins.zoho_books.standin.server import ZohoBooksStandIn
+from plugins.hitpay_source.testing.standin import HitPayStandIn
+from plugins.zoho_books.testing.standin.server import ZohoBooksStandIn
 
 __all__ = ["WHEN", "CrashAt", "Gate", "SimulatedCrash"]
 

@@ -26,11 +26,11 @@ from core.plugins import Plugins
 from core.store.repository import StoreVault, get_connection
 from core.sync.engine import SyncOptions, SyncReport, sync
 from plugins.hitpay_source.source import key_fingerprint
-from plugins.hitpay_source.standin import HitPayStandIn
+from plugins.hitpay_source.testing.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.destination import ZohoBooksDestination
-from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
-from plugins.zoho_books.standin.server import (
+from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     SeededOrganization,

@@ -20,8 +20,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from plugins.hitpay_source.standin import HitPayStandIn
-from plugins.zoho_books.standin.server import ZohoBooksStandIn
+from plugins.hitpay_source.testing.standin import HitPayStandIn
+from plugins.zoho_books.testing.standin.server import ZohoBooksStandIn
 
 __all__ = ["Rule", "Tamper"]
 

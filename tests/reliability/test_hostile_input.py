@@ -32,7 +32,7 @@ from core.records import Charge, Quarantined, Refund
 from core.store.models import Assignment, DocumentRow, QuarantinedRecord, SourceRecord
 from core.store.repository import get_connection
 from core.sync.ingest import store_items
-from plugins.hitpay_source.standin.shapes import refund_payload
+from plugins.hitpay_source.testing.standin.shapes import refund_payload
 from reliability.system import CONNECTION, ZONE, System
 from reliability.tally import tally
 

@@ -34,7 +34,7 @@ from core import clock
 from core.cli.main import build_cli
 from core.store.models import Connection, Credential
 from plugins.zoho_books import commands as zoho_commands
-from plugins.zoho_books.standin.server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from plugins.zoho_books.testing.standin.server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from reliability.system import ZONE, System, small_data_set
 
 OPS = "ops@shop.example"

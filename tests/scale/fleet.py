@@ -24,10 +24,10 @@ from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.connections.setup import connect_source
 from core.host import Host
 from plugins.hitpay_source.source import key_fingerprint
-from plugins.hitpay_source.standin import HitPayStandIn
-from plugins.hitpay_source.standin.kit import FAST_RETRIES
-from plugins.zoho_books.standin import ZohoBooksStandIn
-from plugins.zoho_books.standin.kit import ZohoBooksStandInKit
+from plugins.hitpay_source.testing.kit import FAST_RETRIES
+from plugins.hitpay_source.testing.standin import HitPayStandIn
+from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin import ZohoBooksStandIn
 
 __all__ = ["Fleet", "SlowZohoBooksStandIn", "yesterday_noon"]
 

@@ -19,7 +19,7 @@ from core.store.models import Connection, Run
 from core.store.repository import utcnow
 from core.sync import leases
 from core.sync.engine import SyncOptions, sync
-from plugins.hitpay_source.standin.kit import HitPayStandInKit
+from plugins.hitpay_source.testing.kit import HitPayStandInKit
 from scale.fleet import Fleet, yesterday_noon
 
 EXPECTED = {"bulk": 5, "individual": 8}  # documents for 2 charges with fees and 1 refund

@@ -1,8 +1,0 @@
-"""A faithful HitPay API stand-in: real HTTP on 127.0.0.1, seeded data, injectable faults."""
-
-from plugins.hitpay_source.standin.api import RecordedRequest
-from plugins.hitpay_source.standin.ledger import Unprocessable
-from plugins.hitpay_source.standin.seed import UNKNOWN_CHANNEL
-from plugins.hitpay_source.standin.server import HitPayStandIn
-
-__all__ = ["UNKNOWN_CHANNEL", "HitPayStandIn", "RecordedRequest", "Unprocessable"]

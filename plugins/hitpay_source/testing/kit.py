@@ -1,0 +1,79 @@
+"""The stand-in kit the demo and end-to-end tests drive (core's SourceStandIn)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from core.connections.setup import connect_source
+from core.contracts import SourceTotals
+from core.errors import BadRecord
+from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge
+from plugins.hitpay_source.source import key_fingerprint
+from plugins.hitpay_source.testing.standin.server import HitPayStandIn
+
+__all__ = ["HitPayStandInKit"]
+
+FAST_RETRIES = {"backoff_factor": 0, "attempts": 3}
+
+
+class HitPayStandInKit:
+    """A running HitPay stand-in for one business."""
+
+    name: ClassVar[str] = "hitpay"
+
+    def __init__(self, standin: HitPayStandIn | None = None) -> None:
+        self.standin = standin or HitPayStandIn()
+        self._owns = standin is None
+
+    def __enter__(self) -> HitPayStandInKit:
+        if self._owns:
+            self.standin.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._owns:
+            self.standin.stop()
+
+    def seed_demo(self, start: datetime, days: int, timezone: str, seed: int) -> None:
+        self.standin.seed(seed, start.date(), days, timezone)
+
+    def connect(self, host: Any, connection: str, timezone: str) -> None:
+        """As `ledgersync hitpay connect NAME --api-url URL --timezone TZ` would."""
+        connect_source(
+            host,
+            connection,
+            source="hitpay",
+            source_account=key_fingerprint(self.standin.api_key),
+            config={"api_url": self.standin.url, **FAST_RETRIES},
+            secrets={"api_key": self.standin.api_key},
+            timezone=timezone,
+        )
+
+    def expected_totals(self, since: datetime, until: datetime) -> Mapping[str, SourceTotals]:
+        """Per currency: sales, fees and refunds of the sales created in [since, until)."""
+        charges: dict[str, Decimal] = {}
+        fees: dict[str, Decimal] = {}
+        refunds: dict[str, Decimal] = {}
+        for payload in self.standin.charges():
+            if payload.get("status") not in SALE_STATUSES:
+                continue
+            try:
+                charge = parse_charge(payload)
+            except BadRecord:
+                continue
+            if not since <= charge.created_at < until:
+                continue
+            charges[charge.currency] = charges.get(charge.currency, Decimal(0)) + charge.amount
+            fees[charge.fee_currency] = fees.get(charge.fee_currency, Decimal(0)) + charge.fee
+            refunded = Decimal(str(payload.get("refunded_amount") or 0))
+            refunds[charge.currency] = refunds.get(charge.currency, Decimal(0)) + refunded
+        zero = Decimal(0)
+        return {
+            currency: SourceTotals(
+                charges.get(currency, zero), fees.get(currency, zero), refunds.get(currency, zero)
+            )
+            for currency in sorted(set(charges) | set(fees) | set(refunds))
+        }
