@@ -39,15 +39,24 @@ class SimulatedCrash(BaseException):
 class CrashAt:
     """``with CrashAt(k, when, zoho):`` count (and at k, crash) this thread's requests.
 
-    ``k=None`` only counts. ``sent`` lists (method, url) of every request seen."""
+    ``k=None`` only counts. ``sent`` lists (method, url) of every request seen. With
+    ``writes_only`` only writes to the Zoho Books API (POST, PUT, DELETE) count towards k."""
 
     def __init__(
-        self, k: int | None, when: str = "before_send", zoho: ZohoBooksStandIn | None = None
+        self,
+        k: int | None,
+        when: str = "before_send",
+        zoho: ZohoBooksStandIn | None = None,
+        *,
+        writes_only: bool = False,
     ):
         assert when in WHEN
+        assert zoho is not None or not writes_only
         self.k = k
         self.when = when
         self.zoho = zoho
+        self.writes_only = writes_only
+        self.counted = 0
         self.sent: list[tuple[str, str]] = []
         self.fired: tuple[str, str] | None = None
         self._original: Callable[..., Any] | None = None
@@ -70,7 +79,9 @@ class CrashAt:
     ) -> Any:
         what = (str(request.method), str(request.url).split("?")[0])
         self.sent.append(what)
-        if self.k is None or len(self.sent) != self.k:
+        if not self.writes_only or self._is_zoho_write(what):
+            self.counted += 1
+        if self.k is None or self.counted != self.k or self.fired is not None:
             return original(adapter, request, *a, **kw)
         self.fired = what
         if self.when == "before_send":
@@ -83,6 +94,11 @@ class CrashAt:
         except Exception as error:
             raise SimulatedCrash(f"crashed after request {self.k} ({what}): {error!r}") from None
         raise SimulatedCrash(f"crashed after request {self.k} was answered: {what}")
+
+    def _is_zoho_write(self, what: tuple[str, str]) -> bool:
+        method, url = what
+        assert self.zoho is not None
+        return method in {"POST", "PUT", "DELETE"} and url.startswith(self.zoho.api_url)
 
 
 class Gate:
