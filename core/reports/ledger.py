@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 
@@ -15,6 +15,8 @@ from core.store.models import Binding, DocumentRow
 from core.store.repository import get_connection
 
 __all__ = ["LEDGER_FIELDS", "LedgerFilter", "ledger_csv", "ledger_rows"]
+
+Q = TypeVar("Q", bound="Select[Any, Any]")
 
 LEDGER_FIELDS = ["key", "kind", "date", "amount", "currency", "state", "remote_id", "error"]
 
@@ -30,7 +32,7 @@ class LedgerFilter:
     date_to: date | None = None
     key_contains: str | None = None
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Q) -> Q:
         if self.kind:
             query = query.where(DocumentRow.kind == self.kind)
         if self.state:
@@ -81,10 +83,23 @@ def ledger_rows(
         ]
 
 
-def ledger_csv(rows: list[dict[str, Any]]) -> str:
-    """The rows as CSV with a header line (the columns of :data:`LEDGER_FIELDS`)."""
+def _inert(value: Any) -> Any:
+    """Text a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def ledger_csv(rows: list[dict[str, Any]], *, for_spreadsheets: bool = False) -> str:
+    """The rows as CSV with a header line (the columns of :data:`LEDGER_FIELDS`).
+
+    ``for_spreadsheets`` quotes text that a spreadsheet would run as a formula (a download
+    from the page); amounts are left as they are."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=LEDGER_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        if for_spreadsheets:
+            row = {k: v if k == "amount" else _inert(v) for k, v in row.items()}
+        writer.writerow(row)
     return out.getvalue()
