@@ -25,7 +25,7 @@ __all__ = ["PUBLIC_ENDPOINTS", "auth", "require_operator"]
 
 auth = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.favicon", "static"}
 
 
 def _operator() -> Operator | None:
@@ -59,7 +59,8 @@ def require_operator() -> Any:
         and session.get("generation") == operator.generation
     ):
         return None
-    session.clear()
+    session.pop("operator", None)  # a stale login (old password) is gone; the CSRF token stays
+    session.pop("generation", None)
     target = request.full_path if request.method == "GET" else request.path
     return redirect(url_for("auth.login", next=target.rstrip("?")))
 
@@ -89,6 +90,11 @@ def login() -> Any:
     session["generation"] = operator.generation
     session.permanent = True
     return redirect(target)
+
+
+@auth.route("/favicon.ico")
+def favicon() -> Response:
+    return Response(status=204)
 
 
 @auth.route("/logout", methods=["POST"])
