@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web.browser import chromium, need_chromium, screenshot, served, wait_until
 
+from core import clock
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.repository import get_connection
@@ -22,6 +22,7 @@ from plugins.zoho_books.testing.standin import (
     DEFAULT_CLIENT_SECRET,
     ZohoBooksStandIn,
 )
+from web.browser import chromium, need_chromium, screenshot, served, wait_until
 
 PASSWORD = "correct horse battery staple"
 
@@ -144,9 +145,15 @@ def test_the_whole_flow_in_a_browser(
         _save(driver)
         wait_until(lambda: "Settings saved." in _text(driver), "the saved settings")
         assert "Sync enabled" in _text(driver)
+        # The stand-in stamps charges to the second: let the second of the enabling pass.
+        enabled_by = clock.now()
+        wait_until(lambda: clock.now().replace(microsecond=0) > enabled_by, "the next second")
 
         # Sales after enabling: two good ones, one HitPay sends malformed (quarantined).
-        sales = [hitpay.add_charge(amount=Decimal("25.00")), hitpay.add_charge(amount=Decimal("9.90"))]
+        sales = [
+            hitpay.add_charge(amount=Decimal("25.00")),
+            hitpay.add_charge(amount=Decimal("9.90")),
+        ]
         hitpay.add_charge(amount="twelve")
         _by_id(driver, "sync-now").click()
         outcome = wait_until(lambda: _present(driver, "outcome"), "the sync to end", timeout=120)

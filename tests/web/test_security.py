@@ -29,7 +29,10 @@ def _paths(app: Flask, methods: set[str]) -> list[str]:
     """Every route of the app (the host's and the plugins'), with ``shop`` for names."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static", "auth.login", "auth.favicon") or not (rule.methods or set()) & methods:
+        if (
+            rule.endpoint in ("static", "auth.login", "auth.favicon")
+            or not (rule.methods or set()) & methods
+        ):
             continue
         found.append(
             rule.build({k: NAME_RULES[k] for k in rule.arguments}, append_unknown=False)[1]
