@@ -9,6 +9,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core.errors import LedgersyncError
 from core.host import Host
 from core.pages import PluginPages
 from core.web.auth import auth, require_operator
@@ -60,6 +61,7 @@ def create_app(
     app.add_template_filter(local, "local")
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(LedgersyncError, _refused)
     if trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -83,6 +85,11 @@ def _add_plugin_pages(app: Flask, host: Host) -> None:
 
 def _csrf_refused(error: CSRFError) -> Any:
     return render_template("refused.html", reason=error.description), 400
+
+
+def _refused(error: LedgersyncError) -> Any:
+    """What a command would print as its one error line, as a page."""
+    return render_template("refused.html", reason=str(error)), 409
 
 
 def _not_found(_error: Exception) -> Any:

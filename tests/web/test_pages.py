@@ -260,3 +260,27 @@ def test_the_connections_list_shows_each_connection(page: AtPage, shop: Shop, ki
     host: Host = shop.host
     enable(host, "shop")
     assert ">active<" in page.get("/connections").get_data(as_text=True)
+
+
+def test_credentials_under_another_secret_key_give_a_clear_line_not_a_crash(
+    shop: Shop, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from core.plugins import get_plugins
+    from core.web import create_app
+    from core.web.operator import save_operator
+    from web.conftest import PASSWORD, USER
+
+    shop.connect()
+    monkeypatch.setenv("LEDGERSYNC_SECRET_KEY", Fernet.generate_key().decode())
+    other = Host(db_url, plugins=get_plugins())
+    try:
+        app = create_app(other, operator=save_operator(other.key_file, USER, PASSWORD))
+        at = AtPage(app.test_client())
+        at.login()
+        answer = at.get(PAGE)
+        assert answer.status_code == 200
+        assert "cannot be decrypted with this secret key" in answer.get_data(as_text=True)
+    finally:
+        other.close()

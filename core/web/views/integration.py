@@ -43,18 +43,26 @@ ACCOUNT_LABELS = {
 }
 
 
+def _card(piece: PluginPages, info: ConnectionInfo) -> tuple[str, Markup]:
+    try:
+        form = Markup(piece.connect_form(info))
+    except LedgersyncError as error:  # e.g. credentials stored with another secret key
+        form = Markup('<p class="problem">{}</p>').format(str(error))
+    return f"Connect {piece.title}", form
+
+
 def _connect_cards(info: ConnectionInfo) -> list[tuple[str, Markup]]:
     pieces = plugin_pages()
     cards: list[tuple[str, Markup]] = []
     source = pieces.get(info.source)
     if source is not None:
-        cards.append((f"Connect {source.title}", Markup(source.connect_form(info))))
+        cards.append(_card(source, info))
     for piece in pieces.values():
         if piece.side != "destination":
             continue
         if info.destination and piece.name != info.destination:
             continue
-        cards.append((f"Connect {piece.title}", Markup(piece.connect_form(info))))
+        cards.append(_card(piece, info))
     return cards
 
 
