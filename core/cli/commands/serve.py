@@ -7,9 +7,6 @@ import click
 from core.cli.context import pass_host
 from core.errors import ConfigurationError
 from core.host import Host
-from core.web import create_app, make_server, serve_forever
-from core.web.operator import DEFAULT_USER, PASSWORD_ENV, load_operator, save_operator
-from core.web.server import is_loopback
 
 
 @click.command("serve")
@@ -20,7 +17,7 @@ from core.web.server import is_loopback
     is_flag=True,
     help="Set the operator's password (asked twice, hidden), then exit.",
 )
-@click.option("--user", default=DEFAULT_USER, show_default=True, help="With --set-password.")
+@click.option("--user", default="operator", show_default=True, help="With --set-password.")
 @click.option(
     "--proxies",
     default=0,
@@ -33,6 +30,11 @@ def serve_command(
     host: Host, bind: str, port: int, set_password: bool, user: str, proxies: int
 ) -> None:
     """Serve the web page: connections, settings, Sync Now, history, ledger, quarantine."""
+    # Flask loads only for this command: every other command starts without it.
+    from core.web import create_app, make_server, serve_forever
+    from core.web.operator import PASSWORD_ENV, load_operator, save_operator
+    from core.web.server import is_loopback
+
     if set_password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         operator = save_operator(host.key_file, user, password)
