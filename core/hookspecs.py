@@ -13,6 +13,7 @@ import click
 import pluggy
 
 from core.contracts import ConnectionInfo, RunInfo, RunSummary
+from core.pages import RegisterPages
 
 hookspec = pluggy.HookspecMarker("ledgersync")
 hookimpl = pluggy.HookimplMarker("ledgersync")
@@ -48,6 +49,11 @@ def register_standins(register: Register) -> None:
 @hookspec
 def register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``ledgersync`` command line."""
+
+
+@hookspec
+def register_routes(register: RegisterPages) -> None:
+    """Add pages to ``ledgersync serve``: ``register(cls)`` with a ``core.pages.PluginPages``."""
 
 
 @hookspec

@@ -23,6 +23,7 @@ from core import hookspecs
 from core.contracts import ConnectionInfo, Destination, Mapper, Notifier, RunInfo, RunSummary
 from core.contracts import Source as SourceProtocol
 from core.errors import ConfigurationError
+from core.pages import PluginPages
 
 __all__ = ["ENTRY_POINT_GROUP", "Manifest", "PluginWarning", "Plugins", "get_plugins"]
 
@@ -53,6 +54,7 @@ class _Catalog:
     mappers: dict[str, type[Mapper]] = field(default_factory=dict)
     notifiers: dict[str, type[Notifier]] = field(default_factory=dict)
     standins: dict[str, type[Any]] = field(default_factory=dict)
+    pages: dict[str, type[PluginPages]] = field(default_factory=dict)
 
 
 def _env_names(variable: str) -> set[str] | None:
@@ -137,6 +139,7 @@ class Plugins:
                 mappers=self._collect(hook.register_mappers, "mapper"),
                 notifiers=self._collect(hook.register_notifiers, "notifier"),
                 standins=self._collect(hook.register_standins, "stand-in"),
+                pages=self._collect(hook.register_routes, "page"),
             )
         return self._catalog
 
@@ -151,6 +154,10 @@ class Plugins:
 
     def notifiers(self) -> list[type[Notifier]]:
         return list(self.catalog.notifiers.values())
+
+    def pages(self) -> dict[str, type[PluginPages]]:
+        """Each plugin's web pieces (``register_routes``), by source or destination name."""
+        return dict(self.catalog.pages)
 
     # -- forwarding methods, one per hook --------------------------------------------------
 

@@ -23,6 +23,7 @@ from core.store.repository import CallCounter, connection_info, get_connection, 
 __all__ = [
     "MODES",
     "SettingsChange",
+    "SettingsRejected",
     "change_settings",
     "disable",
     "disconnect",
@@ -57,26 +58,55 @@ class SettingsChange:
         return any(getattr(self, name) is not None for name in ROLE_SETTINGS)
 
 
-def _check_change(change: SettingsChange, known_channels: dict[str, str]) -> None:
+class SettingsRejected(ConfigurationError):
+    """Several settings are wrong at once; ``problems`` holds each one's own error."""
+
+    def __init__(self, problems: Sequence[ConfigurationError]) -> None:
+        super().__init__(" ".join(str(problem) for problem in problems))
+        self.problems = list(problems)
+
+
+def _problems(change: SettingsChange, known_channels: dict[str, str]) -> list[ConfigurationError]:
+    """Every problem of ``change`` that needs no remote call, in the order of the form."""
+    problems: list[ConfigurationError] = []
     if change.mode is not None and change.mode not in MODES:
-        raise ConfigurationError(f"unknown mode {change.mode!r}.", "Use bulk or individual.")
-    if change.timezone is not None:
-        check_timezone(change.timezone)
-    if change.sync_time is not None and not _SYNC_TIME.match(change.sync_time):
-        raise ConfigurationError(
-            f"sync time {change.sync_time!r} is not HH:MM.", "Use e.g. --sync-time 02:00."
+        problems.append(
+            ConfigurationError(f"unknown mode {change.mode!r}.", "Use bulk or individual.")
         )
-    for address in change.notify_emails or []:
-        if not _EMAIL.match(address):
-            raise ConfigurationError(
-                f"{address!r} is not an e-mail address.", "Use e.g. --notify-email ops@example.com."
-            )
     unknown = [c for c in change.channels or [] if c != "all" and c not in known_channels]
     if unknown:
-        raise ConfigurationError(
-            f"unknown channel {', '.join(map(repr, unknown))}.",
-            f"Choose among: all, {', '.join(sorted(known_channels))}.",
+        problems.append(
+            ConfigurationError(
+                f"unknown channel {', '.join(map(repr, unknown))}.",
+                f"Choose among: all, {', '.join(sorted(known_channels))}.",
+            )
         )
+    if change.timezone is not None:
+        try:
+            check_timezone(change.timezone)
+        except ConfigurationError as error:
+            problems.append(error)
+    if change.sync_time is not None and not _SYNC_TIME.match(change.sync_time):
+        problems.append(
+            ConfigurationError(
+                f"sync time {change.sync_time!r} is not HH:MM.", "Use e.g. --sync-time 02:00."
+            )
+        )
+    problems.extend(
+        ConfigurationError(
+            f"{address!r} is not an e-mail address.", "Use e.g. --notify-email ops@example.com."
+        )
+        for address in change.notify_emails or []
+        if not _EMAIL.match(address)
+    )
+    return problems
+
+
+def _reject(problems: Sequence[ConfigurationError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise SettingsRejected(problems)
 
 
 def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
@@ -89,23 +119,24 @@ def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
 
 
 def change_settings(host: Host, name: str, change: SettingsChange) -> ConnectionInfo:
-    """Apply ``change`` to connection ``name``, validating accounts with the destination."""
+    """Apply ``change`` to connection ``name``, validating accounts with the destination.
+
+    Every problem is found before anything is saved: one raises its own ConfigurationError,
+    several raise :class:`SettingsRejected` listing each (the web form shows them all)."""
     current = _info(host, name)
     source = host.plugins.source(current.source)
-    _check_change(change, dict(source.channels))
+    problems = _problems(change, dict(source.channels))
     merged = {
         role: getattr(change, role) or getattr(current.settings, role) for role in ROLE_SETTINGS
     }
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=current.settings.extra)
-        destination, calls = host.open_destination(name)
-        if not candidate.missing():
-            try:
-                destination.validate(candidate)
-            finally:
-                with host.database.session() as session:
-                    calls.flush(session, current.id)
+        try:
+            _validate_accounts(host, name, current.id, candidate)
+        except ConfigurationError as error:
+            problems.append(error)
+    _reject(problems)
     with host.database.session() as session:
         row = get_connection(session, name)
         settings: dict[str, Any] = dict(row.settings or {})
@@ -123,6 +154,19 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         if change.notify_emails is not None:
             row.notify_emails = list(change.notify_emails)
         return connection_info(row)
+
+
+def _validate_accounts(
+    host: Host, name: str, connection_id: int, candidate: AccountSettings
+) -> None:
+    destination, calls = host.open_destination(name)
+    if candidate.missing():
+        return
+    try:
+        destination.validate(candidate)
+    finally:
+        with host.database.session() as session:
+            calls.flush(session, connection_id)
 
 
 def _info(host: Host, name: str) -> ConnectionInfo:

@@ -31,6 +31,13 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def register_routes(register: Register) -> None:
+    from plugins.hitpay_source.web import HitPayPages
+
+    register(HitPayPages)
+
+
+@hookimpl
 def register_standins(register: Register) -> None:
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
 

@@ -6,11 +6,9 @@ import click
 
 from core.cli.main import pass_host
 from core.cli.output import safe
-from core.connections.setup import check_timezone, connect_source
 from core.host import Host
-from plugins.hitpay_source.client import HitPayClient
-from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
-from plugins.hitpay_source.source import key_fingerprint
+from plugins.hitpay_source.connecting import api_url_for, connect_business, where
+from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL
 
 __all__ = ["hitpay_group"]
 
@@ -45,30 +43,13 @@ def connect(
     encrypted. Never printed."""
     if sandbox and api_url:
         raise click.UsageError("give --sandbox or --api-url, not both.")
-    url = check_api_url(SANDBOX_URL if sandbox else api_url or LIVE_URL)
-    if timezone:
-        check_timezone(timezone)
-    key = api_key.strip()
-    if not key:
+    if not api_key.strip():
         raise click.UsageError("the HitPay API key is empty.")
-    client = HitPayClient(key, ClientSettings(api_url=url))
-    try:
-        client.check_key()
-    finally:
-        client.close()
-    connection = connect_source(
-        host,
-        name,
-        source="hitpay",
-        source_account=key_fingerprint(key),
-        config={"api_url": url},
-        secrets={"api_key": key},
-        timezone=timezone,
-    )
-    where = "the sandbox" if url == SANDBOX_URL else "live" if url == LIVE_URL else url
+    url = api_url_for(sandbox, api_url)
+    connection = connect_business(host, name, api_key=api_key, api_url=url, timezone=timezone)
     shown = safe(connection.name)
     click.echo(
-        f"Connected {shown} to HitPay ({where}); the key works and is stored "
+        f"Connected {shown} to HitPay ({where(url)}); the key works and is stored "
         f"encrypted. Business time zone: {connection.timezone.key}."
     )
     if not connection.destination:

@@ -32,6 +32,13 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def register_routes(register: Any) -> None:
+    from plugins.zoho_books.web import ZohoBooksPages
+
+    register(ZohoBooksPages)
+
+
+@hookimpl
 def register_standins(register: Any) -> None:
     from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
 

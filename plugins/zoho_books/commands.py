@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import webbrowser
@@ -12,18 +11,22 @@ import click
 
 from core.cli.main import pass_host
 from core.cli.output import safe
-from core.connections.setup import attach_destination, load_connection
+from core.connections.setup import load_connection
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from core.host import Host
 from core.store.repository import CallCounter
-from plugins.zoho_books.client import BooksClient
-from plugins.zoho_books.clock import SystemClock
-from plugins.zoho_books.datacenters import DATACENTERS, endpoints_for, is_known_accounts_root
+from plugins.zoho_books.connecting import (
+    OrganizationChoice,
+    accounts_server,
+    attach_organization,
+    organizations,
+    reachable,
+    revoke_quietly,
+)
+from plugins.zoho_books.datacenters import DATACENTERS, endpoints_for
 from plugins.zoho_books.destination import ZohoBooksDestination
-from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.loopback import LoopbackReceiver
-from plugins.zoho_books.oauth import OAuthClient, TokenGrant
-from plugins.zoho_books.tokens import StaticToken
+from plugins.zoho_books.oauth import OAuthClient
 
 __all__ = ["zoho_group"]
 
@@ -68,48 +71,10 @@ def _browser_code(
     return query["code"], receiver.redirect_uri, query.get("accounts-server")
 
 
-def _accounts_server(configured: str, announced: str | None) -> str:
-    """Zoho names the user's own accounts server in the redirect; trust only a real one."""
-    if not announced or announced.rstrip("/") == configured:
-        return configured
-    if is_known_accounts_root(announced):
-        return announced.rstrip("/")
-    raise AuthorizationFailed(
-        f"the redirect named an unknown accounts server {announced!r}; the code was not used.",
-        "Run the command again; give --accounts-url only for a server you trust.",
-        side="destination",
-    )
-
-
-def _organizations(api_url: str, grant: TokenGrant) -> list[dict[str, Any]]:
-    clock = SystemClock()
-    client = BooksClient(
-        f"{api_url}/books/v3",
-        "",
-        StaticToken(grant.access_token),
-        calls=CallCounter("destination"),
-        limiter=SlidingWindowLimiter(100, clock),
-        clock=clock,
-    )
-    answer = client.request("GET", "/organizations", with_organization=False)
-    return list(answer.get("organizations") or [])
-
-
 def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
     by_id = {str(org["organization_id"]): org for org in organizations}
-    if not by_id:
-        raise ConfigurationError(
-            "this Zoho account has no Zoho Books organization.",
-            "Create one in Zoho Books first, then connect again.",
-        )
-    if wanted:
-        if wanted not in by_id:
-            known = ", ".join(f"{o['organization_id']} ({o.get('name')})" for o in organizations)
-            raise ConfigurationError(
-                f"organization {wanted} is not reachable with this authorization.",
-                f"Reachable: {known}.",
-            )
-        return by_id[wanted]
+    if wanted or not by_id:
+        return reachable(organizations, wanted or "")
     click.echo("Zoho Books organizations:")
     for org in organizations:
         default = " (default)" if org.get("is_default_org") else ""
@@ -180,44 +145,23 @@ def connect_command(
         code, redirect_uri, announced = _browser_code(
             oauth, port=redirect_port, open_browser=not no_browser, wait_seconds=wait_seconds
         )
-        server = _accounts_server(endpoints.accounts_url, announced)
+        server = accounts_server(endpoints.accounts_url, announced)
         if server != oauth.accounts_url:
             oauth = OAuthClient(server, client_id, str(client_secret), connection_name=name)
         grant = oauth.exchange_code(code, redirect_uri)
-    refresh_token = str(grant.refresh_token)
+    root = grant.api_domain or endpoints.api_url
     try:
-        root = grant.api_domain or endpoints.api_url
-        chosen = _pick(_organizations(root, grant), organization)
-        org_id = str(chosen["organization_id"])
-        config: dict[str, Any] = {
-            "datacenter": datacenter,
-            "accounts_url": oauth.accounts_url,
-            "api_url": root,
-            "organization_id": org_id,
-            "organization_name": chosen.get("name"),
-            "currency_code": chosen.get("currency_code"),
-            "client_id": client_id,
-            "requests_per_minute": requests_per_minute,
-        }
-        if unique_field:
-            config["unique_field"] = unique_field
-        attach_destination(
-            host,
-            name,
-            destination="zoho_books",
-            organization=org_id,
-            config=config,
-            secrets={
-                "client_secret": str(client_secret),
-                "refresh_token": refresh_token,
-                "access_token": grant.access_token,
-                "access_token_expires_at": grant.expires_at.isoformat(),
-            },
-        )
+        chosen = _pick(organizations(root, grant), organization)
     except (LedgersyncError, click.Abort):
-        with contextlib.suppress(LedgersyncError):
-            oauth.revoke(refresh_token)  # do not leave an unused refresh token behind
+        revoke_quietly(oauth, str(grant.refresh_token))
         raise
+    choice = OrganizationChoice(
+        datacenter, client_id, str(client_secret), requests_per_minute, unique_field
+    )
+    attach_organization(
+        host, name, oauth=oauth, grant=grant, api_url=root, organization=chosen, choice=choice
+    )
+    org_id = str(chosen["organization_id"])
     click.echo(
         f"Connected {safe(name)} to Zoho Books organization {safe(chosen.get('name'))} "
         f"({safe(org_id)}). Next: `ledgersync zoho accounts {safe(name)}` to pick the accounts."

@@ -12,6 +12,7 @@ import click
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
 from core.host import Host
+from core.reports.history import report_lines
 from core.scheduling.runner import run_due
 from core.sync.engine import SyncOptions, SyncReport, sync
 
@@ -45,28 +46,7 @@ class ProgressBar:
 
 
 def describe(report: SyncReport) -> list[str]:
-    lines = [f"Sync of {safe(report.connection)}: {report.outcome}"]
-    lines.append(f"  fetched {report.fetched} record(s), quarantined {report.quarantined}")
-    if report.documents_planned:
-        planned = ", ".join(f"{n} {k}" for k, n in sorted(report.documents_planned.items()))
-        lines.append(f"  planned: {planned}")
-    if report.documents_delivered:
-        made = ", ".join(f"{n} {k}" for k, n in sorted(report.documents_delivered.items()))
-        lines.append(f"  created: {made}")
-    if report.recovered:
-        lines.append(f"  recovered by key after an interrupted attempt: {report.recovered}")
-    for key, reason in report.failed_documents:
-        lines.append(f"  rejected {safe(key)}: {safe(reason)}")
-    for reason, count in sorted(report.skipped.items()):
-        lines.append(f"  skipped {count}: {safe(reason)}")
-    for channel, count in sorted(report.unknown_channels.items()):
-        lines.append(f"  unknown channel {safe(channel)!r}: {count} charge(s)")
-    if report.pending:
-        lines.append(f"  still to deliver: {report.pending} (the next sync continues)")
-    lines.append(f"  API calls: {report.api_calls}")
-    if report.error:
-        lines.append(f"  {safe(report.error)}")
-    return lines
+    return [safe(line) for line in report_lines(report)]
 
 
 @click.command("sync")

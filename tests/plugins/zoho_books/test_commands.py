@@ -15,7 +15,7 @@ from core.errors import AuthorizationFailed
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.models import ApiUsage, Connection, Credential
-from plugins.zoho_books import commands
+from plugins.zoho_books import commands, connecting
 from plugins.zoho_books.testing.standin import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -239,9 +239,9 @@ def test_the_accounts_and_items_pickers(
 
 
 def test_an_unknown_accounts_server_in_the_redirect_is_not_trusted() -> None:
-    assert commands._accounts_server("http://x", None) == "http://x"
-    assert commands._accounts_server("https://accounts.zoho.com", "https://accounts.zoho.eu") == (
+    assert connecting.accounts_server("http://x", None) == "http://x"
+    assert connecting.accounts_server("https://accounts.zoho.com", "https://accounts.zoho.eu") == (
         "https://accounts.zoho.eu"
     )
     with pytest.raises(AuthorizationFailed, match="unknown accounts server"):
-        commands._accounts_server("https://accounts.zoho.com", "https://evil.example")
+        connecting.accounts_server("https://accounts.zoho.com", "https://evil.example")

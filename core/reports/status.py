@@ -1,0 +1,94 @@
+"""A connection's status: health, last and next sync, manual-sync limit, API calls, quarantine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
+from core.host import Host
+from core.store.models import ApiUsage, Connection, QuarantinedRecord, Run, SourceRecord
+from core.store.repository import connection_info, get_connection, utcnow
+
+__all__ = ["connection_state", "status_of", "status_rows"]
+
+
+def connection_state(status: str, enabled: bool) -> str:
+    """One word for people: new, active, failed, disabled or disconnected."""
+    if status in ("disconnected", "failed", "new"):
+        return status
+    return "active" if enabled else "disabled"
+
+
+def status_rows(host: Host, name: str | None = None) -> list[dict[str, Any]]:
+    """The status of connection ``name``, or of every connection by name."""
+    with host.database.session() as session:
+        if name:
+            rows = [get_connection(session, name)]
+        else:
+            rows = list(session.scalars(select(Connection).order_by(Connection.name)))
+    return [status_of(host, row) for row in rows]
+
+
+def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[str, Any]:
+    info = connection_info(row)
+    now = now or utcnow()
+    with host.database.session() as session:
+        calls_today = session.scalar(
+            select(func.coalesce(func.sum(ApiUsage.calls), 0)).where(
+                ApiUsage.connection_id == row.id, ApiUsage.day == now.date()
+            )
+        )
+        quarantined = session.scalar(
+            select(func.count()).where(
+                QuarantinedRecord.connection_id == row.id, QuarantinedRecord.resolved_at.is_(None)
+            )
+        )
+        last_run = session.scalar(
+            select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(1)
+        )
+        unknown = _unknown_channels(session, row.id)
+    allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
+    next_sync = (
+        next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now)
+        if row.enabled and row.status == "active"
+        else None
+    )
+    return {
+        "name": row.name,
+        "status": row.status,
+        "state": connection_state(row.status, row.enabled),
+        "failure_reason": row.failure_reason,
+        "enabled": row.enabled,
+        "mode": row.mode,
+        "channels": list(info.channels) if info.channels is not None else "all",
+        "source": row.source,
+        "destination": row.destination,
+        "organization": row.destination_org,
+        "timezone": row.timezone,
+        "last_sync": row.last_sync_at,
+        "last_outcome": last_run.outcome if last_run else None,
+        "running": bool(last_run and last_run.outcome == "running"),
+        "next_scheduled_sync": next_sync,
+        "next_manual_sync_allowed": now if allowed else next_manual,
+        "paused_until": row.paused_until,
+        "api_calls_today": calls_today,
+        "quarantined": quarantined,
+        "unknown_channels": unknown,
+    }
+
+
+def _unknown_channels(session: Session, connection_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(SourceRecord.raw_channel, func.count())
+        .where(
+            SourceRecord.connection_id == connection_id,
+            SourceRecord.kind == "charge",
+            SourceRecord.channel.is_(None),
+        )
+        .group_by(SourceRecord.raw_channel)
+    )
+    return {str(raw): count for raw, count in rows}

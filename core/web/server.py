@@ -1,0 +1,47 @@
+"""Serving the page: waitress, a production WSGI server in pure Python (no build step)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from waitress.server import create_server
+
+__all__ = ["is_loopback", "make_server"]
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> Any:
+    """A waitress server bound to ``host:port`` (port 0: any free one; see ``.effective_port``).
+    Call ``.run()`` to serve until stopped, ``.close()`` to stop."""
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="ledgersync",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def serve_forever(server: Any, on_start: Callable[[str], None]) -> None:
+    on_start(f"http://{server.effective_host}:{server.effective_port}/")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -1,0 +1,56 @@
+"""Connecting a HitPay business: the key checked with a real call, then stored encrypted.
+
+`ledgersync hitpay connect` and the web page's Connect HitPay form both call
+:func:`connect_business`.
+"""
+
+from __future__ import annotations
+
+from core.connections.setup import check_timezone, connect_source
+from core.contracts import ConnectionInfo
+from core.errors import ConfigurationError
+from core.host import Host
+from plugins.hitpay_source.client import HitPayClient
+from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
+from plugins.hitpay_source.source import key_fingerprint
+
+__all__ = ["api_url_for", "connect_business", "where"]
+
+
+def api_url_for(sandbox: bool, api_url: str | None) -> str:
+    """The API root: the sandbox, another root (a stand-in, a proxy), or live."""
+    if sandbox and api_url:
+        raise ConfigurationError("give --sandbox or --api-url, not both.")
+    return check_api_url(SANDBOX_URL if sandbox else api_url or LIVE_URL)
+
+
+def where(url: str) -> str:
+    """The API root as people say it: the sandbox, live, or the URL itself."""
+    return "the sandbox" if url == SANDBOX_URL else "live" if url == LIVE_URL else url
+
+
+def connect_business(
+    host: Host, name: str, *, api_key: str, api_url: str, timezone: str | None
+) -> ConnectionInfo:
+    """Check ``api_key`` against ``api_url`` with a real call; create or update connection
+    ``name`` with it (stored encrypted, never shown again)."""
+    url = check_api_url(api_url)
+    if timezone:
+        check_timezone(timezone)
+    key = api_key.strip()
+    if not key:
+        raise ConfigurationError("the HitPay API key is empty.", "Paste the key from HitPay.")
+    client = HitPayClient(key, ClientSettings(api_url=url))
+    try:
+        client.check_key()
+    finally:
+        client.close()
+    return connect_source(
+        host,
+        name,
+        source="hitpay",
+        source_account=key_fingerprint(key),
+        config={"api_url": url},
+        secrets={"api_key": key},
+        timezone=timezone,
+    )
