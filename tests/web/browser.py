@@ -19,7 +19,12 @@ import pytest
 CHROMIUM = Path(os.environ.get("LEDGERSYNC_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("LEDGERSYNC_CHROMEDRIVER", "/usr/bin/chromedriver"))
 LEDGERSYNC = Path(sys.executable).parent / "ledgersync"
-PICTURES = Path(__file__).resolve().parents[2] / "docs" / "pictures"
+# Each run saves a picture of every page here (build/ is not tracked); the README's pictures are
+# a run with LEDGERSYNC_PICTURES=docs/pictures.
+PICTURES = Path(
+    os.environ.get("LEDGERSYNC_PICTURES")
+    or Path(__file__).resolve().parents[2] / "build" / "pictures"
+)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -82,10 +87,18 @@ def screenshot(driver: Any, name: str) -> Path:
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline."""
+    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline.
+
+    While the browser is between two pages the element a check reads may be missing or stale
+    for a moment: that counts as "not yet", not as a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        result = check()
+        try:
+            result = check()
+        except (NoSuchElementException, StaleElementReferenceException):
+            result = None
         if result:
             return result
         if time.monotonic() > deadline:
