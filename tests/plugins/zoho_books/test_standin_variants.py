@@ -59,6 +59,9 @@ def listing(zoho: ZohoBooksStandIn, org: SeededOrganization, path: str, **query:
     return answer.json()
 
 
+@pytest.mark.vendor_fact(
+    "zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics"
+)
 def test_the_stand_in_answers_the_variant_it_was_given(
     build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization, settings: AccountSettings
 ) -> None:
@@ -81,6 +84,9 @@ def test_the_stand_in_answers_the_variant_it_was_given(
     )
 
 
+@pytest.mark.vendor_fact(
+    "zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics"
+)
 @pytest.mark.parametrize("kind", ["invoice", "payment", "expense", "credit_note"])
 def test_a_document_is_found_again_by_its_exact_reference_in_every_variant(
     build: Build,
@@ -102,6 +108,7 @@ def test_a_document_is_found_again_by_its_exact_reference_in_every_variant(
     assert build().find_existing(absent, context) is None
 
 
+@pytest.mark.vendor_fact("zoho.pagination.page_per_page")
 def test_a_look_up_pages_on_when_the_filter_returns_everything(
     build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization, settings: AccountSettings
 ) -> None:
@@ -117,6 +124,7 @@ def test_a_look_up_pages_on_when_the_filter_returns_everything(
     assert [r.query.get("page") for r in lists] == ["1", "2"]
 
 
+@pytest.mark.vendor_fact("zoho.list_key.customerpayments")
 def test_a_list_answer_without_its_key_is_an_error_not_an_empty_list(
     build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization, settings: AccountSettings
 ) -> None:
