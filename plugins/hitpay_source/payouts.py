@@ -19,7 +19,7 @@ from core.contracts import FetchWindow
 from core.errors import BadRecord, TransientError
 from core.money import parse_amount
 from core.records import Payout, Quarantined
-from plugins.hitpay_source.client import HitPayClient
+from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.parsing import json_safe, parse_currency, parse_timestamp
 
 __all__ = [
@@ -35,6 +35,7 @@ PAID_STATUSES = frozenset({"succeeded", "succeeded_manually", "paid", "completed
 PENDING_STATUSES = frozenset({"request_pending", "pending", "processing", "in_transit"})
 NOT_PAID_STATUSES = frozenset({"failed", "cancelled", "canceled", "reversed", "returned"})
 STATE_KEY = "payouts_since"
+UNAVAILABLE_KEY = "payouts_unavailable"
 _MAX_PAGES = 10_000
 
 
@@ -113,7 +114,14 @@ def fetch_payouts(
     if isinstance(state.get(STATE_KEY), str):
         since = min(since, datetime.fromisoformat(state[STATE_KEY]))
     oldest_pending: datetime | None = None
-    for item in _pages(client, "payouts"):
+    try:
+        listing = list(_pages(client, "payouts"))
+    except ChargeNotFound:
+        # An older or sandbox server without payouts: nothing to settle, said once in state.
+        state[UNAVAILABLE_KEY] = "HitPay answered 404 for /v1/payouts: payouts are not synced"
+        return
+    state.pop(UNAVAILABLE_KEY, None)
+    for item in listing:
         if not isinstance(item, Mapping):
             yield Quarantined(
                 "payout is not a JSON object", {"value": json_safe(item)}, None, "payout"

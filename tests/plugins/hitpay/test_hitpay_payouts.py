@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import requests
 
 from core.records import Payout, Quarantined
@@ -47,6 +48,7 @@ def _month(standin: HitPayStandIn) -> dict[str, Any]:
     }
 
 
+@pytest.mark.vendor_fact("hitpay.payouts.amount_semantics")
 def test_payouts_pay_out_the_whole_balance_net_of_fees_refunds_and_adjustments(
     standin: HitPayStandIn,
 ) -> None:
@@ -65,6 +67,10 @@ def test_payouts_pay_out_the_whole_balance_net_of_fees_refunds_and_adjustments(
     assert all(p["status"] == "succeeded" for p in listing)
 
 
+@pytest.mark.vendor_fact("hitpay.payouts.list")
+@pytest.mark.vendor_fact("hitpay.payouts.get")
+@pytest.mark.vendor_fact("hitpay.payouts.charges")
+@pytest.mark.vendor_fact("hitpay.balances.bare_array")
 def test_the_api_lists_payouts_newest_first_by_page_with_their_charges(
     standin: HitPayStandIn,
 ) -> None:
@@ -166,3 +172,16 @@ def test_failed_payouts_and_payouts_before_enabling_are_not_yielded(
     )
     assert _payouts(items) == [] and not [i for i in items if isinstance(i, Quarantined)]
     assert datetime.fromisoformat(oldest["created_at"]) < ENABLED + timedelta(hours=12)
+
+
+@pytest.mark.vendor_fact("hitpay.payouts.list")
+def test_a_server_without_payouts_syncs_charges_and_says_why_in_the_state(
+    standin: HitPayStandIn, open_source: SourceFactory
+) -> None:
+    _sale(standin, ENABLED + timedelta(hours=9), "120.00")
+    standin.fail_next(1, status=404, path="/v1/payouts")
+    source, _ = open_source()
+    state: dict[str, Any] = {}
+    items = list(source.fetch(window(ENABLED, ENABLED + timedelta(days=2)), state))
+    assert len(items) == 1 and _payouts(items) == []
+    assert "404" in state["payouts_unavailable"]
