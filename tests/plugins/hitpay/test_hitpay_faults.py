@@ -22,6 +22,7 @@ def _statuses(standin: HitPayStandIn) -> list[int]:
     return [r.status for r in standin.requests]
 
 
+@pytest.mark.vendor_fact("hitpay.rate_limit")
 def test_throttling_is_retried_and_every_attempt_counted(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:
@@ -33,7 +34,7 @@ def test_throttling_is_retried_and_every_attempt_counted(
 
     assert [c.source_id for c in charges] == [charge]
     assert _statuses(standin)[:3] == [429, 429, 200]
-    assert calls.total == len(standin.requests) == 4  # 3 for the charges page, 1 for refunds
+    assert calls.total == len(standin.requests) == 5  # 3 for the charges page, refunds, payouts
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -93,7 +94,7 @@ def test_a_slow_answer_times_out_and_is_retried(
     charges, _, _ = split(list(source.fetch(WINDOW, {})))
 
     assert [c.source_id for c in charges] == [charge]
-    assert calls.total == 3  # timed-out attempt + retry + refunds listing
+    assert calls.total == 4  # timed-out attempt + retry + refunds listing + payouts listing
 
 
 def test_answers_that_stay_slow_end_in_a_transient_error(
@@ -136,6 +137,7 @@ def test_a_malformed_body_fails_the_run_cleanly_and_the_next_run_recovers(
     assert [c.source_id for c in charges] == [charge]
 
 
+@pytest.mark.vendor_fact("hitpay.charges.per_page_max")
 def test_a_refused_page_size_falls_back_to_the_default(open_source: SourceFactory) -> None:
     with HitPayStandIn(max_per_page=50) as hitpay:
         ids = {hitpay.add_charge(created_at=AT + timedelta(seconds=i))["id"] for i in range(30)}
@@ -148,12 +150,14 @@ def test_a_refused_page_size_falls_back_to_the_default(open_source: SourceFactor
         assert sizes[:3] == ["100", "25", "25"] and hitpay.requests[0].status == 422
 
 
+@pytest.mark.vendor_fact("hitpay.errors.shapes")
 def test_other_refusals_name_hitpays_reason(standin: HitPayStandIn) -> None:
     client = HitPayClient(standin.api_key, ClientSettings(api_url=standin.url, **FAST))
     with pytest.raises(ConfigurationError, match="date from does not match the format"):
         client.get("charges", [("date_from", "04/03/2026")])
 
 
+@pytest.mark.vendor_fact("hitpay.auth.errors", "hitpay.auth.header")
 def test_a_wrong_key_is_refused_with_the_reason(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:

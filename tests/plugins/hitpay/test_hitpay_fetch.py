@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from hitpay.conftest import SourceFactory, split, window
 from plugins.hitpay_source.parsing import SALE_STATUSES
 from plugins.hitpay_source.testing.standin import UNKNOWN_CHANNEL, HitPayStandIn
@@ -14,6 +16,7 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.vendor_fact("hitpay.charges.pagination_cursor", "hitpay.charges.list_params")
 def test_pagination_across_many_pages_yields_every_sale_once(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:
@@ -40,6 +43,13 @@ def test_pagination_across_many_pages_yields_every_sale_once(
     assert calls.total == len(standin.requests)  # every HTTP request counted, no more
 
 
+@pytest.mark.vendor_fact(
+    "hitpay.charge.fields",
+    "hitpay.charge.currency_case",
+    "hitpay.charge.fees",
+    "hitpay.charge.fees_currency",
+    "hitpay.charge.amount_types",
+)
 def test_charge_fields_follow_hitpay(standin: HitPayStandIn, open_source: SourceFactory) -> None:
     created = _moment("2026-03-04T16:05:21+08:00")
     standin.add_charge(
@@ -94,6 +104,7 @@ def test_only_sales_are_yielded(standin: HitPayStandIn, open_source: SourceFacto
     assert {c.source_id for c in charges} == {ids["succeeded"], ids["succeeded_manually"], refunded}
 
 
+@pytest.mark.vendor_fact("hitpay.charges.date_filter_zone")
 def test_date_margin_near_midnight_at_plus_eight(open_source: SourceFactory) -> None:
     with HitPayStandIn(timezone="Asia/Singapore") as hitpay:
         inside_late = hitpay.add_charge(created_at=_moment("2026-03-05T07:30:00+08:00"))["id"]
@@ -111,6 +122,7 @@ def test_date_margin_near_midnight_at_plus_eight(open_source: SourceFactory) -> 
         assert (first.param("date_from"), first.param("date_to")) == ("2026-03-03", "2026-03-06")
 
 
+@pytest.mark.vendor_fact("hitpay.charges.date_filter_zone")
 def test_date_margin_near_midnight_at_minus_five(open_source: SourceFactory) -> None:
     with HitPayStandIn(timezone="America/Bogota") as hitpay:
         inside = hitpay.add_charge(created_at=_moment("2026-03-04T19:00:00-05:00"))["id"]
@@ -127,6 +139,7 @@ def test_date_margin_near_midnight_at_minus_five(open_source: SourceFactory) -> 
         assert all(c.created_at.utcoffset() == timedelta(hours=-5) for c in charges)
 
 
+@pytest.mark.vendor_fact("hitpay.charge.channel")
 def test_unknown_channel_is_kept_and_never_filed_under_a_known_one(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:
@@ -148,6 +161,7 @@ def test_unknown_channel_is_kept_and_never_filed_under_a_known_one(
     ]
 
 
+@pytest.mark.vendor_fact("hitpay.charge.timestamps")
 def test_each_malformed_shape_is_quarantined_while_the_rest_syncs(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:

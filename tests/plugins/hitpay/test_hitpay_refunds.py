@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ def _details_read(standin: HitPayStandIn) -> list[str]:
     return [r.path for r in standin.requests if r.path.startswith("/v1/charges/")]
 
 
+@pytest.mark.vendor_fact("hitpay.refund.multiple_partial_and_limits", "hitpay.refund.no_list")
 def test_a_partial_then_a_full_refund_are_discovered_once_each(
     standin: HitPayStandIn, open_source: SourceFactory
 ) -> None:
@@ -111,6 +113,7 @@ def _detail(**fields: Any) -> dict[str, Any]:
     return base | fields
 
 
+@pytest.mark.vendor_fact("hitpay.refund.timestamp_forms")
 def test_a_refund_time_without_offset_is_read_in_the_charges_offset() -> None:
     entry = {"id": "r1", "amount_refunded": 1, "created_at": "2025-05-21T17:17:52"}
     found, total = refunds_of(_detail(refunded_amount=1, refunds=[entry]))
@@ -128,6 +131,7 @@ def test_refund_entries_without_an_id_get_a_stable_one() -> None:
     assert first == again and str(first[0].source_id).startswith("c1:refund:")
 
 
+@pytest.mark.vendor_fact("hitpay.refund.entry_schema")
 def test_without_refund_entries_the_growth_of_refunded_amount_is_one_refund() -> None:
     first, total = refunds_of(_detail(refunded_amount=Decimal("30"), refunds=None))
     second, total2 = refunds_of(_detail(refunded_amount=Decimal("50"), refunds=None), total)

@@ -31,6 +31,7 @@ def _call(
     ("method", "path"),
     [("GET", "charges"), ("GET", "charges/x"), ("POST", "refund"), ("GET", "refund/x")],
 )
+@pytest.mark.vendor_fact("hitpay.auth.header", "hitpay.auth.errors")
 def test_every_route_refuses_a_missing_or_wrong_key(
     standin: HitPayStandIn, method: str, path: str
 ) -> None:
@@ -56,6 +57,7 @@ def test_every_route_refuses_a_missing_or_wrong_key(
         ({"cursor": "!!"}, "cursor", "The cursor is invalid."),
     ],
 )
+@pytest.mark.vendor_fact("hitpay.errors.shapes")
 def test_bad_parameters_get_422_with_hitpays_error_shape(
     standin: HitPayStandIn, params: dict[str, Any], field: str, message: str
 ) -> None:
@@ -78,6 +80,7 @@ def test_unknown_ids_get_404(standin: HitPayStandIn) -> None:
     assert _call(standin, "DELETE", "charges")[0] == 405
 
 
+@pytest.mark.vendor_fact("hitpay.charges.statuses_param_encoding")
 def test_status_and_date_filters(standin: HitPayStandIn) -> None:
     ids = {s: standin.add_charge(status=s, created_at=AT)["id"] for s in ("succeeded", "failed")}
     refunded = standin.add_charge(created_at=AT, amount=Decimal(10))["id"]

@@ -113,6 +113,7 @@ def test_every_listed_page_validates(seeded: Any) -> None:
     assert pages > 5 and seen == len(charges)
 
 
+@pytest.mark.vendor_fact("hitpay.charge.detail_only_fields")
 def test_every_charge_detail_validates_with_its_refunds(seeded: Any) -> None:
     standin, charges = seeded
     assert any(c["status"] == "partially_refunded" for c in charges)
@@ -134,6 +135,7 @@ def test_every_charge_detail_validates_with_its_refunds(seeded: Any) -> None:
             _validate(REFUND, _get(standin, f"refund/{refund['id']}"))
 
 
+@pytest.mark.vendor_fact("hitpay.refund.create")
 def test_a_created_refund_validates(standin: HitPayStandIn) -> None:
     charge = standin.add_charge(amount=Decimal("96.49"))
     for body in ({"payment_id": charge["id"], "amount": 1},):

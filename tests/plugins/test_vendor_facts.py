@@ -1,0 +1,264 @@
+"""docs/vendor-facts.md stays held by tests: every fact has a test, every tag names a fact.
+
+A fact is a level-3 heading ``### ID: statement`` in the facts part of the file (before
+"## Mismatches found"). A test ties itself to facts with ``@pytest.mark.vendor_fact("ID", ...)``
+(on the function, its class or the module's ``pytestmark``). The tags are read from the test
+sources without importing them, so this module checks the whole tree in a fraction of a second,
+whichever tests a run selects.
+
+``NOT_YET_TIED`` lists the facts that still wait for a test. It may only shrink: a fact in it that
+has a test, or that is not a fact, fails the suite, so the list is pruned as facts get tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "vendor-facts.md"
+TESTS = ROOT / "tests"
+MARKER = "vendor_fact"
+LEVELS = ("CONFIRMED", "ONE SOURCE", "CONFLICTING", "NOT FOUND")
+_HEADING = re.compile(r"^### ([a-z0-9_]+(?:\.[a-z0-9_]+)+): \S", flags=re.M)
+_END_OF_FACTS = "\n## Mismatches found"
+
+# Facts without a test yet. Shrinks to empty; never add to it (add a test instead).
+NOT_YET_TIED: frozenset[str] = frozenset(
+    {
+        "zoho.base_url.books_v3",
+        "zoho.auth.header_oauthtoken",
+        "zoho.request.organization_id_query",
+        "zoho.request.body_json_or_jsonstring",
+        "zoho.envelope.code_message",
+        "zoho.envelope.error_http_status_varies",
+        "zoho.http.create_status",
+        "zoho.ids.strings",
+        "zoho.amounts.json_numbers",
+        "zoho.datacenters.hosts",
+        "zoho.datacenters.uk_ae",
+        "zoho.oauth.authorize_url",
+        "zoho.oauth.redirect_location",
+        "zoho.oauth.token_exchange",
+        "zoho.oauth.refresh_token_only_on_consent",
+        "zoho.oauth.api_domain",
+        "zoho.oauth.refresh",
+        "zoho.oauth.expires_in_seconds",
+        "zoho.oauth.errors_in_body",
+        "zoho.oauth.refresh_throttle",
+        "zoho.oauth.refresh_token_cap",
+        "zoho.oauth.revoke",
+        "zoho.oauth.access_token_lifetime",
+        "zoho.oauth.scopes_format",
+        "zoho.scope.per_endpoint",
+        "zoho.error.1002_not_found",
+        "zoho.error.1000_internal",
+        "zoho.error.57_not_authorized",
+        "zoho.error.14_invalid_token",
+        "zoho.error.6041_org_not_associated",
+        "zoho.error.2_invalid_value",
+        "zoho.error.5_invalid_url",
+        "zoho.error.3062_duplicate_contact_name",
+        "zoho.error.over_balance",
+        "zoho.error.payment_on_draft",
+        "zoho.rate_limit.per_minute_44",
+        "zoho.rate_limit.daily_45",
+        "zoho.rate_limit.daily_reset",
+        "zoho.rate_limit.headers_daily",
+        "zoho.rate_limit.concurrency_1070",
+        "zoho.rate_limit.undocumented_429",
+        "zoho.list_key.invoices",
+        "zoho.list_key.expenses",
+        "zoho.list_key.creditnotes",
+        "zoho.list_key.creditnote_refunds",
+        "zoho.list_key.invoices_credited",
+        "zoho.list_key.invoice_credits_applied",
+        "zoho.list_key.invoice_payments",
+        "zoho.list_key.contacts",
+        "zoho.list_key.chartofaccounts",
+        "zoho.list_key.items",
+        "zoho.list_key.currencies",
+        "zoho.list_key.taxes",
+        "zoho.list_key.organizations",
+        "zoho.list_key.bankaccounts_banktransactions",
+        "zoho.object_key.invoice",
+        "zoho.object_key.payment",
+        "zoho.object_key.expense_creditnote_contact",
+        "zoho.object_key.chart_of_account",
+        "zoho.object_key.tax",
+        "zoho.object_key.banktransaction",
+        "zoho.filter.reference_number_in_rows",
+        "zoho.filter.creditnote_refunds_no_reference_filter",
+        "zoho.filter.contact_name",
+        "zoho.organizations.fields",
+        "zoho.accounts.chartofaccounts_fields",
+        "zoho.accounts.account_type_values",
+        "zoho.items.fields_and_active_default",
+        "zoho.currencies.fields",
+        "zoho.currencies.exchange_rates_endpoint",
+        "zoho.contact.create",
+        "zoho.contact.currency_binds_documents",
+        "zoho.taxes.list_fields",
+        "zoho.taxes.no_status_field",
+        "zoho.taxes.sg_default_codes",
+        "zoho.tax.line_tax_id_and_inclusive",
+        "zoho.tax.item_default_applied",
+        "zoho.tax.rounding",
+        "zoho.fx.exchange_rate_required",
+        "zoho.invoice.create",
+        "zoho.invoice.created_draft",
+        "zoho.invoice.mark_sent",
+        "zoho.invoice.status_values",
+        "zoho.invoice.fields_read_back",
+        "zoho.payment.create",
+        "zoho.payment.payment_mode_values",
+        "zoho.payment.many_invoices",
+        "zoho.expense.create",
+        "zoho.creditnote.create",
+        "zoho.creditnote.status_values",
+        "zoho.credit.apply_via_invoice",
+        "zoho.credit.apply_via_creditnote",
+        "zoho.credit.rules",
+        "zoho.creditnote.refund",
+        "zoho.creditnote.refund_row_fields",
+        "zoho.upsert.headers",
+        "zoho.upsert.field_written_on_create",
+        "zoho.custom_fields.body_shape",
+        "zoho.delete.endpoints",
+        "zoho.delete.invoice_with_payments_refused",
+        "zoho.void.unassociates",
+        "zoho.delete.creditnote_with_refunds",
+        "zoho.delete.bank_matched_refused",
+        "zoho.bankaccount.balance",
+        "zoho.banktransaction.transfer_fund",
+        "zoho.banktransaction.list_filters",
+        "zoho.banktransaction.fx",
+        "zoho.journal.alternative",
+        "hitpay.base_url.live_sandbox",
+        "hitpay.charges.default_status_filter",
+        "hitpay.charge.not_found",
+        "hitpay.charge.status_values",
+        "hitpay.refund.partial_keeps_succeeded",
+        "hitpay.refund.get",
+        "hitpay.refund.fee_not_returned",
+        "hitpay.payouts.fields_and_pagination",
+        "hitpay.payouts.two_balances",
+        "hitpay.balances.transactions",
+        "hitpay.webhook.events",
+        "hitpay.webhook.headers",
+        "hitpay.webhook.signature_hmac_raw_body",
+        "hitpay.webhook.salt_not_in_api",
+        "hitpay.webhook.body_is_object_not_api_shape",
+        "hitpay.webhook.legacy_form_signature",
+        "hitpay.webhook.delivery_ips",
+        "hitpay.webhook.retries",
+        "hitpay.webhook.register_api",
+    }
+)
+
+
+def facts() -> dict[str, str]:
+    """Each fact's ID and its entry (heading to the next heading), in the file's order."""
+    text = DOC.read_text().split(_END_OF_FACTS, 1)[0]
+    headings = list(_HEADING.finditer(text))
+    entries: dict[str, str] = {}
+    for index, heading in enumerate(headings):
+        end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
+        entry = text[heading.start() : end].split("\n#### ", 1)[0]
+        assert heading.group(1) not in entries, f"fact {heading.group(1)} is defined twice"
+        entries[heading.group(1)] = entry
+    return entries
+
+
+def _marker_calls(tree: ast.AST) -> Iterator[ast.Call]:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == MARKER
+        ):
+            yield node
+
+
+def tags() -> dict[str, set[str]]:
+    """Each fact ID named by a ``vendor_fact`` marker in the tests, with where it is named."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        for call in _marker_calls(ast.parse(path.read_text(), filename=str(path))):
+            where = f"{path.relative_to(ROOT)}:{call.lineno}"
+            assert call.args and not call.keywords, f"{where}: vendor_fact takes fact IDs only"
+            for argument in call.args:
+                assert isinstance(argument, ast.Constant) and isinstance(argument.value, str), (
+                    f"{where}: vendor_fact takes literal fact IDs (this test reads them unimported)"
+                )
+                found.setdefault(argument.value, set()).add(where)
+    return found
+
+
+def test_the_facts_file_defines_the_facts() -> None:
+    assert len(facts()) >= 150
+    assert "zoho.list_key.customerpayments" in facts()
+
+
+def test_every_fact_has_a_test() -> None:
+    untied = sorted(set(facts()) - set(tags()) - NOT_YET_TIED)
+    assert not untied, "facts in docs/vendor-facts.md with no @pytest.mark.vendor_fact test:\n" + (
+        "\n".join(untied)
+    )
+
+
+def test_every_tag_names_a_fact() -> None:
+    known = set(facts())
+    unknown = sorted(
+        f"{where}: {fact}"
+        for fact, places in tags().items()
+        if fact not in known
+        for where in places
+    )
+    assert not unknown, "vendor_fact tags naming no fact in docs/vendor-facts.md:\n" + "\n".join(
+        unknown
+    )
+
+
+def test_the_not_yet_tied_list_only_shrinks() -> None:
+    stale = sorted(NOT_YET_TIED & set(tags()))
+    assert not stale, "these facts have tests now; remove them from NOT_YET_TIED:\n" + "\n".join(
+        stale
+    )
+    gone = sorted(NOT_YET_TIED - set(facts()))
+    assert not gone, "NOT_YET_TIED names facts that are not in the file:\n" + "\n".join(gone)
+
+
+@pytest.mark.parametrize("fact", list(facts()))
+def test_every_fact_has_its_confidence_sources_and_variants(fact: str) -> None:
+    entry = facts()[fact]
+    level = re.search(r"^- Confidence: (.+)$", entry, flags=re.M)
+    assert level, f"{fact}: no '- Confidence:' line"
+    assert level.group(1).startswith(LEVELS), f"{fact}: confidence must start with one of {LEVELS}"
+    assert re.search(r"^- Sources:", entry, flags=re.M), f"{fact}: no '- Sources:' line"
+    if not level.group(1).startswith("CONFIRMED"):
+        assert "Variants to test:" in entry, (
+            f"{fact}: a fact that is not CONFIRMED needs a 'Variants to test:' line"
+        )
+
+
+def test_a_marker_tag_is_read_from_every_place_pytest_accepts() -> None:
+    source = (
+        "import pytest\n"
+        "pytestmark = pytest.mark.vendor_fact('a.b')\n"
+        "@pytest.mark.vendor_fact('c.d', 'e.f')\n"
+        "class TestX:\n"
+        "    @pytest.mark.vendor_fact('g.h')\n"
+        "    def test_y(self): ...\n"
+    )
+    named = [
+        argument.value
+        for call in _marker_calls(ast.parse(source))
+        for argument in call.args
+        if isinstance(argument, ast.Constant)
+    ]
+    assert sorted(named) == ["a.b", "c.d", "e.f", "g.h"]
