@@ -35,7 +35,11 @@ def hitpay_group() -> None:
 )
 @click.option("--sandbox", is_flag=True, help=f"Use HitPay's sandbox ({SANDBOX_URL}).")
 @click.option("--api-url", help=f"Another API root; the default is {LIVE_URL}.")
-@click.option("--timezone", help="The business's IANA time zone, e.g. Asia/Singapore.")
+@click.option(
+    "--timezone",
+    help="The business's IANA time zone, e.g. Asia/Singapore: it decides where each day "
+    "of sales begins. Without it UTC is assumed (and said).",
+)
 @pass_host
 def connect(
     host: Host,
@@ -58,6 +62,13 @@ def connect(
         f"Connected {shown} to HitPay ({where(url)}); the key works and is stored "
         f"encrypted. Business time zone: {connection.timezone.key}."
     )
+    if timezone is None and connection.timezone.key == "UTC":
+        click.echo(
+            "WARNING: no --timezone given, so UTC was ASSUMED as the business's time zone: "
+            "each day's sales are cut at midnight UTC. If the business is elsewhere, set it "
+            f"now: `ledgersync settings {shown} --timezone Asia/Singapore` (your zone).",
+            err=True,
+        )
     if not connection.destination:
         click.echo(f"Next: connect the books, e.g. `ledgersync zoho connect {shown}`.")
 
