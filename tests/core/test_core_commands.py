@@ -22,8 +22,10 @@ def test_db_upgrade_creates_the_schema_at_the_given_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     code, output = _run("--db", url, "db", "upgrade")
     assert code == 0, output
-    assert "Store at revision 0001" in output
-    assert "connections" in inspect(Database(url).engine).get_table_names()
+    database = Database(url)
+    assert f"Store at revision {database.head_revision()}" in output
+    assert database.current_revision() == database.head_revision()
+    assert "connections" in inspect(database.engine).get_table_names()
 
 
 def test_ledgersync_db_environment_variable_selects_the_store(tmp_path: Path) -> None:
