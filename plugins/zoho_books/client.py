@@ -128,14 +128,27 @@ class BooksClient:
         return self.request("PUT", path, params=params, body=body, headers=headers)
 
     def list_all(
-        self, path: str, key: str, params: Mapping[str, Any] | None = None
+        self, path: str, key: str | tuple[str, ...], params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Every row of a list endpoint, page by page (200 a page)."""
+        """Every row of a list endpoint, page by page (200 a page).
+
+        ``key`` may name several list keys where the evidence disagrees (customer payments:
+        ``customerpayments`` live, ``customer_payments`` in the OpenAPI document); the first one
+        present is read. An answer with none of them is an error, never an empty list: a
+        look-up that cannot read the list must not conclude "not there"."""
+        keys = (key,) if isinstance(key, str) else key
         rows: list[dict[str, Any]] = []
         page = 1
         while True:
             body = self.get(path, {**(params or {}), "page": page, "per_page": 200})
-            rows.extend(body.get(key) or [])
+            found = next((name for name in keys if name in body), None)
+            if found is None:
+                raise TransientError(
+                    f"GET {path}: Zoho Books answered without the list "
+                    f"({' or '.join(keys)}); it holds {', '.join(sorted(body)) or 'nothing'}.",
+                    "Nothing was assumed missing; the next sync looks again.",
+                )
+            rows.extend(body.get(found) or [])
             if not (body.get("page_context") or {}).get("has_more_page"):
                 return rows
             page += 1

@@ -37,14 +37,18 @@ def _decimal(value: Any) -> Decimal:
 class _Kind:
     path: str  # collection path
     record_key: str  # key of the created record in the answer
-    list_key: str  # key of the rows in a list answer
+    list_key: tuple[str, ...]  # keys the rows of a list answer may come under
     id_field: str
 
 
-INVOICES = _Kind("/invoices", "invoice", "invoices", "invoice_id")
-PAYMENTS = _Kind("/customerpayments", "payment", "customer_payments", "payment_id")
-EXPENSES = _Kind("/expenses", "expense", "expenses", "expense_id")
-CREDIT_NOTES = _Kind("/creditnotes", "creditnote", "creditnotes", "creditnote_id")
+INVOICES = _Kind("/invoices", "invoice", ("invoices",), "invoice_id")
+# zoho.list_key.customerpayments: the live API answers `customerpayments`, Zoho's OpenAPI
+# document says `customer_payments`; both are read.
+PAYMENTS = _Kind(
+    "/customerpayments", "payment", ("customerpayments", "customer_payments"), "payment_id"
+)
+EXPENSES = _Kind("/expenses", "expense", ("expenses",), "expense_id")
+CREDIT_NOTES = _Kind("/creditnotes", "creditnote", ("creditnotes",), "creditnote_id")
 
 
 class Writer:

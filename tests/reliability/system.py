@@ -252,6 +252,9 @@ class System:
     notify_emails: tuple[str, ...] = ()
     destination_config: dict[str, Any] = field(default_factory=dict)
     source_config: dict[str, Any] = field(default_factory=dict)
+    # the Zoho Books stand-in's variant of what the evidence leaves open
+    payments_list_key: str = "customerpayments"
+    reference_filter: str = "contains"
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
     host: Host = field(init=False)
@@ -275,6 +278,8 @@ class System:
             ZohoBooksStandIn(
                 per_minute=ZohoBooksStandInKit.DEMO_PER_MINUTE,
                 start=self.start.astimezone(UTC) if self.start else None,
+                payments_list_key=self.payments_list_key,
+                reference_filter=self.reference_filter,
             )
         )
         plugins = Plugins()

@@ -30,11 +30,18 @@ def test_all_nine_datacenters_with_canadas_own_accounts_server() -> None:
 
 
 def test_every_root_can_be_overridden() -> None:
-    ends = endpoints_for("eu", accounts_url="http://127.0.0.1:8001/", api_url="http://proxy:9")
+    ends = endpoints_for("eu", accounts_url="http://127.0.0.1:8001/", api_url="https://proxy:9")
     assert (ends.accounts_url, ends.books_url) == (
         "http://127.0.0.1:8001",
-        "http://proxy:9/books/v3",
+        "https://proxy:9/books/v3",
     )
+
+
+@pytest.mark.parametrize("option", ["accounts_url", "api_url"])
+def test_plain_http_is_refused_beyond_loopback(option: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not https"):
+        endpoints_for("eu", **{option: "http://proxy:9"})
+    assert endpoints_for("eu", **{option: "http://localhost:9"})
 
 
 @pytest.mark.parametrize("url", ["https://www.zohoapis.eu/books/v3", "accounts.zoho.eu"])

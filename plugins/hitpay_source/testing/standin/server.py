@@ -27,6 +27,7 @@ from core.money import to_decimal
 from plugins.hitpay_source.testing.standin.api import HitPayApi, RecordedRequest
 from plugins.hitpay_source.testing.standin.faults import MALFORMED_BODIES, Fault, FaultQueue
 from plugins.hitpay_source.testing.standin.ledger import Ledger, Variant
+from plugins.hitpay_source.testing.standin.payouts import PayoutBook
 from plugins.hitpay_source.testing.standin.seed import fees_for, plan_seed
 from plugins.hitpay_source.testing.standin.shapes import charge_payload, stamp
 
@@ -227,6 +228,13 @@ class HitPayStandIn:
         """Every charge, hidden ones included, in insertion order."""
         with self.ledger.lock:
             return [copy.deepcopy(entry.payload) for entry in self.ledger.entries()]
+
+    # -- payouts (plugins/hitpay_source/testing/standin/payouts.py) ------------------------
+
+    @property
+    def payouts(self) -> PayoutBook:
+        """The wallet and its payouts: ``pay_out``, ``schedule``, ``adjust``, ``balances``."""
+        return self.api.payouts
 
     # -- faults --------------------------------------------------------------------------
 

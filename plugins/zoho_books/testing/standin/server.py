@@ -170,10 +170,30 @@ def _page(rows: list[dict[str, Any]], args: dict[str, str], key: str) -> dict[st
     }
 
 
-def _contains(value: str, wanted: str | None) -> bool:
-    # Zoho's list filters are searches: the stricter reading is a substring match, so the
-    # client must compare exactly itself.
+def _contains_text(value: str, wanted: str | None) -> bool:
     return wanted is None or wanted.lower() in value.lower()
+
+
+PAYMENT_LIST_KEYS = ("customerpayments", "customer_payments")
+REFERENCE_FILTERS = ("exact", "contains", "ignored")
+
+
+def reference_matcher(mode: str) -> Callable[[str, str | None], bool]:
+    """How ``?reference_number=`` filters a list; the evidence leaves it open
+    (zoho.filter.reference_number_semantics), so each reading is a setting of the stand-in:
+    ``exact``, ``contains`` (case-insensitive substring, the default: a client that trusts the
+    filter fails it) or ``ignored`` (every row comes back)."""
+    if mode not in REFERENCE_FILTERS:
+        raise ValueError(f"reference_filter must be one of {REFERENCE_FILTERS}, not {mode!r}")
+
+    def matches(value: str, wanted: str | None) -> bool:
+        if wanted is None or mode == "ignored":
+            return True
+        if mode == "exact":
+            return value == wanted
+        return wanted.lower() in value.lower()
+
+    return matches
 
 
 class ZohoBooksStandIn:
@@ -190,7 +210,18 @@ class ZohoBooksStandIn:
         hold_seconds: float = 5.0,
         seed: bool = True,
         organization_base: int | None = None,
+        payments_list_key: str = "customerpayments",
+        reference_filter: str = "contains",
     ) -> None:
+        """``payments_list_key`` and ``reference_filter`` pick the variant of behaviours the
+        public evidence leaves open: the list key of customer payments (the live API's
+        ``customerpayments`` or the OpenAPI document's ``customer_payments``) and how the
+        ``reference_number`` filter matches (see :func:`reference_matcher`)."""
+        if payments_list_key not in PAYMENT_LIST_KEYS:
+            raise ValueError(f"payments_list_key must be one of {PAYMENT_LIST_KEYS}")
+        self.payments_list_key = payments_list_key
+        self.reference_filter = reference_filter
+        self._contains = reference_matcher(reference_filter)
         self.lock = threading.RLock()
         # Organization ids differ between stand-ins (one organization per business is enforced
         # across connections), unless a test asks for fixed ones.
@@ -633,7 +664,7 @@ class ZohoBooksStandIn:
         rows = [
             c.to_json(org)
             for c in org.contacts.values()
-            if _contains(c.contact_name, query.get("contact_name"))
+            if _contains_text(c.contact_name, query.get("contact_name"))
             and query.get("contact_type") in (None, c.contact_type)
         ]
         return _json(200, _page(rows, query, "contacts"))
@@ -661,7 +692,7 @@ class ZohoBooksStandIn:
         rows = [
             org.invoice_json(i)
             for i in org.invoices.values()
-            if _contains(i.reference_number, query.get("reference_number"))
+            if self._contains(i.reference_number, query.get("reference_number"))
             and query.get("status") in (None, i.status)
             and query.get("customer_id") in (None, i.customer_id)
         ]
@@ -712,10 +743,10 @@ class ZohoBooksStandIn:
         rows = [
             org.payment_json(p)
             for p in org.payments.values()
-            if _contains(p.reference_number, query.get("reference_number"))
+            if self._contains(p.reference_number, query.get("reference_number"))
             and query.get("customer_id") in (None, p.customer_id)
         ]
-        return _json(200, _page(rows, query, "customer_payments"))
+        return _json(200, _page(rows, query, self.payments_list_key))
 
     def _do_create_payment(
         self, org: Organization, query: dict[str, str], body: Any, headers: Any
@@ -756,7 +787,7 @@ class ZohoBooksStandIn:
         rows = [
             org.expense_json(e)
             for e in org.expenses.values()
-            if _contains(e.reference_number, query.get("reference_number"))
+            if self._contains(e.reference_number, query.get("reference_number"))
         ]
         return _json(200, _page(rows, query, "expenses"))
 
@@ -799,7 +830,7 @@ class ZohoBooksStandIn:
         rows = [
             org.creditnote_json(n)
             for n in org.creditnotes.values()
-            if _contains(n.reference_number, query.get("reference_number"))
+            if self._contains(n.reference_number, query.get("reference_number"))
             and query.get("status") in (None, n.status)
             and query.get("customer_id") in (None, n.customer_id)
         ]
