@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from core.documents import Document
-from core.records import Quarantined, Record
+from core.records import Fetched, Quarantined, Record
 
 __all__ = [
     "AccountSettings",
@@ -153,9 +153,10 @@ class Source(Protocol):
 
     def fetch(
         self, window: FetchWindow, state: MutableMapping[str, Any]
-    ) -> Iterator[Record | Quarantined]:
-        """Yield records in the window. ``state`` is the source's bookmark: update it in
-        place; the host persists it only after everything yielded has been stored."""
+    ) -> Iterator[Fetched | Quarantined]:
+        """Yield records in the window (and payouts, for a source that has them). ``state``
+        is the source's bookmark: update it in place; the host persists it only after
+        everything yielded has been stored."""
         ...
 
     def health(self) -> Health: ...

@@ -9,13 +9,15 @@ and, for a destination, fills the Settings pickers from :meth:`PluginPages.setti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from core.contracts import ConnectionInfo
+from core.events import SourceEvent
 
-__all__ = ["Choice", "PluginPages", "RegisterPages", "SettingChoices"]
+__all__ = ["Choice", "EventReceiver", "PluginPages", "RegisterPages", "SettingChoices"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,25 @@ class PluginPages(Protocol):
 
     def setting_choices(self, connection: str) -> Sequence[SettingChoices]:
         """A destination's account and item pickers for connection ``connection``."""
+        ...
+
+
+@runtime_checkable
+class EventReceiver(Protocol):
+    """A source's pages that also take its webhooks, at ``POST /webhooks/<name>/<connection>``.
+
+    That route needs no session and no CSRF token (the sender is the vendor, not a browser):
+    the signature is the check. The host limits the size, finds the connection, stores the
+    event once and answers; the plugin only verifies and reads."""
+
+    def receive_event(
+        self, connection: ConnectionInfo, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> SourceEvent:
+        """The verified event in ``body`` (raw bytes), or raise ``core.events.EventRefused``."""
+        ...
+
+    def webhook_secret_stored(self, connection: ConnectionInfo) -> bool:
+        """Whether the connection has what it takes to verify events (e.g. a stored salt)."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""What sources produce: charges and refunds, exact and time-zone aware.
+"""What sources produce: charges, refunds and payouts, exact and time-zone aware.
 
 A source plugin turns its vendor's payloads into these. Anything that cannot become one
 becomes a :class:`Quarantined` item carrying the reason and the raw payload.
@@ -15,7 +15,7 @@ from typing import Any
 from core.errors import BadRecord
 from core.money import is_known_currency, quantize
 
-__all__ = ["Charge", "Quarantined", "Record", "Refund"]
+__all__ = ["Charge", "Fetched", "Payout", "Quarantined", "Record", "Refund"]
 
 
 def _check_currency(currency: str) -> None:
@@ -110,6 +110,39 @@ class Refund:
 
 
 Record = Charge | Refund
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """A settlement from the gateway to the merchant's bank: ``amount`` of ``currency`` paid
+    out at ``created_at``. ``charge_ids`` are the charges the gateway says it settles; the
+    rest of the amount (refunds, adjustments, charges never synced) is worked out against the
+    books when the payout is planned. ``raw`` keeps the payload as the gateway sent it."""
+
+    source_id: str
+    created_at: datetime
+    currency: str
+    amount: Decimal
+    charge_ids: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    kind = "payout"
+
+    def __post_init__(self) -> None:
+        if not self.source_id:
+            raise BadRecord("payout has no id")
+        _check_aware("created_at", self.created_at)
+        _check_currency(self.currency)
+        _check_amount("amount", self.amount, self.currency)
+        if self.amount <= 0:
+            raise BadRecord(f"payout amount {self.amount} is not positive")
+
+    @property
+    def key(self) -> str:
+        return f"payout:{self.source_id}"
+
+
+Fetched = Charge | Refund | Payout  # everything a source yields besides quarantined payloads
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,6 +266,36 @@ class ApiUsage(Base):
     calls: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SourceEventRow(Base):
+    """A webhook event a source pushed, stored once (object, id, change, body digest); pending
+    until an event sync that started after it has read the source's API."""
+
+    __tablename__ = "source_events"
+    __table_args__ = (
+        UniqueConstraint(
+            "connection_id",
+            "object",
+            "object_id",
+            "event_type",
+            "digest",
+            name="uq_source_events_once",
+        ),
+        Index(None, "connection_id", "handled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(_fk("connections"))
+    object: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(30))
+    digest: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class Lease(Base):
     """Who may sync a connection right now; taken over when expired or its holder died."""
 

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.reasons import REFUND_OF_UNFETCHED_CHARGE, REFUND_OF_UNREADABLE_CHARGE
-from core.records import Charge, Quarantined, Record
+from core.records import Charge, Fetched, Payout, Quarantined
 from core.store.driver import (
     DriverSql,
     binder,
@@ -120,7 +120,7 @@ def json_safe(value: Any) -> Any:
 def store_items(
     session: Session,
     connection_id: int,
-    items: Iterable[Record | Quarantined],
+    items: Iterable[Fetched | Quarantined],
     now: datetime,
 ) -> IngestCounts:
     """Upsert the records and quarantine the bad payloads among ``items``."""
@@ -128,7 +128,7 @@ def store_items(
     session.flush()  # statements below go to the driver, past the session's autoflush
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):
-        records: dict[tuple[str, str], Record] = {}
+        records: dict[tuple[str, str], Fetched] = {}
         bad: list[Quarantined] = []
         for item in map(_storable, batch):
             if isinstance(item, Quarantined):
@@ -146,7 +146,7 @@ def store_items(
 _TEXT_FIELDS = ("source_id", "charge_id", "channel", "raw_channel", "description", "reason")
 
 
-def _storable(item: Record | Quarantined) -> Record | Quarantined:
+def _storable(item: Fetched | Quarantined) -> Fetched | Quarantined:
     """``item`` with NUL characters in its text replaced by U+FFFD: PostgreSQL text cannot
     hold NUL, and one hostile payload must not fail the whole run (on every store alike)."""
     changes = {
@@ -157,7 +157,23 @@ def _storable(item: Record | Quarantined) -> Record | Quarantined:
     return dataclasses.replace(item, **changes) if changes else item  # type: ignore[arg-type]
 
 
-def _row(record: Record) -> dict[str, Any]:
+def _row(record: Fetched) -> dict[str, Any]:
+    if isinstance(record, Payout):
+        return {
+            "kind": "payout",
+            "source_id": record.source_id,
+            "charge_id": None,
+            "created_at": record.created_at,
+            "currency": record.currency,
+            "amount": record.amount,
+            "fee": None,
+            "fee_currency": None,
+            "channel": None,
+            "raw_channel": None,
+            "description": "",
+            "exchange_rate": None,
+            "payload": {"raw": json_safe(record.raw), "charge_ids": list(record.charge_ids)},
+        }
     if isinstance(record, Charge):
         return {
             "kind": "charge",
@@ -248,14 +264,14 @@ def _assigned(session: Session, record_ids: Sequence[int]) -> set[int]:
 def _store_records(
     session: Session,
     connection_id: int,
-    records: Mapping[tuple[str, str], Record],
+    records: Mapping[tuple[str, str], Fetched],
     now: datetime,
     counts: IngestCounts,
 ) -> None:
     sql = DriverSql(session.connection())
     existing = _existing(sql, connection_id, records)
     inserts: list[dict[str, Any]] = []
-    changes: dict[int, tuple[Record, dict[str, Any]]] = {}
+    changes: dict[int, tuple[Fetched, dict[str, Any]]] = {}
     for key, record in records.items():
         row = _row(record)
         old = existing.get(key)
@@ -315,7 +331,7 @@ def _insert(
 def _apply_changes(
     session: Session,
     connection_id: int,
-    changes: Mapping[int, tuple[Record, dict[str, Any]]],
+    changes: Mapping[int, tuple[Fetched, dict[str, Any]]],
     now: datetime,
     counts: IngestCounts,
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from core.records import Quarantined, Record
+from core.records import Fetched, Quarantined
 from core.store.models import SourceRecord
 from core.store.repository import utcnow
 from core.sync.ingest import store_items
@@ -15,7 +15,7 @@ from core.testing.store import ConformanceStore
 __all__ = ["count_stored", "store_fetched"]
 
 
-def store_fetched(store: ConformanceStore, items: Iterable[Record | Quarantined]) -> None:
+def store_fetched(store: ConformanceStore, items: Iterable[Fetched | Quarantined]) -> None:
     """Store ``items`` for the store's connection as a sync's ingest step does."""
     with store.database.session() as session:
         store_items(session, store.connection_id, items, utcnow())

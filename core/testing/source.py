@@ -17,7 +17,7 @@ from typing import Any
 
 from core.contracts import ApiCallCounter, FetchWindow, Health, Source
 from core.money import minor_units
-from core.records import Charge, Quarantined, Record, Refund
+from core.records import Charge, Fetched, Quarantined, Record, Refund
 from core.store.repository import CallCounter
 from core.testing.failures import ConformanceFailure
 from core.testing.store import ConformanceStore
@@ -83,12 +83,12 @@ def record_id(item: Record) -> RecordId:
 
 def fetch_all(
     source: Source, window: FetchWindow, state: dict[str, Any] | None = None
-) -> list[Record | Quarantined]:
+) -> list[Fetched | Quarantined]:
     """Everything one fetch yields, in order."""
     return list(source.fetch(window, state if state is not None else {}))
 
 
-def _records(items: Iterable[Record | Quarantined]) -> list[Record]:
+def _records(items: Iterable[Fetched | Quarantined]) -> list[Record]:
     return [item for item in items if isinstance(item, Charge | Refund)]
 
 

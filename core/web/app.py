@@ -19,6 +19,7 @@ from core.web.syncs import SyncRunner
 from core.web.throttle import LoginThrottle
 from core.web.views import pages
 from core.web.views.common import local
+from core.web.webhooks import webhooks
 
 __all__ = ["create_app"]
 
@@ -53,10 +54,11 @@ def create_app(
     app.extensions["ledgersync.syncs"] = SyncRunner(host)
     # The session check runs before the CSRF check: a form without a session goes to the login.
     app.before_request(require_operator)
-    CSRFProtect(app)
+    CSRFProtect(app).exempt(webhooks)  # a vendor's signed POST, not a browser's form
     app.after_request(add_security_headers)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
+    app.register_blueprint(webhooks)
     _add_plugin_pages(app, host)
     app.add_template_filter(local, "local")
     app.register_error_handler(CSRFError, _csrf_refused)

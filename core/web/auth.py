@@ -25,7 +25,7 @@ __all__ = ["PUBLIC_ENDPOINTS", "auth", "require_operator"]
 
 auth = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.favicon", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.favicon", "static", "webhooks.receive"}
 
 
 def _operator() -> Operator | None:

@@ -7,7 +7,13 @@ import click
 from core.cli.main import pass_host
 from core.cli.output import safe
 from core.host import Host
-from plugins.hitpay_source.connecting import api_url_for, connect_business, where
+from plugins.hitpay_source.connecting import (
+    api_url_for,
+    connect_business,
+    store_webhook_salt,
+    webhook_url,
+    where,
+)
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL
 
 __all__ = ["hitpay_group"]
@@ -29,7 +35,11 @@ def hitpay_group() -> None:
 )
 @click.option("--sandbox", is_flag=True, help=f"Use HitPay's sandbox ({SANDBOX_URL}).")
 @click.option("--api-url", help=f"Another API root; the default is {LIVE_URL}.")
-@click.option("--timezone", help="The business's IANA time zone, e.g. Asia/Singapore.")
+@click.option(
+    "--timezone",
+    help="The business's IANA time zone, e.g. Asia/Singapore: it decides where each day "
+    "of sales begins. Without it UTC is assumed (and said).",
+)
 @pass_host
 def connect(
     host: Host,
@@ -52,5 +62,46 @@ def connect(
         f"Connected {shown} to HitPay ({where(url)}); the key works and is stored "
         f"encrypted. Business time zone: {connection.timezone.key}."
     )
+    if timezone is None and connection.timezone.key == "UTC":
+        click.echo(
+            "WARNING: no --timezone given, so UTC was ASSUMED as the business's time zone: "
+            "each day's sales are cut at midnight UTC. If the business is elsewhere, set it "
+            f"now: `ledgersync settings {shown} --timezone Asia/Singapore` (your zone).",
+            err=True,
+        )
     if not connection.destination:
         click.echo(f"Next: connect the books, e.g. `ledgersync zoho connect {shown}`.")
+
+
+@hitpay_group.command("webhook")
+@click.argument("name")
+@click.option(
+    "--salt",
+    envvar="HITPAY_WEBHOOK_SALT",
+    prompt="Webhook salt",
+    hide_input=True,
+    help="The webhook endpoint's salt from HitPay's dashboard (or HITPAY_WEBHOOK_SALT, or "
+    "type it at the hidden prompt).",
+)
+@click.option(
+    "--public-url",
+    envvar="LEDGERSYNC_PUBLIC_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where HitPay reaches `ledgersync serve` (or LEDGERSYNC_PUBLIC_URL).",
+)
+@pass_host
+def webhook(host: Host, name: str, salt: str, public_url: str) -> None:
+    """Take HitPay's webhooks for connection NAME: store the endpoint's salt encrypted (never
+    printed) and print the URL to register in HitPay's dashboard."""
+    url = webhook_url(public_url, name)
+    connection = store_webhook_salt(host, name, salt)
+    shown = safe(connection.name)
+    click.echo(f"Stored the webhook salt of {shown}, encrypted.")
+    click.echo(f"Register this URL in HitPay (events charge.created, charge.updated): {safe(url)}")
+    if not url.startswith("https://"):
+        click.echo(
+            "HitPay registers only https URLs: put `ledgersync serve` behind a reverse proxy "
+            "with TLS (docs/web.md) and give --public-url.",
+            err=True,
+        )

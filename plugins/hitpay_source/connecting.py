@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 from core.connections.setup import check_timezone, connect_source
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
+from core.store.repository import connection_info, get_connection
 from plugins.hitpay_source.client import HitPayClient
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
 from plugins.hitpay_source.source import key_fingerprint
+from plugins.hitpay_source.webhooks import SALT
 
-__all__ = ["api_url_for", "connect_business", "where"]
+__all__ = ["api_url_for", "connect_business", "store_webhook_salt", "webhook_url", "where"]
 
 
 def api_url_for(sandbox: bool, api_url: str | None) -> str:
@@ -54,3 +58,38 @@ def connect_business(
         secrets={"api_key": key},
         timezone=timezone,
     )
+
+
+def webhook_url(base_url: str, name: str) -> str:
+    """Where HitPay posts the events of connection ``name``: ``<base>/webhooks/hitpay/<name>``."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"{base_url!r} is not the address of `ledgersync serve`.",
+            "Give its public root, e.g. --public-url https://books.example.com",
+        )
+    return f"{base_url.strip().rstrip('/')}/webhooks/hitpay/{quote(name, safe='')}"
+
+
+def store_webhook_salt(host: Host, name: str, salt: str) -> ConnectionInfo:
+    """Store the salt of connection ``name``'s HitPay webhook endpoint, encrypted."""
+    salt = salt.strip()
+    if not salt:
+        raise ConfigurationError(
+            "the webhook salt is empty.",
+            "Copy it from HitPay's dashboard (Settings > Developers > Webhook Endpoints).",
+        )
+    with host.database.session() as session:
+        connection = connection_info(get_connection(session, name))
+    if connection.source != "hitpay":
+        raise ConfigurationError(
+            f"connection {name!r} takes its records from {connection.source}, not HitPay.",
+            "Give the name of a HitPay connection (`ledgersync connections` lists them).",
+        )
+    if connection.status == "disconnected":
+        raise ConfigurationError(
+            f"connection {name!r} is disconnected.",
+            f"Reconnect it first with `ledgersync hitpay connect {name}`.",
+        )
+    host.vault(connection.id).set(SALT, salt)
+    return connection

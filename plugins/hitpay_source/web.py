@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from core.contracts import ConnectionInfo
 from core.errors import LedgersyncError
+from core.events import EventRefused, SourceEvent
 from core.host import Host
 from core.pages import SettingChoices
 from plugins.hitpay_source.connecting import api_url_for, connect_business, where
+from plugins.hitpay_source.webhooks import SALT, read_event
 
 __all__ = ["HitPayPages"]
 
@@ -43,6 +46,17 @@ class HitPayPages:
 
     def setting_choices(self, connection: str) -> Sequence[SettingChoices]:
         return []
+
+    def webhook_secret_stored(self, connection: ConnectionInfo) -> bool:
+        return self.host.vault(connection.id).get(SALT) is not None
+
+    def receive_event(
+        self, connection: ConnectionInfo, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> SourceEvent:
+        salt = self.host.vault(connection.id).get(SALT)
+        if salt is None:
+            raise EventRefused(404, "webhooks are not set up for this connection")
+        return read_event(salt, headers, body, now)
 
     def connect(self) -> Any:
         form = request.form

@@ -110,9 +110,23 @@ def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, 
 @click.option("--grant-code", help="A Self Client grant code (headless set-up, no browser).")
 @click.option("--organization", help="Organization id (else you pick from a list).")
 @click.option("--no-browser", is_flag=True, help="Print the consent URL instead of opening it.")
-@click.option("--redirect-port", type=int, default=0, show_default=True, help="Loopback port.")
-@click.option("--wait", "wait_seconds", type=float, default=300.0, hidden=True)
-@click.option("--requests-per-minute", type=int, default=100, show_default=True)
+@click.option(
+    "--redirect-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Loopback port for the consent redirect (0: any free port).",
+)
+@click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(0.1, 3600), default=300.0, hidden=True
+)
+@click.option(
+    "--requests-per-minute",
+    type=click.IntRange(1, 1_000_000),
+    default=100,
+    show_default=True,
+    help="Client-side limit; Zoho Books allows 100 per minute per organization.",
+)
 @click.option("--unique-field", help="API name of a unique custom field for upserts.")
 @pass_host
 def connect_command(

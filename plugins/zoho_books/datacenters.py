@@ -15,6 +15,9 @@ from core.errors import ConfigurationError
 __all__ = ["DATACENTERS", "Datacenter", "Endpoints", "endpoints_for", "is_known_accounts_root"]
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @dataclass(frozen=True, slots=True)
 class Datacenter:
     code: str
@@ -39,6 +42,9 @@ DATACENTERS: dict[str, Datacenter] = {
             "com.cn", "China", "https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"
         ),
         Datacenter("sa", "Saudi Arabia", "https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+        # Zoho's OAuth multi-DC page lists the UK accounts server; public Books and Zoho API
+        # clients pair it with www.zohoapis.uk (docs/vendor-facts.md, zoho.datacenters.uk_ae).
+        Datacenter("uk", "United Kingdom", "https://accounts.zoho.uk", "https://www.zohoapis.uk"),
     )
 }
 
@@ -61,6 +67,12 @@ def _root(url: str, option: str) -> str:
         raise ConfigurationError(
             f"{option} {url!r} is not a URL root.",
             f"Give a root such as https://accounts.zoho.eu for {option}.",
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise ConfigurationError(
+            f"{option} {url!r} is not https: the client secret and tokens would travel in "
+            "clear text.",
+            "Use https (plain http is accepted only for 127.0.0.1, ::1 and localhost).",
         )
     if parts.path.strip("/"):
         raise ConfigurationError(

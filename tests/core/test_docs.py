@@ -44,3 +44,45 @@ def test_plugin_hook_is_documented(name: str) -> None:
 def test_no_heading_for_a_hook_that_does_not_exist() -> None:
     headings = re.findall(r"^## (\w+)$", DOC.read_text(), flags=re.M)
     assert sorted(headings) == _hooks()
+
+
+README = DOC.parents[1] / "README.md"
+
+
+def _command_paths() -> list[str]:
+    """Every command a user can type: top-level commands and each group's subcommands."""
+    import click
+
+    from core.cli.main import build_cli
+
+    paths: list[str] = []
+    for name, command in sorted(build_cli().commands.items()):
+        if isinstance(command, click.Group):
+            paths.extend(f"{name} {sub}" for sub in sorted(command.commands))
+        else:
+            paths.append(name)
+    return paths
+
+
+def test_the_readme_command_table_lists_every_command() -> None:
+    text = README.read_text()
+    table = text[text.index("## The command line") :].split("\n\n")[1]
+    missing = [path for path in _command_paths() if f"`ledgersync {path}" not in table]
+    assert not missing, f"README's command table lacks: {', '.join(missing)}"
+    assert len(_command_paths()) >= 20
+
+
+def test_shell_completion_is_documented_and_works() -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert "_LEDGERSYNC_COMPLETE=bash_source" in README.read_text()
+    program = str(Path(sys.executable).parent / "ledgersync")
+    env = os.environ | {
+        "_LEDGERSYNC_COMPLETE": "bash_complete",
+        "COMP_WORDS": "ledgersync stat",
+        "COMP_CWORD": "1",
+    }
+    done = subprocess.run([program], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["plain,status"], done.stderr

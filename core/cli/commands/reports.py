@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -9,9 +13,10 @@ import click
 from core.cli.context import pass_host
 from core.cli.output import emit_json, local, safe
 from core.connections.setup import load_connection
+from core.documents import DocumentKind
 from core.host import Host
 from core.reports.history import created_summary, run_history
-from core.reports.ledger import ledger_csv, ledger_rows
+from core.reports.ledger import LedgerFilter, ledger_csv, ledger_rows
 from core.reports.status import status_rows
 from core.sync.diagnosis import explain_charge
 
@@ -23,9 +28,12 @@ from core.sync.diagnosis import explain_charge
 def status_command(host: Host, name: str | None, as_json: bool) -> None:
     """Status of one connection or all: health, schedule, API use, quarantine."""
     data = status_rows(host, name)
+    where = {"store": host.database.location, "secret_key": host.secret_key_origin}
     if as_json:
-        emit_json(data[0] if name else data)
+        emit_json({**data[0], **where} if name else [{**item, **where} for item in data])
         return
+    click.echo(f"store: {safe(where['store'])}")
+    click.echo(f"secret key: {safe(where['secret_key'])}")
     if not data:
         click.echo("No connections yet.")
     for item in data:
@@ -49,7 +57,13 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
 
 @click.command("history")
 @click.argument("name")
-@click.option("--limit", default=20, show_default=True)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="How many runs to show, newest first (1 to 10000).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
 def history_command(host: Host, name: str, limit: int, as_json: bool) -> None:
@@ -73,35 +87,88 @@ def history_command(host: Host, name: str, limit: int, as_json: bool) -> None:
             click.echo(f"    {safe(item['error'])}")
 
 
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def ledger_totals(rows: list[dict[str, Any]]) -> list[tuple[str, str, int, Decimal]]:
+    """(kind, currency, documents, total amount) for each kind and currency, in order."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        group = (row["kind"], row["currency"])
+        counts[group] += 1
+        sums[group] += Decimal(row["amount"])
+    return [
+        (kind, currency, counts[kind, currency], sums[kind, currency])
+        for kind, currency in sorted(counts)
+    ]
+
+
 @click.command("ledger")
 @click.argument("name")
+@click.option("--since", type=DAY, help="Only documents dated on or after this day (YYYY-MM-DD).")
+@click.option("--until", type=DAY, help="Only documents dated on or before this day (YYYY-MM-DD).")
+@click.option(
+    "--kind", type=click.Choice([kind.value for kind in DocumentKind]), help="Only this kind."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @pass_host
-def ledger_command(host: Host, name: str, as_json: bool, as_csv: bool) -> None:
-    """Every document of NAME: key, kind, date, amount, currency, state, remote id."""
-    data = ledger_rows(host, name)
+def ledger_command(
+    host: Host,
+    name: str,
+    since: datetime | None,
+    until: datetime | None,
+    kind: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Every document of NAME: date, kind, amount, currency, state, remote id, key; totals."""
+    if since and until and since > until:
+        raise click.BadParameter(
+            f"{since.date()} is after --until {until.date()}.", param_hint="--since"
+        )
+    where = LedgerFilter(
+        kind=kind,
+        date_from=since.date() if since else None,
+        date_to=until.date() if until else None,
+    )
+    data = ledger_rows(host, name, where)
     if as_json:
         emit_json(data)
-    elif as_csv:
+        return
+    if as_csv:
         click.echo(ledger_csv(data), nl=False)
-    else:
-        if not data:
-            click.echo(f"No documents yet for {safe(name)}.")
-        for item in data:
-            click.echo(
-                f"{item['date']}  {item['kind']:<13} {item['amount']:>14} {item['currency']}  "
-                f"{item['state']:<9} {safe(item['remote_id'] or '-'):<20} {safe(item['key'])}"
-            )
+        return
+    if not data:
+        filtered = " with these filters" if where != LedgerFilter() else ""
+        click.echo(f"No documents for {safe(name)}{filtered}.")
+        return
+    click.echo(
+        f"{'date':<10}  {'kind':<13} {'amount':>14} {'cur':<3}  {'state':<9} {'remote id':<20} key"
+    )
+    for item in data:
+        click.echo(
+            f"{item['date']:<10}  {item['kind']:<13} {item['amount']:>14} {item['currency']:<3}  "
+            f"{item['state']:<9} {safe(item['remote_id'] or '-'):<20} {safe(item['key'])}"
+        )
+    click.echo("Totals:")
+    for doc_kind, currency, count, total in ledger_totals(data):
+        click.echo(f"  {doc_kind:<13} {total:>14} {currency:<3}  ({count} document(s))")
 
 
 @click.command("why")
 @click.argument("name")
 @click.argument("charge_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
-def why_command(host: Host, name: str, charge_id: str) -> None:
+def why_command(host: Host, name: str, charge_id: str, as_json: bool) -> None:
     """Why is CHARGE_ID (not) in the books? Synced where, or exactly why not."""
-    for line in explain_charge(host, name, charge_id):
+    lines = explain_charge(host, name, charge_id)
+    if as_json:
+        emit_json({"connection": name, "charge_id": charge_id, "explanation": lines})
+        return
+    for line in lines:
         click.echo(safe(line))
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 
+from core import clock
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
 from core.host import Host
 from core.reports.history import report_lines
-from core.scheduling.runner import run_due
+from core.scheduling.runner import DueRun, run_due
 from core.sync.engine import SyncOptions, SyncReport, sync
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,28 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
         sys.exit(1)
 
 
+def _due_json(result: DueRun) -> dict[str, Any]:
+    report = result.report
+    return {
+        "connection": result.name,
+        "ran": report is not None,
+        "refused": result.refused or None,
+        "outcome": report.outcome if report else None,
+        "run_id": report.run_id if report else None,
+        "created": dict(report.documents_delivered) if report else {},
+        "error": (report.error or None) if report else None,
+    }
+
+
 @click.command("run-due")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one entry per due connection.")
 @pass_host
-def run_due_command(host: Host) -> None:
+def run_due_command(host: Host, as_json: bool) -> None:
     """Sync every connection whose daily sync is due (for cron)."""
     results = run_due(host)
+    if as_json:
+        emit_json([_due_json(result) for result in results])
+        return
     if not results:
         click.echo("Nothing due.")
     for result in results:
@@ -109,26 +127,40 @@ def run_due_command(host: Host) -> None:
             click.echo(describe(result.report)[0])
 
 
+def _stamped(line: str) -> str:
+    """``line`` after the UTC time it is printed at, for a scheduler's log."""
+    return f"{clock.now().strftime('%Y-%m-%dT%H:%M:%SZ')} {line}"
+
+
 @click.command("scheduler")
-@click.option("--interval", default=60, show_default=True, help="Seconds between checks.")
+@click.option(
+    "--interval",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 86_400),
+    help="Seconds between checks (1 to 86400).",
+)
 @pass_host
 def scheduler_command(host: Host, interval: int) -> None:
     """Run the scheduler loop in the foreground (Ctrl-C stops it)."""
-    click.echo(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop.")
     try:
+        click.echo(_stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop."))
         while True:
             try:
                 results = run_due(host)
             except Exception as error:  # the store may be away for a while: keep the loop
                 log.exception("run-due failed")
-                click.echo(f"run-due failed, trying again in {interval}s: {error}", err=True)
+                click.echo(
+                    _stamped(f"run-due failed, trying again in {interval}s: {safe(error)}"),
+                    err=True,
+                )
                 results = []
             for result in results:
                 state = result.report.outcome if result.report else f"not run: {result.refused}"
-                click.echo(f"{safe(result.name)}: {safe(state)}")
+                click.echo(_stamped(f"{safe(result.name)}: {safe(state)}"))
             time.sleep(interval)
     except KeyboardInterrupt:
-        click.echo("Scheduler stopped.")
+        click.echo(_stamped("Scheduler stopped."))
 
 
 COMMANDS = [sync_command, run_due_command, scheduler_command]

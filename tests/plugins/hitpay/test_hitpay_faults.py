@@ -34,7 +34,7 @@ def test_throttling_is_retried_and_every_attempt_counted(
 
     assert [c.source_id for c in charges] == [charge]
     assert _statuses(standin)[:3] == [429, 429, 200]
-    assert calls.total == len(standin.requests) == 4  # 3 for the charges page, 1 for refunds
+    assert calls.total == len(standin.requests) == 5  # 3 for the charges page, refunds, payouts
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -94,7 +94,7 @@ def test_a_slow_answer_times_out_and_is_retried(
     charges, _, _ = split(list(source.fetch(WINDOW, {})))
 
     assert [c.source_id for c in charges] == [charge]
-    assert calls.total == 3  # timed-out attempt + retry + refunds listing
+    assert calls.total == 4  # timed-out attempt + retry + refunds listing + payouts listing
 
 
 def test_answers_that_stay_slow_end_in_a_transient_error(

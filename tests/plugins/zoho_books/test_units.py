@@ -18,8 +18,8 @@ from plugins.zoho_books.limiter import EPSILON, SlidingWindowLimiter
 # -- datacenters -------------------------------------------------------------------------
 
 
-def test_all_eight_datacenters_with_canadas_own_accounts_server() -> None:
-    assert set(DATACENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"}
+def test_all_nine_datacenters_with_canadas_own_accounts_server() -> None:
+    assert set(DATACENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"}
     canada = endpoints_for("ca")
     assert canada.accounts_url == "https://accounts.zohocloud.ca"
     assert canada.books_url == "https://www.zohoapis.ca/books/v3"
@@ -30,11 +30,18 @@ def test_all_eight_datacenters_with_canadas_own_accounts_server() -> None:
 
 
 def test_every_root_can_be_overridden() -> None:
-    ends = endpoints_for("eu", accounts_url="http://127.0.0.1:8001/", api_url="http://proxy:9")
+    ends = endpoints_for("eu", accounts_url="http://127.0.0.1:8001/", api_url="https://proxy:9")
     assert (ends.accounts_url, ends.books_url) == (
         "http://127.0.0.1:8001",
-        "http://proxy:9/books/v3",
+        "https://proxy:9/books/v3",
     )
+
+
+@pytest.mark.parametrize("option", ["accounts_url", "api_url"])
+def test_plain_http_is_refused_beyond_loopback(option: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not https"):
+        endpoints_for("eu", **{option: "http://proxy:9"})
+    assert endpoints_for("eu", **{option: "http://localhost:9"})
 
 
 @pytest.mark.parametrize("url", ["https://www.zohoapis.eu/books/v3", "accounts.zoho.eu"])
@@ -44,8 +51,8 @@ def test_an_override_must_be_a_root(url: str) -> None:
 
 
 def test_an_unknown_datacenter_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"com, eu, in, com\.au, jp, ca, com\.cn, sa"):
-        endpoints_for("uk")
+    with pytest.raises(ConfigurationError, match=r"com, eu, in, com\.au, jp, ca, com\.cn, sa, uk"):
+        endpoints_for("ae")
     assert endpoints_for(".EU").accounts_url == "https://accounts.zoho.eu"
 
 

@@ -29,6 +29,7 @@ from plugins.hitpay_source.testing.standin.ledger import (
     Unprocessable,
     decode_cursor,
 )
+from plugins.hitpay_source.testing.standin.payouts import PayoutBook, page_of
 from plugins.hitpay_source.testing.standin.wire import to_json
 
 __all__ = ["STATUSES_FILTER", "STATUS_FILTER", "HitPayApi", "RecordedRequest"]
@@ -75,6 +76,7 @@ class HitPayApi:
 
     def __init__(self, ledger: Ledger, faults: FaultQueue, api_key: str, max_per_page: int):
         self.ledger = ledger
+        self.payouts = PayoutBook(ledger)
         self.faults = faults
         self.api_key = api_key
         self.max_per_page = max_per_page
@@ -88,6 +90,10 @@ class HitPayApi:
                 Rule("/v1/refund", endpoint="create_refund", methods=["POST"]),
                 Rule("/v1/refund/<refund_id>", endpoint="refund", methods=["GET"]),
                 Rule("/v1/account-status", endpoint="account_status", methods=["GET"]),
+                Rule("/v1/payouts", endpoint="payouts", methods=["GET"]),
+                Rule("/v1/payouts/<payout_id>", endpoint="payout", methods=["GET"]),
+                Rule("/v1/payouts/<payout_id>/charges", endpoint="payout_charges", methods=["GET"]),
+                Rule("/v1/balances", endpoint="balances", methods=["GET"]),
             ]
         )
 
@@ -189,6 +195,46 @@ class HitPayApi:
         if refund is None:
             return _json({"message": f"No query results for model [App\\Refund] {refund_id}"}, 404)
         return _json(refund)
+
+    def _listing(self, request: Request, rows: list[Any]) -> Response:
+        errors: dict[str, list[str]] = {}
+        per_page = self._per_page(request.args.get("per_page"), errors)
+        if errors:
+            raise Unprocessable(errors)
+        page, cursor = page_of(rows, per_page, request.args.get("cursor"))
+        path = f"{self.root}{request.path}"
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+        next_url = f"{path}?{urlencode([*kept, ('cursor', cursor)])}" if cursor else None
+        links = {"first": None, "last": None, "prev": None, "next": next_url}
+        meta = {"path": path, "per_page": per_page, "next_cursor": cursor, "prev_cursor": None}
+        with self.ledger.lock:
+            return _json({"data": page, "links": links, "meta": meta})
+
+    def _payouts(self, request: Request) -> Response:
+        rows = self.payouts.listing()
+        status = request.args.get("status")
+        if status:
+            rows = [row for row in rows if row.get("status") == status]
+        return self._listing(request, rows)
+
+    def _payout(self, request: Request, payout_id: str) -> Response:
+        payout = self.payouts.payout(payout_id)
+        if payout is None:
+            return _json(
+                {"message": f"No query results for model [App\\Transfer] {payout_id}"}, 404
+            )
+        return _json(payout)
+
+    def _payout_charges(self, request: Request, payout_id: str) -> Response:
+        rows = self.payouts.charges_of(payout_id)
+        if rows is None:
+            return _json(
+                {"message": f"No query results for model [App\\Transfer] {payout_id}"}, 404
+            )
+        return self._listing(request, rows)
+
+    def _balances(self, request: Request) -> Response:
+        return _json(self.payouts.balances(self.ledger.clock()))
 
     def _account_status(self, request: Request) -> Response:
         return _json(

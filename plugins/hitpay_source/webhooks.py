@@ -1,0 +1,101 @@
+"""HitPay's event webhooks, read and verified: what ``POST /webhooks/hitpay/<connection>`` gets.
+
+HitPay posts the bare object as JSON with ``Hitpay-Signature`` (hex HMAC-SHA256 of the raw
+body, keyed with the webhook endpoint's salt), ``Hitpay-Event-Object`` (charge, payout, ...)
+and ``Hitpay-Event-Type`` (created, updated); see docs/vendor-facts.md, ``hitpay.webhook.*``.
+The signature is checked in constant time over the exact bytes received, before anything in
+the body is read. The body is never booked: the sync it triggers fetches the charge by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.errors import BadRecord
+from core.events import EventRefused, SourceEvent, body_digest
+from plugins.hitpay_source.parsing import parse_timestamp
+
+__all__ = ["MAX_AGE", "SALT", "read_event", "sign"]
+
+SALT = "webhook_salt"  # the vault entry holding the endpoint's salt
+MAX_AGE = timedelta(days=3)  # an object last changed longer ago than this is a replay
+SIGNATURE = "Hitpay-Signature"
+OBJECT = "Hitpay-Event-Object"
+TYPE = "Hitpay-Event-Type"
+OBJECTS = frozenset({"charge", "payout", "invoice", "order", "transfer", "payment_request"})
+TYPES = frozenset({"created", "updated", "completed", "failed"})
+
+
+def sign(salt: str, body: bytes) -> str:
+    """HitPay's signature of ``body``: hex HMAC-SHA256 keyed with the salt."""
+    return hmac.new(salt.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def _verify(salt: str, headers: Mapping[str, str], body: bytes) -> None:
+    given = (headers.get(SIGNATURE) or "").strip()
+    if not given:
+        raise EventRefused(401, f"no {SIGNATURE} header: not a signed HitPay event")
+    expected = sign(salt, body)
+    if not hmac.compare_digest(expected.encode("ascii"), given.lower().encode("ascii", "replace")):
+        raise EventRefused(
+            401, f"{SIGNATURE} does not match the body (forged, altered, or another salt)"
+        )
+
+
+def _header(headers: Mapping[str, str], name: str, allowed: frozenset[str]) -> str:
+    value = (headers.get(name) or "").strip().lower()
+    if value not in allowed:
+        raise EventRefused(400, f"{name} {value[:30]!r} is not one HitPay sends")
+    return value
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise EventRefused(400, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise EventRefused(400, "the body is not a JSON object")
+    object_id = payload.get("id")
+    if not isinstance(object_id, str) or not object_id.strip() or len(object_id) > 200:
+        raise EventRefused(400, "the object has no id")
+    return payload
+
+
+def _changed_at(payload: Mapping[str, Any]) -> datetime | None:
+    for field in ("updated_at", "created_at"):
+        if payload.get(field) is None:
+            continue
+        try:
+            return parse_timestamp(payload[field], field)
+        except BadRecord as error:
+            raise EventRefused(400, f"the object's {error}") from None
+    return None
+
+
+def read_event(salt: str, headers: Mapping[str, str], body: bytes, now: datetime) -> SourceEvent:
+    """The verified event in ``body``, or EventRefused with the status to answer."""
+    _verify(salt, headers, body)
+    kind = _header(headers, OBJECT, OBJECTS)
+    change = _header(headers, TYPE, TYPES)
+    payload = _object(body)
+    changed_at = _changed_at(payload)
+    if changed_at is not None and changed_at < now - MAX_AGE:
+        raise EventRefused(
+            422,
+            f"the {kind} last changed {changed_at.isoformat()}, more than "
+            f"{MAX_AGE.days} days ago: an old event is not accepted (the daily sync reads it)",
+        )
+    return SourceEvent(
+        object=kind,
+        object_id=payload["id"].strip(),
+        event_type=change,
+        digest=body_digest(body),
+        payload=payload,
+        changed_at=changed_at,
+    )

@@ -1,0 +1,208 @@
+"""``POST /webhooks/hitpay/<connection>``: signed events taken in without a session, refused
+with the right status when they must be, stored once, answered before any sync work."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from core import clock
+from core.store.models import Run, SourceEventRow
+from plugins.hitpay_source.connecting import store_webhook_salt
+from plugins.hitpay_source.webhooks import sign
+from tests.web.conftest import Shop
+
+SALT = "whsalt-3f9a1c77e2b64d0c"
+URL = "/webhooks/hitpay/shop"
+
+
+def charge_body(charge_id: str = "9a1c-0001", *, changed: datetime | None = None) -> bytes:
+    moment = (changed or clock.now()).isoformat()
+    charge = {
+        "id": charge_id,
+        "business_id": "9a0f-business",
+        "channel": "api_custom",
+        "status": "succeeded",
+        "currency": "sgd",
+        "amount": 12.5,
+        "refunded_amount": 0,
+        "fixed_fee": 0.6,
+        "discount_fee": 0.4,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    return json.dumps(charge).encode()
+
+
+def headers(
+    body: bytes, *, salt: str = SALT, kind: str = "charge", change: str = "created"
+) -> dict[str, str]:
+    return {
+        "Hitpay-Signature": sign(salt, body),
+        "Hitpay-Event-Object": kind,
+        "Hitpay-Event-Type": change,
+        "User-Agent": "HitPay v2.0",
+        "Content-Type": "application/json",
+    }
+
+
+def post(visitor: FlaskClient, body: bytes, head: dict[str, str], url: str = URL) -> Any:
+    return visitor.post(url, data=body, headers=head)
+
+
+def stored(shop: Shop) -> list[SourceEventRow]:
+    with shop.host.database.session() as session:
+        rows = list(session.scalars(select(SourceEventRow).order_by(SourceEventRow.id)))
+        session.expunge_all()
+        return rows
+
+
+@pytest.fixture
+def hooked(shop: Shop) -> Shop:
+    shop.connect()
+    store_webhook_salt(shop.host, shop.name, SALT)
+    return shop
+
+
+def test_a_signed_event_is_accepted_without_a_session_and_stored_once(
+    hooked: Shop, visitor: FlaskClient
+) -> None:
+    body = charge_body()
+
+    first = post(visitor, body, headers(body))
+    again = post(visitor, body, headers(body))
+
+    assert (first.status_code, again.status_code) == (202, 200)
+    [row] = stored(hooked)
+    assert (row.object, row.object_id, row.event_type) == ("charge", "9a1c-0001", "created")
+    assert row.handled_at is None
+    with hooked.host.database.session() as session:  # answered before any sync work
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+
+
+def test_an_update_of_the_same_charge_is_a_new_event(hooked: Shop, visitor: FlaskClient) -> None:
+    created = charge_body()
+    refunded = json.loads(created)
+    refunded["refunded_amount"] = 2.5
+    updated = json.dumps(refunded).encode()
+
+    assert post(visitor, updated, headers(updated, change="updated")).status_code == 202
+    assert post(visitor, created, headers(created)).status_code == 202  # reordered: still fine
+
+    assert [(r.event_type, r.object_id) for r in stored(hooked)] == [
+        ("updated", "9a1c-0001"),
+        ("created", "9a1c-0001"),
+    ]
+
+
+def test_an_upper_case_hex_signature_is_the_same_signature(
+    hooked: Shop, visitor: FlaskClient
+) -> None:
+    body = charge_body()
+    head = headers(body)
+    head["Hitpay-Signature"] = head["Hitpay-Signature"].upper()
+
+    assert post(visitor, body, head).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["missing", "forged", "other salt", "reserialized", "altered amount"],
+)
+def test_an_unsigned_or_forged_event_is_refused_401(
+    hooked: Shop, visitor: FlaskClient, tamper: str
+) -> None:
+    body = charge_body()
+    head = headers(body)
+    if tamper == "missing":
+        del head["Hitpay-Signature"]
+    elif tamper == "forged":
+        head["Hitpay-Signature"] = "0" * 64
+    elif tamper == "other salt":
+        head = headers(body, salt="not-the-salt")
+    elif tamper == "reserialized":
+        body = json.dumps(json.loads(body), indent=2).encode()
+    else:
+        body = body.replace(b"12.5", b"1250.0")
+
+    answer = post(visitor, body, head)
+
+    assert answer.status_code == 401
+    assert stored(hooked) == []
+
+
+def test_unknown_connections_and_connections_without_a_salt_are_404(
+    shop: Shop, visitor: FlaskClient
+) -> None:
+    shop.connect()
+    body = charge_body()
+
+    assert post(visitor, body, headers(body), "/webhooks/hitpay/nobody").status_code == 404
+    assert post(visitor, body, headers(body)).status_code == 404  # no salt stored yet
+    assert post(visitor, body, headers(body), "/webhooks/zoho/shop").status_code == 404
+    assert post(visitor, body, headers(body), "/webhooks/nothing/shop").status_code == 404
+
+
+def test_a_body_over_the_limit_is_refused_413_unread(hooked: Shop, visitor: FlaskClient) -> None:
+    charge = json.loads(charge_body())
+    charge["remark"] = "x" * (300 * 1024)
+    body = json.dumps(charge).encode()
+
+    assert post(visitor, body, headers(body)).status_code == 413
+    assert stored(hooked) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "change"),
+    [
+        (b"not json", "charge", "created"),
+        (b"[1, 2]", "charge", "created"),
+        (b'{"amount": 1}', "charge", "created"),
+        (b'{"id": "c1", "created_at": "yesterday"}', "charge", "created"),
+        (b'{"id": "c1"}', "mystery", "created"),
+        (b'{"id": "c1"}', "charge", "exploded"),
+    ],
+)
+def test_a_malformed_but_signed_event_is_refused_400(
+    hooked: Shop, visitor: FlaskClient, body: bytes, kind: str, change: str
+) -> None:
+    answer = post(visitor, body, headers(body, kind=kind, change=change))
+
+    assert answer.status_code == 400
+    assert stored(hooked) == []
+
+
+def test_an_event_about_an_object_unchanged_for_days_is_refused_422(
+    hooked: Shop, visitor: FlaskClient
+) -> None:
+    old = charge_body(changed=clock.now() - timedelta(days=4))
+    recent = charge_body("9a1c-0002", changed=clock.now() - timedelta(days=2))
+
+    assert post(visitor, old, headers(old)).status_code == 422
+    assert post(visitor, recent, headers(recent)).status_code == 202
+    assert [r.object_id for r in stored(hooked)] == ["9a1c-0002"]
+
+
+def test_refusals_are_logged_with_their_reason_and_without_secrets(
+    hooked: Shop, visitor: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = charge_body()
+    head = headers(body)
+    head["Hitpay-Signature"] = sign("not-the-salt", body)
+    caplog.set_level(logging.INFO)
+
+    post(visitor, body, head)
+    post(visitor, body, headers(body))
+
+    logged = caplog.text
+    assert "webhook refused (401)" in logged and "does not match" in logged
+    assert "stored" in logged
+    for secret in (SALT, head["Hitpay-Signature"], sign(SALT, body), "9a0f-business"):
+        assert secret not in logged
+
