@@ -17,6 +17,7 @@ __all__ = [
     "DocumentRejected",
     "LedgersyncError",
     "SecretKeyError",
+    "StoreMissing",
     "SyncRefused",
     "TransientError",
 ]
@@ -40,6 +41,19 @@ class ConfigurationError(LedgersyncError):
 
 class SecretKeyError(ConfigurationError):
     """The secret key cannot decrypt what is stored (wrong key, or the key file was replaced)."""
+
+
+class StoreMissing(ConfigurationError):
+    """A command that reads or runs found no store where it looked (it never creates one)."""
+
+    HINT = (
+        "Check --db (or LEDGERSYNC_DB) and that this is the user that owns the store; a new "
+        "store is made by connecting an account (`ledgersync <source> connect NAME`) or by "
+        "`ledgersync db upgrade`."
+    )
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint or self.HINT)
 
 
 class BadRecord(LedgersyncError):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
-
 from core.contracts import ConnectionInfo, Destination, PluginContext, Source
 from core.errors import ConfigurationError
 from core.plugins import Plugins, get_plugins
 from core.secrets import SecretBox, key_file_for
-from core.store.database import APP_NAME, Database, open_database
+from core.store.database import Database, open_database
+from core.store.locations import data_dir
 from core.store.repository import (
     CallCounter,
     StoreCache,
@@ -32,19 +31,26 @@ class Host:
         *,
         plugins: Plugins | None = None,
         secret_key_file: Path | None = None,
+        create: bool = True,
     ) -> None:
-        self.database: Database = open_database(db_url)
+        """``create=False`` (commands that read or run): a missing store or key file is an
+        error naming where it was looked for, never a new one."""
+        self.database: Database = open_database(db_url, create=create)
         self.plugins = plugins or get_plugins()
-        self.key_file = secret_key_file or key_file_for(
-            self.database.sqlite_path, Path(click.get_app_dir(APP_NAME))
-        )
+        self.key_file = secret_key_file or key_file_for(self.database.sqlite_path, data_dir())
+        self.creates = create
         self._box: SecretBox | None = None
 
     @property
     def box(self) -> SecretBox:
         if self._box is None:
-            self._box = SecretBox.from_environment(self.key_file)
+            self._box = SecretBox.from_environment(self.key_file, create=self.creates)
         return self._box
+
+    @property
+    def secret_key_origin(self) -> str:
+        """Which secret key this host uses (the variable or the key file), never the key."""
+        return SecretBox.describe_origin(self.key_file)
 
     def vault(self, connection_id: int) -> StoreVault:
         return StoreVault(self.database, self.box, connection_id)

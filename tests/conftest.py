@@ -16,6 +16,7 @@ from support.databases import DATABASE_KINDS, throwaway_postgres
 from core import clock
 from core.host import Host
 from core.plugins import Plugins, reset_plugins
+from core.store.database import open_database
 
 # CI: Hypothesis's own ``ci`` profile (derandomized, no example database, reproduction blobs
 # printed, no deadline) with more examples; the costly properties choose theirs in
@@ -102,6 +103,7 @@ def _isolated_environment(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.delenv("LEDGERSYNC_DB", raising=False)
     monkeypatch.delenv("LEDGERSYNC_SECRET_KEY", raising=False)
     monkeypatch.delenv("LEDGERSYNC_DISABLE_PLUGINS", raising=False)
@@ -113,8 +115,11 @@ def _isolated_environment(
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    """A SQLite file per test (the embedded default)."""
-    return f"sqlite:///{tmp_path / 'ledgersync.sqlite'}"
+    """A SQLite store per test (the embedded default), created as a connect command would:
+    commands that read or run never create one."""
+    url = f"sqlite:///{tmp_path / 'ledgersync.sqlite'}"
+    open_database(url).dispose()
+    return url
 
 
 @pytest.fixture(params=DATABASE_KINDS)

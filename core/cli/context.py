@@ -19,14 +19,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class HostHolder:
-    def __init__(self, db_url: str | None) -> None:
+    """The invocation's Host, built on first use. ``create=False`` for commands that read or
+    run: they never create a store or a secret key, they name where they looked."""
+
+    def __init__(self, db_url: str | None, *, create: bool = True) -> None:
         self.db_url = db_url
+        self.create = create
         self.host: Host | None = None
 
     def get(self) -> Host:
         if self.host is None:
             try:
-                self.host = Host(self.db_url)
+                self.host = Host(self.db_url, create=self.create)
             except SQLAlchemyError as error:  # a wrong --db is the user's to fix: no traceback
                 raise _store_error(self.db_url, error) from None
         return self.host

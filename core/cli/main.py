@@ -40,6 +40,30 @@ class LedgersyncGroup(click.Group):
             raise line from None
 
 
+# Commands that read or run: they never create a store or a secret key (a mistyped --db, a
+# lost file or another user's cron must not start an empty store that books everything again).
+READING_COMMANDS = frozenset(
+    [
+        "connections",
+        "status",
+        "history",
+        "ledger",
+        "why",
+        "sync",
+        "run-due",
+        "scheduler",
+        "worker",
+        "settings",
+        "enable",
+        "disable",
+        "disconnect",
+        "quarantine",
+        "backfill",
+        "notify-test",
+    ]
+)
+
+
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
@@ -58,7 +82,7 @@ def build_cli() -> click.Group:
     @click.pass_context
     def cli(ctx: click.Context, db_url: str | None) -> None:
         """ledgersync: keep your books in step with your payment gateway, exactly once."""
-        holder = HostHolder(db_url)
+        holder = HostHolder(db_url, create=ctx.invoked_subcommand not in READING_COMMANDS)
         ctx.obj = holder
         ctx.call_on_close(lambda: holder.host.close() if holder.host else None)
 

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,10 +15,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS", "Database", "default_url", "open_database"]
+from core.errors import StoreMissing
+from core.store.locations import APP_NAME, default_store_path
+
+__all__ = ["APP_NAME", "MIGRATIONS", "Database", "default_url", "open_database"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-APP_NAME = "ledgersync"
 
 
 def default_url() -> str:
@@ -27,9 +28,7 @@ def default_url() -> str:
     configured = os.environ.get("LEDGERSYNC_DB")
     if configured:
         return configured
-    folder = Path(click.get_app_dir(APP_NAME))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'ledgersync.sqlite'}"
+    return f"sqlite:///{default_store_path()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -71,6 +70,12 @@ class Database:
             return None
         return Path(database)
 
+    @property
+    def location(self) -> str:
+        """Where the store is, for people: the file, or the URL without its password."""
+        path = self.sqlite_path
+        return str(path) if path else self.engine.url.render_as_string(hide_password=True)
+
     def current_revision(self) -> str | None:
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -93,9 +98,26 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
-    """Open (and by default migrate) the store at ``url`` or the default location."""
+def open_database(url: str | None = None, *, upgrade: bool = True, create: bool = True) -> Database:
+    """Open (and by default migrate) the store at ``url`` or the default location.
+
+    With ``create=False`` (commands that only read or run) a store that does not exist yet is
+    an error naming where it was looked for, never a new empty store."""
     database = Database(url or default_url())
+    if not create:
+        _require_existing(database)
+    elif url is None and database.sqlite_path is not None:  # the default folder, not a typo's
+        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     if upgrade:
         database.upgrade()
     return database
+
+
+def _require_existing(database: Database) -> None:
+    path = database.sqlite_path
+    if path is not None and not path.is_file():
+        database.dispose()
+        raise StoreMissing(f"no ledgersync store at {path}.")
+    if path is None and database.current_revision() is None:
+        database.dispose()
+        raise StoreMissing(f"the database at {database.location} holds no ledgersync store.")

@@ -21,6 +21,7 @@ __all__ = [
     "NON_SALE_STATUSES",
     "SALE_STATUSES",
     "json_safe",
+    "not_a_sale",
     "parse_charge",
     "parse_currency",
     "parse_timestamp",
@@ -28,7 +29,27 @@ __all__ = [
 ]
 
 SALE_STATUSES = frozenset({"succeeded", "succeeded_manually", "refunded", "partially_refunded"})
-NON_SALE_STATUSES = frozenset({"pending", "failed", "cancelled", "void", "requires_payment_method"})
+# Charges that never took the customer's money (HitPay's ChargeStatus values and the statuses
+# of its OpenAPI document; docs/vendor-facts.md, hitpay.charge.status_values). Both spellings
+# of cancelled occur. A value in neither set is quarantined: it may be a sale we do not know.
+_NOT_A_SALE_BECAUSE = {
+    "pending": "the payment has not completed",
+    "requires_payment_method": "the customer has not given a payment method yet",
+    "requires_customer_action": "the payment waits for the customer (e.g. 3-D Secure)",
+    "failed": "the payment failed",
+    "canceled": "the payment was canceled",
+    "cancelled": "the payment was cancelled",
+    "void": "the payment was voided",
+}
+NON_SALE_STATUSES = frozenset(_NOT_A_SALE_BECAUSE)
+
+
+def not_a_sale(status: object) -> str:
+    """Why a charge with ``status`` is not synced, in words for ``ledgersync why``."""
+    because = _NOT_A_SALE_BECAUSE.get(status) if isinstance(status, str) else None
+    if because is None:
+        return f"its status at HitPay is {status!r}, which is not a completed sale"
+    return f"its status at HitPay is {status!r}: {because}, so it is not a sale"
 
 
 def json_safe(value: Any) -> Any:

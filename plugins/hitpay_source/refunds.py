@@ -1,31 +1,56 @@
 """Refund discovery. HitPay has no refunds list, so refunds are found on their charges.
 
-Charges with status refunded / partially_refunded created since ``window.refunds_since`` are
-re-listed; a charge whose listed status, ``updated_at`` (or ``refunded_amount`` when listed)
-changed since the last run is read in detail, and each entry of its ``refunds[]`` becomes one
-Refund whose id is HitPay's refund id. The bookkeeping lives in the source's JSON ``state``.
+Every charge that took money (``succeeded``, ``succeeded_manually``, ``refunded``,
+``partially_refunded``) created since ``window.refunds_since`` is re-listed: a partly refunded
+charge may keep ``status: succeeded`` (HitPay's own code does so), so refunds are found by
+``refunded_amount`` and ``updated_at``, whatever the status. A charge is read in detail when it
+shows a sign of a refund for the first time (a refund status, a ``refunded_amount`` above zero
+when the list carries it, or an ``updated_at`` after it closed), or when its listed status,
+``updated_at`` or ``refunded_amount`` changed since it was last read. Each entry of its
+``refunds[]`` becomes one Refund whose id is HitPay's refund id. The bookkeeping lives in the
+source's JSON ``state``.
+
+The same listing names every sale of the fetch window explicitly by status, so a sale that a
+server-side default status filter hid from the unfiltered charge pass is still yielded.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Set
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.contracts import FetchWindow
 from core.errors import BadRecord
 from core.money import parse_amount
-from core.records import Quarantined, Refund
+from core.records import Charge, Quarantined, Refund
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.dates import listing_dates
-from plugins.hitpay_source.parsing import json_safe, parse_currency, parse_timestamp
+from plugins.hitpay_source.parsing import (
+    json_safe,
+    parse_currency,
+    parse_timestamp,
+    read_listed_charge,
+)
 
 __all__ = ["REFUND_STATUSES", "discover_refunds", "refunds_of"]
 
-REFUND_STATUSES = ("refunded", "partially_refunded")
-_NOT_MONEY_BACK = frozenset({"failed", "pending", "cancelled", "void"})
+# Statuses named by the refund listing: every charge that took money may have been refunded.
+REFUND_STATUSES = ("succeeded", "succeeded_manually", "refunded", "partially_refunded")
+_REFUNDED = frozenset({"refunded", "partially_refunded"})
+_NOT_MONEY_BACK = frozenset(
+    {
+        "failed",
+        "pending",
+        "cancelled",
+        "canceled",
+        "void",
+        "requires_payment_method",
+        "requires_customer_action",
+    }
+)
 STATE_KEY = "refunds_seen"
 
 
@@ -33,10 +58,31 @@ def _mark(item: Mapping[str, Any]) -> list[Any]:
     return [item.get("status"), item.get("updated_at"), json_safe(item.get("refunded_amount"))]
 
 
+def _shows_a_refund(item: Mapping[str, Any]) -> bool:
+    """Whether a listed charge, never read before, may carry a refund (when in doubt: yes)."""
+    if item.get("status") in _REFUNDED:
+        return True
+    if item.get("refunded_amount") is not None:
+        try:
+            return Decimal(str(item["refunded_amount"])) != 0
+        except InvalidOperation:
+            return True
+    try:
+        updated = parse_timestamp(item.get("updated_at"), "updated_at")
+        closed = parse_timestamp(item.get("closed_at") or item.get("created_at"), "closed_at")
+    except BadRecord:
+        return True
+    return updated > closed
+
+
 def discover_refunds(
-    client: HitPayClient, window: FetchWindow, state: MutableMapping[str, Any]
-) -> Iterator[Refund | Quarantined]:
-    """Refunds of charges created in ``[window.refunds_since, window.end)`` not seen before."""
+    client: HitPayClient,
+    window: FetchWindow,
+    state: MutableMapping[str, Any],
+    charges_seen: Set[str] = frozenset(),
+) -> Iterator[Charge | Refund | Quarantined]:
+    """Refunds of charges created in ``[window.refunds_since, window.end)`` not seen before,
+    and the sales of ``window`` that are not in ``charges_seen`` (the charge pass's ids)."""
     book: dict[str, Any] = state.setdefault(STATE_KEY, {})
     date_from, date_to = listing_dates(window.refunds_since, window.end)
     for item in client.iter_charges(date_from, date_to, REFUND_STATUSES):
@@ -52,9 +98,15 @@ def discover_refunds(
         if item.get("status") not in REFUND_STATUSES:
             continue
         charge_id: str = item["id"]
+        if charge_id not in charges_seen and window.start <= created_at:
+            hidden_sale = read_listed_charge(item, window)
+            if hidden_sale is not None:
+                yield hidden_sale
         known = book.get(charge_id)
         mark = _mark(item)
         if known is not None and known.get("mark") == mark:
+            continue
+        if known is None and not _shows_a_refund(item):
             continue
         previous = Decimal(known["refunded_amount"]) if known else Decimal(0)
         try:

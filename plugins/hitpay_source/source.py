@@ -12,7 +12,12 @@ from core.records import Charge, Fetched, Quarantined
 from plugins.hitpay_source.channels import CHANNELS
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.dates import listing_dates
-from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge, read_listed_charge
+from plugins.hitpay_source.parsing import (
+    SALE_STATUSES,
+    not_a_sale,
+    parse_charge,
+    read_listed_charge,
+)
 from plugins.hitpay_source.payouts import fetch_payouts
 from plugins.hitpay_source.refunds import discover_refunds
 from plugins.hitpay_source.settings import ClientSettings
@@ -68,11 +73,14 @@ class HitPaySource:
         self, window: FetchWindow, state: MutableMapping[str, Any]
     ) -> Iterator[Fetched | Quarantined]:
         date_from, date_to = listing_dates(window.start, window.end)
+        seen: set[str] = set()
         for item in self.client.iter_charges(date_from, date_to):
             record = read_listed_charge(item, window)
             if record is not None:
+                if record.source_id:
+                    seen.add(record.source_id)
                 yield record
-        yield from discover_refunds(self.client, window, state)
+        yield from discover_refunds(self.client, window, state, seen)
         yield from fetch_payouts(self.client, window, state)
 
     def lookup(self, charge_id: str) -> Charge | None:
@@ -84,7 +92,7 @@ class HitPaySource:
             return None
         status = payload.get("status")
         if status not in SALE_STATUSES:
-            raise BadRecord(f"its status is {status!r}; only completed sales are synced")
+            raise BadRecord(not_a_sale(status))
         return parse_charge(payload)
 
     def health(self) -> Health:

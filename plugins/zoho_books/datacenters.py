@@ -42,6 +42,9 @@ DATACENTERS: dict[str, Datacenter] = {
             "com.cn", "China", "https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"
         ),
         Datacenter("sa", "Saudi Arabia", "https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+        # Zoho's OAuth multi-DC page lists the UK accounts server; public Books and Zoho API
+        # clients pair it with www.zohoapis.uk (docs/vendor-facts.md, zoho.datacenters.uk_ae).
+        Datacenter("uk", "United Kingdom", "https://accounts.zoho.uk", "https://www.zohoapis.uk"),
     )
 }
 

@@ -22,23 +22,20 @@ def test_db_upgrade_creates_the_schema_at_the_given_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     code, output = _run("--db", url, "db", "upgrade")
     assert code == 0, output
-    assert "Store at revision 0001" in output
-    assert "connections" in inspect(Database(url).engine).get_table_names()
+    database = Database(url)
+    assert f"Store at revision {database.head_revision()}" in output
+    assert database.current_revision() == database.head_revision()
+    assert "connections" in inspect(database.engine).get_table_names()
 
 
 def test_ledgersync_db_environment_variable_selects_the_store(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    code, output = _run("db", "upgrade", env={"LEDGERSYNC_DB": url})
+    assert code == 0, output
+    assert (tmp_path / "env.sqlite").exists()
     code, output = _run("connections", "--json", env={"LEDGERSYNC_DB": url})
     assert code == 0, output
     assert json.loads(output) == []
-    assert (tmp_path / "env.sqlite").exists()
-
-
-def test_default_store_lives_in_the_users_data_directory(tmp_path: Path) -> None:
-    code, output = _run("connections")
-    assert code == 0, output
-    assert "No connections yet" in output
-    assert list(Path.home().rglob("ledgersync.sqlite")), "no store in the data directory"
 
 
 def test_unknown_connection_is_one_clear_line_not_a_traceback(db_url: str) -> None:

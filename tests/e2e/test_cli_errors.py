@@ -183,7 +183,11 @@ def test_in_a_real_process_errors_go_to_stderr_without_a_traceback(
     assert disabled.returncode == 1
     assert "sync is disabled for 'shop'" in one_line_error(disabled.stderr)
     store = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'ledgersync.sqlite'}"
-    unopenable = shop.run("status", db_url=store)
+    missing = shop.run("status", db_url=store)
+    assert missing.returncode == 1
+    line = one_line_error(missing.stderr)
+    assert line.startswith(f"Error: no ledgersync store at {store.removeprefix('sqlite:///')}.")
+    unopenable = shop.run("db", "upgrade", db_url=store)
     assert unopenable.returncode == 1
     line = one_line_error(unopenable.stderr)
     assert line.startswith(f"Error: cannot open the store at {store}: unable to open database")

@@ -167,8 +167,9 @@ def test_why_answers_every_case(
 
     text = why(shop, broken["id"])
     assert f"Charge {broken['id']} is quarantined: amount" in text
-    assert "is not synced: its status is 'pending'; only completed sales are synced" in why(
-        shop, pending["id"]
+    assert (
+        "is not synced: its status at HitPay is 'pending': the payment has not completed, "
+        "so it is not a sale." in why(shop, pending["id"])
     )
     closes = local_midnight(now, -1)
     text = why(shop, today["id"])

@@ -281,6 +281,6 @@ def test_credentials_under_another_secret_key_give_a_clear_line_not_a_crash(
         at.login()
         answer = at.get(PAGE)
         assert answer.status_code == 200
-        assert "cannot be decrypted with this secret key" in answer.get_data(as_text=True)
+        assert "cannot be decrypted with LEDGERSYNC_SECRET_KEY" in answer.get_data(as_text=True)
     finally:
         other.close()

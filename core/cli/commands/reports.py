@@ -28,9 +28,12 @@ from core.sync.diagnosis import explain_charge
 def status_command(host: Host, name: str | None, as_json: bool) -> None:
     """Status of one connection or all: health, schedule, API use, quarantine."""
     data = status_rows(host, name)
+    where = {"store": host.database.location, "secret_key": host.secret_key_origin}
     if as_json:
-        emit_json(data[0] if name else data)
+        emit_json({**data[0], **where} if name else [{**item, **where} for item in data])
         return
+    click.echo(f"store: {safe(where['store'])}")
+    click.echo(f"secret key: {safe(where['secret_key'])}")
     if not data:
         click.echo("No connections yet.")
     for item in data:

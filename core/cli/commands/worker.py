@@ -46,8 +46,10 @@ def worker_command(
     LEDGERSYNC_DB; every worker and beat must share the store and LEDGERSYNC_SECRET_KEY.
     """
     holder = click.get_current_context().find_object(HostHolder)
-    if holder is not None and holder.db_url:
-        os.environ["LEDGERSYNC_DB"] = holder.db_url  # pool processes inherit it
+    if holder is not None:
+        holder.get()  # a missing store is named now, not in every job the worker takes
+        if holder.db_url:
+            os.environ["LEDGERSYNC_DB"] = holder.db_url  # pool processes inherit it
     try:
         from core.scheduling.workers.app import app
     except ImportError as missing:

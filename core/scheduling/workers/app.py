@@ -77,7 +77,7 @@ def worker_host() -> Host:
     """This process's Host (built on first use, after any fork)."""
     global _host
     if _host is None:
-        _host = Host(SETTINGS.db_url)
+        _host = Host(SETTINGS.db_url, create=False)  # a worker never starts an empty store
     return _host
 
 

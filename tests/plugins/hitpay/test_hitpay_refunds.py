@@ -48,7 +48,12 @@ def test_a_partial_then_a_full_refund_are_discovered_once_each(
     assert refunds[0].created_at == SALE + timedelta(hours=2)
     assert _details_read(standin) == [f"/v1/charges/{charge}"]
     listing = next(r for r in standin.requests if r.param("statuses[]"))
-    assert [v for k, v in listing.query if k == "statuses[]"] == ["refunded", "partially_refunded"]
+    assert [v for k, v in listing.query if k == "statuses[]"] == [
+        "succeeded",
+        "succeeded_manually",
+        "refunded",
+        "partially_refunded",
+    ]
 
     _, refunds, _ = run(4)  # nothing changed: no detail read, nothing new
     assert refunds == [] and _details_read(standin) == []

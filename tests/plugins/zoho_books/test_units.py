@@ -18,8 +18,8 @@ from plugins.zoho_books.limiter import EPSILON, SlidingWindowLimiter
 # -- datacenters -------------------------------------------------------------------------
 
 
-def test_all_eight_datacenters_with_canadas_own_accounts_server() -> None:
-    assert set(DATACENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"}
+def test_all_nine_datacenters_with_canadas_own_accounts_server() -> None:
+    assert set(DATACENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"}
     canada = endpoints_for("ca")
     assert canada.accounts_url == "https://accounts.zohocloud.ca"
     assert canada.books_url == "https://www.zohoapis.ca/books/v3"
@@ -51,8 +51,8 @@ def test_an_override_must_be_a_root(url: str) -> None:
 
 
 def test_an_unknown_datacenter_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"com, eu, in, com\.au, jp, ca, com\.cn, sa"):
-        endpoints_for("uk")
+    with pytest.raises(ConfigurationError, match=r"com, eu, in, com\.au, jp, ca, com\.cn, sa, uk"):
+        endpoints_for("ae")
     assert endpoints_for(".EU").accounts_url == "https://accounts.zoho.eu"
 
 

@@ -25,9 +25,30 @@ from core.errors import BadRecord
 from core.money import parse_amount
 from plugins.hitpay_source.testing.standin.shapes import listed, refund_payload, stamp
 
-__all__ = ["ChargeQuery", "Entry", "Ledger", "Unprocessable"]
+__all__ = ["DEFAULT_LISTED_STATUSES", "ChargeQuery", "Entry", "Ledger", "Unprocessable", "Variant"]
 
 REFUNDABLE = frozenset({"succeeded", "partially_refunded"})
+# The statuses HitPay's own example ``links.next`` shows for a list asked without a filter.
+DEFAULT_LISTED_STATUSES = frozenset({"succeeded", "succeeded_manually", "refunded", "void"})
+
+
+@dataclass
+class Variant:
+    """The answers public evidence leaves open (docs/vendor-facts.md), one switch each.
+
+    ``partial_refund_status``: the status of a partly refunded charge: ``"succeeded"`` (HitPay's
+    own code keeps it, the default) or ``"partially_refunded"`` (its OpenAPI filter enum).
+    ``refunded_amount_listed``: list rows carry ``refunded_amount`` (detail only by default).
+    ``default_status_filter``: a list asked without ``status``/``statuses[]`` shows only
+    :data:`DEFAULT_LISTED_STATUSES` (off by default: every status is listed)."""
+
+    partial_refund_status: str = "succeeded"
+    refunded_amount_listed: bool = False
+    default_status_filter: bool = False
+
+    def __post_init__(self) -> None:
+        if self.partial_refund_status not in ("succeeded", "partially_refunded"):
+            raise ValueError(f"unknown partial_refund_status {self.partial_refund_status!r}")
 
 
 class Unprocessable(Exception):
@@ -97,7 +118,9 @@ class Ledger:
         timezone: str,
         clock: Callable[[], datetime],
         rng: random.Random,
+        variant: Variant | None = None,
     ) -> None:
+        self.variant = variant or Variant()
         self.zone = ZoneInfo(timezone)
         self.clock = clock
         self.rng = rng
@@ -148,12 +171,21 @@ class Ledger:
             more = len(rows) > query.per_page
             rows = rows[: query.per_page]
             cursor = encode_cursor(rows[-1]) if more else None
-            return [listed(entry.payload) for entry in rows], cursor
+            return [self._row(entry.payload) for entry in rows], cursor
+
+    def _row(self, payload: dict[str, Any]) -> dict[str, Any]:
+        row = listed(payload)
+        if self.variant.refunded_amount_listed and "refunded_amount" in payload:
+            row["refunded_amount"] = payload["refunded_amount"]
+        return row
 
     def _matches(self, entry: Entry, query: ChargeQuery) -> bool:
         if entry.hidden:
             return False
-        if query.statuses and entry.payload.get("status") not in query.statuses:
+        statuses = query.statuses
+        if not statuses and self.variant.default_status_filter:
+            statuses = DEFAULT_LISTED_STATUSES
+        if statuses and entry.payload.get("status") not in statuses:
             return False
         local = entry.listed_at.astimezone(self.zone).date()
         if (query.date_from and local < query.date_from) or (
@@ -198,7 +230,7 @@ class Ledger:
             payload["refunds"].append(refund)
             payload["refunded_amount"] = Decimal(payload["refunded_amount"]) + value
             fully = payload["refunded_amount"] == Decimal(payload["amount"])
-            payload["status"] = "refunded" if fully else "partially_refunded"
+            payload["status"] = "refunded" if fully else self.variant.partial_refund_status
             payload["updated_at"] = stamp(moment.astimezone(self.zone))
             self._refunds[refund["id"]] = (entry, refund)
             return copy.deepcopy(refund)

@@ -26,7 +26,7 @@ from core.errors import BadRecord
 from core.money import to_decimal
 from plugins.hitpay_source.testing.standin.api import HitPayApi, RecordedRequest
 from plugins.hitpay_source.testing.standin.faults import MALFORMED_BODIES, Fault, FaultQueue
-from plugins.hitpay_source.testing.standin.ledger import Ledger
+from plugins.hitpay_source.testing.standin.ledger import Ledger, Variant
 from plugins.hitpay_source.testing.standin.payouts import PayoutBook
 from plugins.hitpay_source.testing.standin.seed import fees_for, plan_seed
 from plugins.hitpay_source.testing.standin.shapes import charge_payload, stamp
@@ -47,6 +47,7 @@ class HitPayStandIn:
     ``timezone`` is the business's: charge timestamps carry its offset and ``date_from`` /
     ``date_to`` are read in it. ``clock`` gives "now" for charges and refunds made without a
     time. ``max_per_page`` is the largest ``per_page`` accepted (HitPay does not publish it).
+    ``variant`` picks the answers the evidence leaves open (see :class:`Variant`).
     """
 
     def __init__(
@@ -58,10 +59,14 @@ class HitPayStandIn:
         max_per_page: int = 100,
         clock: Callable[[], datetime] | None = None,
         id_seed: int = 0,
+        variant: Variant | None = None,
     ) -> None:
         self.api_key = api_key or secrets.token_hex(32)
         self.home_currency = home_currency
-        self.ledger = Ledger(timezone, clock or wall_clock.now, random.Random(id_seed))
+        self.variant = variant or Variant()
+        self.ledger = Ledger(
+            timezone, clock or wall_clock.now, random.Random(id_seed), self.variant
+        )
         self.faults = FaultQueue()
         self.api = HitPayApi(self.ledger, self.faults, self.api_key, max_per_page)
         self._server: BaseWSGIServer | None = None
