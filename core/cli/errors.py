@@ -16,12 +16,13 @@ import os
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.cli.output import safe
 from core.errors import LedgersyncError
+from core.store.problems import store_problem
 
-__all__ = ["DEBUG_VARIABLE", "check_text", "one_line"]
+__all__ = ["DEBUG_VARIABLE", "check_text", "one_line", "quiet_logging"]
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ DRIVERS = {
     "pymysql": ("mysql+pymysql://", "use SQLite or PostgreSQL (postgresql+psycopg://)"),
     "MySQLdb": ("mysql://", "use SQLite or PostgreSQL (postgresql+psycopg://)"),
 }
-_READ_ONLY = ("readonly database", "read-only", "read only", "permission denied")
-_FULL = ("database or disk is full", "no space left on device", "disk full")
-_FAILING = ("disk i/o error", "input/output error")
-_UNREACHABLE = ("connection refused", "could not connect", "could not translate host name")
 
 
 def debugging() -> bool:
@@ -75,44 +72,7 @@ def _driver(error: ImportError, db_url: str | None) -> click.ClickException | No
 
 
 def _store(error: SQLAlchemyError, db_url: str | None) -> click.ClickException:
-    detail = _first_line(error)
-    lowered = detail.lower()
-    where = _where(db_url)
-    if any(mark in lowered for mark in _FULL):
-        return click.ClickException(
-            f"the disk holding {where} is full ({detail}). Free some space and run the command "
-            "again: what it had not finished was rolled back, not half-written."
-        )
-    if any(mark in lowered for mark in _FAILING):
-        return click.ClickException(
-            f"the disk holding {where} failed a write ({detail}): it is full, or failing. "
-            "Free some space (or check the disk) and run the command again: what it had not "
-            "finished was rolled back, not half-written."
-        )
-    if any(mark in lowered for mark in _READ_ONLY):
-        return click.ClickException(
-            f"{where} is read-only ({detail}). Give this user write access to the store file "
-            "and its folder (or to the database), or point --db at a writable store."
-        )
-    if isinstance(error, OperationalError) and any(m in lowered for m in _UNREACHABLE):
-        return click.ClickException(
-            f"cannot reach {where} ({detail}). Check that the database server runs and that "
-            "--db (or LEDGERSYNC_DB) names it."
-        )
-    if isinstance(error, DataError):
-        return click.ClickException(
-            f"{where} cannot hold a value given ({detail}). Shorten or correct it and run the "
-            "command again."
-        )
-    if isinstance(error, IntegrityError):
-        return click.ClickException(
-            f"{where} refused the change as a conflict with what it holds ({detail}). Run "
-            "the command again; if it repeats, another process is changing the same thing."
-        )
-    return click.ClickException(
-        f"{where} failed ({detail}). Check --db (or LEDGERSYNC_DB) and the database server, "
-        "then run the command again."
-    )
+    return click.ClickException(safe(store_problem(error, _where(db_url))))
 
 
 def _os(error: OSError) -> click.ClickException:
@@ -173,3 +133,27 @@ def check_text(args: list[str]) -> None:
                 f"argument {position} ({safe(shown)}) is not valid UTF-8 text; use plain text "
                 "(check the terminal's or the script's encoding)."
             ) from None
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log record as one line: its message and, for an error, the exception's name and first
+    line instead of a traceback (``LEDGERSYNC_DEBUG=1`` shows tracebacks)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = safe(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text += f" ({type(error).__name__}: {_first_line(error)})"
+        return f"ledgersync: {text}"
+
+
+def quiet_logging() -> None:
+    """Warnings and errors logged while a command runs go to stderr as single lines, when the
+    program has not configured logging itself (Python would print their tracebacks)."""
+    root = logging.getLogger()
+    if root.handlers or debugging():
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_OneLineFormatter())
+    root.addHandler(handler)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import __version__
 from core.cli.commands import add_operator_commands
 from core.cli.context import HostHolder, current_host, pass_host
-from core.cli.errors import check_text, one_line
+from core.cli.errors import check_text, one_line, quiet_logging
 from core.cli.output import safe
 from core.host import Host
 from core.plugins import get_plugins
@@ -148,5 +148,6 @@ def build_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    quiet_logging()
     cli = build_cli()
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="ledgersync")

@@ -306,15 +306,27 @@ def test_a_full_disk_is_one_line_and_the_next_run_finishes(shop: Shop) -> None:
     store = Path(shop.db_url.removeprefix("sqlite:///"))
     full = shop.run("sync", "shop", preexec_fn=_file_size_limit(store.stat().st_size))
     assert full.returncode == 1, full.stdout + full.stderr
-    assert "Traceback" not in full.stderr
-    line = full.stderr.strip().splitlines()[-1]
-    assert line.startswith("Error: the disk holding the store at sqlite:///"), full.stderr
+    assert "Traceback" not in full.stdout + full.stderr
+    assert full.stdout.startswith("Sync of shop: failed\n"), full.stdout
+    line = full.stdout.strip().splitlines()[-1].strip()
+    assert line.startswith("the disk holding the store at /"), full.stdout
     # SQLite says "database or disk is full" for a short write, "disk I/O error" for a
     # refused one (a file size limit refuses the write whole): both are named the same way.
     assert "is full (database or disk is full)" in line or (
         "failed a write (disk I/O error): it is full, or failing." in line
     ), line
-    assert "Free some space" in line
+    assert (
+        line.endswith(
+            "Free some space (or check the disk) and run the command again: what "
+            "it had not finished was rolled back, not half-written."
+        )
+        or "Free some space and run" in line
+    )
+    assert (
+        full.stderr.strip()
+        == ("ledgersync: sync of shop failed (OperationalError: disk I/O error)")
+        or "disk is full" in full.stderr
+    )
     after = shop.cli("sync", "shop", "--force")
     assert after.exit_code == 0, after.output
     assert shop.cli("sync", "shop", "--force").output.count("created:") == 0
