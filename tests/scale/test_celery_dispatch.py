@@ -19,15 +19,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.connections.schedule import parse_sync_time
 from core.host import Host
 from core.store.models import Connection, Lease, Run
-from core.store.repository import utcnow
 from core.sync.leases import current_lease
 
 pytest.importorskip("celery")
 
+from support.clock import clear_of
+
 from scale.cluster import Cluster, wait_for
-from scale.fleet import Fleet, yesterday_noon
+from scale.fleet import TIMEZONE, Fleet, yesterday_noon
 
 BUSINESSES = 100
 DOCUMENTS = {"bulk": 5, "individual": 8}  # per business: 2 charges (fees), 1 partial refund
@@ -93,10 +95,16 @@ def _assert_no_overlap(runs: dict[str, list[Run]], killed_at: dict[int, datetime
 
 
 def test_two_workers_sync_every_connection_once_per_due_time_and_survive_a_kill(
-    tmp_path: Path, redis_url: str, shared_store: str, secret_key: str
+    tmp_path: Path,
+    redis_url: str,
+    shared_store: str,
+    secret_key: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host = Host(shared_store)
-    now = utcnow()
+    # Round 1 expects one sync per connection: the fleet's daily sync time must not pass during
+    # it (at 01:59:45 in Singapore every connection synced at once was due again at 02:00).
+    now = clear_of(monkeypatch, [(TIMEZONE, parse_sync_time(None))])
     with Fleet(BUSINESSES) as fleet:
         fleet.seed(yesterday_noon(now))
         fleet.connect(host, since=now - timedelta(days=2), now=now, modes=("bulk", "individual"))
