@@ -7,8 +7,12 @@ attempt is found again by its key (``reference_number``).
 - Payment: deposited to the clearing (bank) account, applied to its invoice.
 - Expense: on the fee account, paid through the clearing account.
 - Credit note: on the refund account, associated with the original invoice (``?invoice_id=``).
-- Credit refund: credit applied to the invoice while it still has a balance, the rest
-  refunded from the clearing account.
+- Credit refund: credit applied to the invoice while it still has a balance
+  (``POST /invoices/{id}/credits``), the rest refunded from the clearing account.
+
+A payment is also found through its invoice's payments, a credit refund through its credit
+note's refunds and applied credits; a refusal of either (over the balance due, over the
+credit left) looks there before it counts as final: it may mean an earlier attempt went in.
 """
 
 from __future__ import annotations
@@ -85,7 +89,9 @@ class Writer:
         if isinstance(document, Invoice):
             return self.find_invoice(document)
         if isinstance(document, Payment):
-            return self._find_by_reference(PAYMENTS, document.key)
+            return self._find_by_reference(PAYMENTS, document.key) or self.find_payment_on_invoice(
+                document, context
+            )
         if isinstance(document, Expense):
             return self._find_by_reference(EXPENSES, document.key)
         if isinstance(document, CreditNote):
@@ -241,7 +247,27 @@ class Writer:
         }
         if document.description:
             body["description"] = document.description
-        return str(self._create(PAYMENTS, body, document.key)["payment_id"])
+        try:
+            return str(self._create(PAYMENTS, body, document.key)["payment_id"])
+        except DocumentRejected:
+            # "More than the balance due" may mean an earlier attempt already paid it: look on
+            # the invoice before calling the refusal final (zoho.error.over_balance).
+            found = self.find_payment_on_invoice(document, context)
+            if found:
+                return found
+            raise
+
+    def find_payment_on_invoice(self, document: Payment, context: DeliveryContext) -> str | None:
+        """The second way: the payments applied to the invoice (``GET /invoices/{id}/payments``,
+        zoho.list_key.invoice_payments), matched on the exact reference."""
+        invoice_id = context.remote_ids.get(document.invoice_key)
+        if not invoice_id:
+            return None
+        answer = self._client.get(f"/invoices/{invoice_id}/payments")
+        for row in answer.get("payments") or []:
+            if row.get("reference_number") == document.key:
+                return str(row["payment_id"])
+        return None
 
     # -- expense -------------------------------------------------------------------------
 
@@ -287,7 +313,6 @@ class Writer:
 
     def deliver_credit_refund(self, document: CreditRefund, context: DeliveryContext) -> str:
         credit_note_id = self._depends(context, document.credit_note_key, document)
-        bank = self._setting(context.settings, "bank_account")
         credit_note = self._client.get(f"/creditnotes/{credit_note_id}")["creditnote"]
         remaining = min(document.amount, _decimal(credit_note.get("balance", 0)))
         if remaining <= 0:
@@ -298,6 +323,25 @@ class Writer:
                 f"{document.key}: credit note {credit_note_id} has no credit left to refund.",
                 "Someone used the credit in Zoho Books; check the credit note there.",
             )
+        try:
+            return self._apply_and_refund(document, context, credit_note_id, credit_note, remaining)
+        except DocumentRejected:
+            # Over the credit balance or the invoice's balance may mean an earlier attempt
+            # already applied or refunded it: look on the credit note before it is final.
+            found = self.find_credit_refund(document, context)
+            if found:
+                return found
+            raise
+
+    def _apply_and_refund(
+        self,
+        document: CreditRefund,
+        context: DeliveryContext,
+        credit_note_id: str,
+        credit_note: dict[str, Any],
+        remaining: Decimal,
+    ) -> str:
+        bank = self._setting(context.settings, "bank_account")
         invoice_id = self._credited_invoice(document, context, credit_note)
         applied_id: str | None = None
         if invoice_id:
@@ -305,12 +349,8 @@ class Writer:
             balance = _decimal(invoice.get("balance", 0))
             if invoice.get("status") in OPEN_INVOICE and balance > 0:
                 applied = min(remaining, balance)
-                self._client.post(
-                    f"/creditnotes/{credit_note_id}/invoices",
-                    {"invoices": [{"invoice_id": invoice_id, "amount_applied": applied}]},
-                )
+                applied_id = self._apply_credit(credit_note_id, invoice_id, applied)
                 remaining -= applied
-                applied_id = self._credited_id(credit_note_id, invoice_id)
         if remaining <= 0:
             if applied_id:
                 return applied_id
@@ -343,6 +383,20 @@ class Writer:
             if row.get("invoice_id"):
                 return str(row["invoice_id"])
         return None
+
+    def _apply_credit(self, credit_note_id: str, invoice_id: str, amount: Decimal) -> str | None:
+        """Credit applied through the invoice (zoho.credit.apply_via_invoice); the id of the
+        application from the answer's ``use_credits``, else read back from the credit note."""
+        answer = self._client.post(
+            f"/invoices/{invoice_id}/credits",
+            {"apply_creditnotes": [{"creditnote_id": credit_note_id, "amount_applied": amount}]},
+        )
+        for row in (answer.get("use_credits") or {}).get("apply_creditnotes") or []:
+            if str(row.get("creditnote_id")) == credit_note_id and row.get(
+                "creditnotes_invoice_id"
+            ):
+                return str(row["creditnotes_invoice_id"])
+        return self._credited_id(credit_note_id, invoice_id)
 
     def _credited_id(self, credit_note_id: str, invoice_id: str) -> str | None:
         answer = self._client.get(f"/creditnotes/{credit_note_id}/invoices")

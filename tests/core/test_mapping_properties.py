@@ -9,6 +9,7 @@ multi-run properties are in test_planning_properties.py.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -71,6 +72,16 @@ def no_key_repeats(mapper: Mapper, scenario: Scenario) -> None:
     for document in documents:
         if len(document.key) > MAX_KEY_LENGTH or not document.key.startswith(f"{SOURCE}:"):
             raise InvariantBroken(f"key {document.key!r} is too long or not prefixed")
+
+
+def no_key_is_a_prefix_of_another(mapper: Mapper, scenario: Scenario) -> None:
+    """A destination's look-up by key may match by prefix or "contains" (Zoho's
+    ``reference_number`` filter, issue 13); in sorted order a key that prefixes another sits
+    right before one that starts with it."""
+    keys = sorted(document.key for document in plan_once(mapper, scenario))
+    for shorter, longer in itertools.pairwise(keys):
+        if longer.startswith(shorter):
+            raise InvariantBroken(f"key {shorter!r} is a prefix of {longer!r}")
 
 
 def every_eligible_record_assigned_once_per_kind(mapper: Mapper, scenario: Scenario) -> None:
@@ -157,6 +168,12 @@ def test_credit_notes_equal_credit_refunds_equal_eligible_refunds(
 @given(scenario=scenarios())
 def test_no_key_repeats(mapper: Mapper, scenario: Scenario) -> None:
     no_key_repeats(mapper, scenario)
+
+
+@modes
+@given(scenario=scenarios())
+def test_no_key_is_a_prefix_of_another(mapper: Mapper, scenario: Scenario) -> None:
+    no_key_is_a_prefix_of_another(mapper, scenario)
 
 
 @modes

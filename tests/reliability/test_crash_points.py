@@ -38,10 +38,24 @@ KILL_SAMPLE = 3  # kill -9 points per mode in CI (plus the first and the last re
 CREATES = re.compile(r"/(invoices|customerpayments|expenses|creditnotes|creditnotes/\d+/refunds)$")
 
 
-def survive_in_process(db_url: str, mode: str, k: int, when: str, expected: Books) -> str:
-    with System(db_url, start=NOW, mode=mode) as system:
+def survive_in_process(
+    db_url: str,
+    mode: str,
+    k: int,
+    when: str,
+    expected: Books,
+    *,
+    writes_only: bool = False,
+    **variant: str,
+) -> str:
+    """``variant``: the Zoho stand-in's ``payments_list_key`` / ``reference_filter``; with
+    ``writes_only`` k counts Zoho Books writes only."""
+    with System(db_url, start=NOW, mode=mode, **variant) as system:  # type: ignore[arg-type]
         system.connect(small_data_set(NOW))
-        with CrashAt(k, when, system.zoho) as crash, pytest.raises(SimulatedCrash):
+        with (
+            CrashAt(k, when, system.zoho, writes_only=writes_only) as crash,
+            pytest.raises(SimulatedCrash),
+        ):
             system.sync()
         assert crash.fired is not None
         reports = system.sync_until_done()
@@ -88,9 +102,17 @@ def kill_points(count: int, full: bool, mode: str) -> list[int]:
     return sorted({1, *middle, count})
 
 
-def kill_at(db_url: str, mode: str, k: int, expected: Books, commit: bool, anchor: datetime) -> str:
+def kill_at(
+    db_url: str,
+    mode: str,
+    k: int,
+    expected: Books,
+    commit: bool,
+    anchor: datetime,
+    **variant: str,
+) -> str:
     """Run `ledgersync sync --force` as a process, SIGKILL it while request k is held."""
-    with System(db_url, mode=mode) as system:
+    with System(db_url, mode=mode, **variant) as system:  # type: ignore[arg-type]
         system.connect(small_data_set(anchor))
         gate = Gate(k, system.hitpay, system.zoho)
         env = {

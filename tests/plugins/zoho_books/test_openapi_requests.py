@@ -15,6 +15,10 @@ field fails. Where Zoho's documents are wrong, the schema is corrected below, ea
    level; they are the fields of each ``invoices[]`` entry, where they are declared.
 5. Applying credit (``POST /creditnotes/{id}/invoices``): the same misplaced ``invoice_id`` and
    ``amount_applied`` in ``required``; the request carries them inside ``invoices[]``.
+6. Applying credit through the invoice (``POST /invoices/{id}/credits``): both
+   ``invoice_payments`` and ``apply_creditnotes`` are listed as required, but a call captured
+   against the live API (Weble/ZohoBooksApi commit 1ca3237) sends ``apply_creditnotes`` alone
+   and succeeds (zoho.credit.apply_via_invoice).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ def _corrected(module: str, document: dict[str, Any]) -> dict[str, Any]:
             _line_properties(schemas, name).setdefault(
                 "account_id", {"type": "string"}
             )  # correction 3
+        _not_required(schemas["apply-credits-request"], "invoice_payments")  # correction 6
     if module == "customer-payments.yml":
         for name in ("create-a-payment-request", "update-a-payment-request"):
             _not_required(schemas[name], "invoice_id", "amount_applied")  # correction 4

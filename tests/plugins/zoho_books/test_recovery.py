@@ -143,7 +143,7 @@ def test_a_lost_applied_credit_is_found_on_the_credit_note(
         remote_ids[docs[name].key] = build().deliver(
             docs[name], context(settings, remote_ids, docs[name])
         )
-    zoho.faults.drop_after_commit(method="POST", path=r"^/creditnotes/\d+/invoices$")
+    zoho.faults.drop_after_commit(method="POST", path=r"^/invoices/\d+/credits$")
     remote = recover(build, docs["credit_refund"], settings, remote_ids)
     books = zoho.books(org.organization_id)
     [applied] = books["credits_applied"]

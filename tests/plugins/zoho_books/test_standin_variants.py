@@ -59,9 +59,7 @@ def listing(zoho: ZohoBooksStandIn, org: SeededOrganization, path: str, **query:
     return answer.json()
 
 
-@pytest.mark.vendor_fact(
-    "zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics"
-)
+@pytest.mark.vendor_fact("zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics")
 def test_the_stand_in_answers_the_variant_it_was_given(
     build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization, settings: AccountSettings
 ) -> None:
@@ -84,9 +82,7 @@ def test_the_stand_in_answers_the_variant_it_was_given(
     )
 
 
-@pytest.mark.vendor_fact(
-    "zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics"
-)
+@pytest.mark.vendor_fact("zoho.list_key.customerpayments", "zoho.filter.reference_number_semantics")
 @pytest.mark.parametrize("kind", ["invoice", "payment", "expense", "credit_note"])
 def test_a_document_is_found_again_by_its_exact_reference_in_every_variant(
     build: Build,

@@ -735,6 +735,82 @@ class ZohoBooksStandIn:
         org.mark_sent(record_id)
         return _json(200, {"code": 0, "message": "Invoice status has been changed to Sent."})
 
+    def _do_invoice_payments(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        """zoho.list_key.invoice_payments: the payments applied to one invoice."""
+        invoice = org.invoice(record_id)
+        rows = [
+            {
+                "payment_id": p.payment_id,
+                "invoice_payment_id": f"{p.payment_id}{n:02d}",
+                "invoice_id": invoice.invoice_id,
+                "payment_mode": p.payment_mode,
+                "description": p.description,
+                "date": p.date,
+                "reference_number": p.reference_number,
+                "exchange_rate": 1,
+                "amount": share,
+            }
+            for p in org.payments.values()
+            for n, (applied_to, share) in enumerate(p.applied)
+            if applied_to == invoice.invoice_id
+        ]
+        return _json(200, {"code": 0, "message": "success", "payments": rows})
+
+    def _do_invoice_credits(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        """zoho.list_key.invoice_credits_applied: the credits applied to one invoice."""
+        invoice = org.invoice(record_id)
+        rows = [
+            {
+                "creditnote_id": a.creditnote_id,
+                "creditnotes_invoice_id": a.creditnote_invoice_id,
+                "creditnotes_number": org.creditnotes[a.creditnote_id].creditnote_number,
+                "credited_date": a.date,
+                "amount_applied": a.amount,
+            }
+            for a in org.credits_applied.values()
+            if a.invoice_id == invoice.invoice_id
+        ]
+        return _json(200, {"code": 0, "message": "success", "credits": rows})
+
+    def _do_apply_credits_to_invoice(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        """zoho.credit.apply_via_invoice: ``{"apply_creditnotes": [{creditnote_id,
+        amount_applied}]}``, answered with ``use_credits.apply_creditnotes[]``."""
+        org.invoice(record_id)
+        rows = _object(body).get("apply_creditnotes")
+        if not isinstance(rows, list) or not rows:
+            raise ApiError(400, 4, "apply_creditnotes is mandatory.")
+        done = []
+        for row in rows:
+            if not isinstance(row, dict) or "creditnote_id" not in row:
+                raise ApiError(400, 4, "creditnote_id is mandatory.")
+            share = {"invoice_id": record_id, "amount_applied": row.get("amount_applied")}
+            applied = org.apply_credit(str(row["creditnote_id"]), {"invoices": [share]})
+            done.extend(applied)
+        answer = [
+            {
+                "amount_applied": a.amount,
+                "creditnote_id": a.creditnote_id,
+                "creditnotes_invoice_id": a.creditnote_invoice_id,
+                "date": a.date,
+                "invoice_id": a.invoice_id,
+            }
+            for a in done
+        ]
+        return _json(
+            200,
+            {
+                "code": 0,
+                "message": "Credits have been applied to the invoice(s).",
+                "use_credits": {"apply_creditnotes": answer, "invoice_payments": []},
+            },
+        )
+
     # -- handlers: customer payments -----------------------------------------------------
 
     def _do_payments(
@@ -990,6 +1066,9 @@ def _rules() -> Iterator[Rule]:
         yield rule(f"/{collection}", f"upsert_{kind}", "PUT")
         yield rule(f"/{collection}/<record_id>", one, "GET")
     yield rule("/invoices/<record_id>/status/sent", "mark_sent", "POST")
+    yield rule("/invoices/<record_id>/payments", "invoice_payments", "GET")
+    yield rule("/invoices/<record_id>/creditsapplied", "invoice_credits", "GET")
+    yield rule("/invoices/<record_id>/credits", "apply_credits_to_invoice", "POST")
     yield rule("/creditnotes/<record_id>/invoices", "credited", "GET")
     yield rule("/creditnotes/<record_id>/invoices", "apply_credit", "POST")
     yield rule("/creditnotes/<record_id>/refunds", "refunds", "GET")
