@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
@@ -35,6 +36,7 @@ from core.errors import (
 )
 from core.host import Host
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
+from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 from core.sync import leases
 from core.sync.confirm import confirm_charge_events
@@ -288,7 +290,7 @@ def _run(
         report.outcome, report.error = "failed", str(error)
         _failed(host, run, report, now)
     except Exception as error:
-        report.outcome, report.error = "failed", f"{type(error).__name__}: {error}"
+        report.outcome, report.error = "failed", _unexpected(error, host)
         log.exception("sync of %s failed", name)
         _failed(host, run, report, now)
     finally:
@@ -299,6 +301,13 @@ def _run(
         _finish_run(host, run, report, source_calls, destination_calls)
         host.plugins.sync_finished(run, report.summary())
     return report
+
+
+def _unexpected(error: Exception, host: Host) -> str:
+    """The run's error for an exception no rule expected: a failing store in words."""
+    if isinstance(error, SQLAlchemyError):
+        return store_problem(error, f"the store at {host.database.location}")
+    return f"{type(error).__name__}: {error}"
 
 
 def _delivery_progress(
