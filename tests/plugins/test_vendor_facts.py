@@ -102,14 +102,8 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "hitpay.payouts.fields_and_pagination",
         "hitpay.payouts.two_balances",
         "hitpay.balances.transactions",
-        "hitpay.webhook.events",
-        "hitpay.webhook.headers",
-        "hitpay.webhook.signature_hmac_raw_body",
-        "hitpay.webhook.salt_not_in_api",
-        "hitpay.webhook.body_is_object_not_api_shape",
         "hitpay.webhook.legacy_form_signature",
         "hitpay.webhook.delivery_ips",
-        "hitpay.webhook.retries",
         "hitpay.webhook.register_api",
     }
 )
