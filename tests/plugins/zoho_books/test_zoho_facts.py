@@ -13,10 +13,17 @@ import requests
 from core.contracts import AccountSettings, DeliveryContext
 from core.errors import AuthorizationFailed, ConfigurationError, DocumentRejected
 from plugins.zoho_books.client import BooksClient
+from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.datacenters import endpoints_for
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.jsonnum import dumps
-from plugins.zoho_books.testing.standin import SeededOrganization, ZohoBooksStandIn
+from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.testing.standin import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    SeededOrganization,
+    ZohoBooksStandIn,
+)
 from zoho_books.documents import sale
 from zoho_books.helpers import Build
 
@@ -283,3 +290,25 @@ def test_an_organization_the_user_cannot_reach_fails_the_connection_not_a_docume
     assert "ledgersync zoho connect" in caught.value.hint and caught.value.side == "destination"
     assert 6041 in zoho.codes()
     assert not wrong.health().ok
+
+
+@pytest.mark.vendor_fact("zoho.oauth.refresh", "zoho.oauth.access_token_lifetime")
+def test_a_refresh_gives_a_new_access_token_and_no_new_refresh_token(
+    zoho: ZohoBooksStandIn, clock: ManualClock
+) -> None:
+    tokens = zoho.tokens()
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "refresh_token": tokens["refresh_token"],
+    }
+    raw = requests.post(f"{zoho.accounts_url}/oauth/v2/token", data=form, timeout=5).json()
+    assert raw["access_token"] != tokens["access_token"] and "refresh_token" not in raw
+    assert raw["expires_in"] == 3600
+
+    oauth = OAuthClient(zoho.accounts_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, clock=clock)
+    grant = oauth.refresh(tokens["refresh_token"])
+    assert not grant.refresh_token  # the stored one stays the connection's refresh token
+    assert (grant.expires_at - clock.now()).total_seconds() == 3600
+    assert oauth.refresh(tokens["refresh_token"]).access_token != grant.access_token

@@ -261,12 +261,14 @@ class HitPayStandIn:
     def release_slow(self) -> None:
         self.faults.release_slow()
 
-    def malformed_next(self, n: int = 1, body: str = "truncated", *, path: str = "/v1/") -> None:
-        """Answer the next ``n`` requests with 200 and a broken body: ``truncated`` JSON,
-        an ``html`` error page, an ``empty`` body or ``not_json`` text."""
+    def malformed_next(
+        self, n: int = 1, body: str = "truncated", *, path: str = "/v1/", status: int = 200
+    ) -> None:
+        """Answer the next ``n`` requests with ``status`` (200 unless told) and a broken body:
+        ``truncated`` JSON, an ``html`` error page, an ``empty`` body or ``not_json`` text."""
         if body not in MALFORMED_BODIES:
             raise ValueError(f"unknown malformed body {body!r}: one of {sorted(MALFORMED_BODIES)}")
-        self.faults.add(Fault("malformed", n, path, body=body))
+        self.faults.add(Fault("malformed", n, path, status=status, body=body))
 
     @property
     def requests(self) -> list[RecordedRequest]:
