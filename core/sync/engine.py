@@ -39,7 +39,9 @@ from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 from core.sync import leases
+from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.events import mark_handled
 from core.sync.ingest import store_items
 from core.sync.planning import plan_connection
 
@@ -58,7 +60,7 @@ Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 @dataclass(frozen=True, slots=True)
 class SyncOptions:
-    trigger: str = "manual"  # manual | scheduled | catch_up | worker
+    trigger: str = "manual"  # manual | scheduled | catch_up | worker | event
     force: bool = False
     dry_run: bool = False
     now: datetime | None = None
@@ -239,7 +241,14 @@ def _run(
     try:
         source, source_calls = host.open_source(name)
         _ingest(host, run, source, report, now, options)
+        confirmed = confirm_charge_events(host.database, connection_id, source, now, now)
+        report.fetched += confirmed.confirmed
         leases.renew(host.database, connection_id, holder=holder, ttl=lease_ttl(), clock=utcnow)
+        if options.trigger == "event" and run.connection.mode == "bulk":
+            # Bulk books closed days at the daily sync: events only refresh the records.
+            report.outcome = "succeeded"
+            _succeeded(host, run, report, now)
+            return report
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
             outcome = plan_connection(
@@ -350,9 +359,12 @@ def _ingest(
 
 
 def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:
+    if not run.dry_run:  # what the source had at ``now`` is read: its events are covered
+        mark_handled(host.database, run.connection.id, received_by=now, run_id=run.id, now=now)
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
-        row.last_sync_at = now
+        if run.trigger != "event":  # an event sync never stands in for the daily sync
+            row.last_sync_at = now
         row.paused_until = None
         for kind in ("sync_failed", "daily_limit_reached"):
             alerts.resolve_alerts(session, run.connection.id, kind, now)

@@ -242,6 +242,7 @@ def test_a_refused_document_is_rejected_with_zohos_message(
 # -- authorization (14, 57) ----------------------------------------------------------------
 
 
+@pytest.mark.vendor_fact("zoho.oauth.access_token_lifetime", "zoho.oauth.refresh")
 def test_an_access_token_expired_at_zoho_is_refreshed_once(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:
