@@ -285,6 +285,36 @@ def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(
     assert [run["trigger"] for run in history] == ["scheduled", "scheduled"]
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_scheduler_stops_cleanly_even_started_with_sigint_ignored(
+    shop: Shop, stop: signal.Signals
+) -> None:
+    """A scheduler started from a script with ``&`` inherits SIGINT ignored; systemd stops
+    services with SIGTERM. Either way the loop stops with its last line and exit code 0."""
+    scheduler = subprocess.Popen(
+        [str(LEDGERSYNC), "--db", shop.db_url, "scheduler", "--interval", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        assert scheduler.stdout is not None
+        assert "ledgersync scheduler: checking every 3600s" in scheduler.stdout.readline()
+        scheduler.send_signal(stop)
+        out, err = scheduler.communicate(timeout=60)
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait(30)
+    assert (scheduler.returncode, out[21:], err) == (0, "Scheduler stopped.\n", "")
+
+
 class BrokenBooks:
     """A destination whose health probe and deliveries blow up with a bug, not a typed error."""
 

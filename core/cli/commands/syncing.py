@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
+from types import FrameType
 from typing import Any, ClassVar
 
 import click
@@ -143,6 +145,7 @@ def _stamped(line: str) -> str:
 @pass_host
 def scheduler_command(host: Host, interval: int) -> None:
     """Run the scheduler loop in the foreground (Ctrl-C stops it)."""
+    _stop_on_signals()
     try:
         click.echo(_stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop."))
         while True:
@@ -161,6 +164,17 @@ def scheduler_command(host: Host, interval: int) -> None:
             time.sleep(interval)
     except KeyboardInterrupt:
         click.echo(_stamped("Scheduler stopped."))
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (systemd, a supervisor, ``kill``) stop the loop cleanly, also when the
+    scheduler was started from a script with ``&``, which leaves SIGINT ignored."""
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stop)
 
 
 COMMANDS = [sync_command, run_due_command, scheduler_command]
