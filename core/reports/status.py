@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
+from core.scheduling.events import event_schedule
 from core.store.models import ApiUsage, Connection, QuarantinedRecord, Run, SourceRecord
 from core.store.repository import connection_info, get_connection, utcnow
 
@@ -51,6 +52,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
             select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(1)
         )
         unknown = _unknown_channels(session, row.id)
+    events = event_schedule(host, row, now)
     allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
     next_sync = (
         next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now)
@@ -78,6 +80,11 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "api_calls_today": calls_today,
         "quarantined": quarantined,
         "unknown_channels": unknown,
+        "last_event": events.last_event,
+        "last_event_at": events.last_event_at,
+        "pending_events": events.pending,
+        "next_event_sync": events.next_event_sync_at,
+        "event_syncs_held": events.held_back or None,
     }
 
 

@@ -1,0 +1,314 @@
+"""Zoho Books facts held on both sides (docs/vendor-facts.md): the root and the header every
+call uses, the envelope, and the list and object keys of every answer the plugin reads. Each
+test asks the stand-in over raw HTTP what it answers, and has the plugin's own code (its
+client, metadata reader and writer) read the same answer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import requests
+
+from core.contracts import AccountSettings, DeliveryContext
+from core.errors import AuthorizationFailed, ConfigurationError, DocumentRejected
+from plugins.zoho_books.client import BooksClient
+from plugins.zoho_books.clock import ManualClock
+from plugins.zoho_books.datacenters import endpoints_for
+from plugins.zoho_books.destination import ZohoBooksDestination
+from plugins.zoho_books.jsonnum import dumps
+from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.testing.standin import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    SeededOrganization,
+    ZohoBooksStandIn,
+)
+from zoho_books.documents import sale
+from zoho_books.helpers import Build
+
+
+@pytest.fixture
+def destination(build: Build) -> ZohoBooksDestination:
+    return build()
+
+
+@pytest.fixture
+def client(destination: ZohoBooksDestination) -> BooksClient:
+    return destination.client
+
+
+def _raw(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    path: str,
+    *,
+    organization: str | None = None,
+    scheme: str = "Zoho-oauthtoken",
+) -> requests.Response:
+    params = {"organization_id": organization} if organization else {}
+    headers = {"Authorization": f"{scheme} {destination.tokens.current()}"}
+    return requests.get(f"{zoho.api_url}/books/v3{path}", params=params, headers=headers, timeout=5)
+
+
+@pytest.mark.vendor_fact("zoho.base_url.books_v3", "zoho.auth.header_oauthtoken")
+def test_every_call_goes_to_books_v3_with_the_zoho_oauthtoken_header(
+    zoho: ZohoBooksStandIn, destination: ZohoBooksDestination, org: SeededOrganization
+) -> None:
+    assert endpoints_for("eu").books_url == "https://www.zohoapis.eu/books/v3"
+    with pytest.raises(ConfigurationError, match="has a path"):
+        endpoints_for("com", api_url="https://www.zohoapis.com/books/v3")
+    assert destination.client.books_url == f"{zoho.api_url}/books/v3"
+
+    destination.client.get("/items")
+    assert _raw(zoho, destination, "/items", organization=org.organization_id).status_code == 200
+    bearer = _raw(zoho, destination, "/items", organization=org.organization_id, scheme="Bearer")
+    assert (bearer.status_code, bearer.json()["code"]) == (401, 14)
+    elsewhere = requests.get(f"{zoho.api_url}/api/v3/items", timeout=5)
+    assert elsewhere.status_code == 404
+
+
+@pytest.mark.vendor_fact("zoho.envelope.code_message", "zoho.amounts.json_numbers")
+def test_every_answer_is_the_code_message_envelope_with_amounts_as_json_numbers(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    remote = destination.deliver(sale("1")["invoice"], DeliveryContext(settings, {}))
+    answer = _raw(zoho, destination, f"/invoices/{remote}", organization=org.organization_id)
+    text = answer.text
+    body = answer.json()
+    assert (body["code"], type(body["message"])) == (0, str)
+    total = body["invoice"]["total"]
+    assert isinstance(total, int | float) and f'"total": {total}' in text.replace('":', '": ')
+    # The plugin writes Decimal digit for digit as a JSON number and reads it back exact.
+    assert dumps({"amount": Decimal("10.10")}) == '{"amount":10.10}'
+    assert destination.client.get(f"/invoices/{remote}")["invoice"]["total"] == Decimal("120.50")
+    missing = _raw(zoho, destination, "/invoices/1", organization=org.organization_id).json()
+    assert missing["code"] != 0 and missing["message"]
+
+
+@pytest.mark.vendor_fact("zoho.request.organization_id_query", "zoho.list_key.organizations")
+def test_the_organization_goes_in_the_query_except_for_the_organization_list(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    org: SeededOrganization,
+) -> None:
+    zoho.requests.clear()
+    destination.client.get("/items")
+    listed = destination.client.request("GET", "/organizations", with_organization=False)
+    assert org.organization_id in {row["organization_id"] for row in listed["organizations"]}
+    items, organizations = zoho.requests[-2:]
+    assert dict(items.query).get("organization_id") == org.organization_id
+    assert "organization_id" not in dict(organizations.query)
+    assert destination.health().ok
+    # Raw: without the organization, every call but /organizations is refused with 6041.
+    assert _raw(zoho, destination, "/items").json()["code"] == 6041
+    assert "organizations" in _raw(zoho, destination, "/organizations").json()
+
+
+LIST_KEYS = [
+    pytest.param(
+        "/chartofaccounts",
+        "chartofaccounts",
+        id="chartofaccounts",
+        marks=pytest.mark.vendor_fact("zoho.list_key.chartofaccounts"),
+    ),
+    pytest.param(
+        "/items", "items", id="items", marks=pytest.mark.vendor_fact("zoho.list_key.items")
+    ),
+    pytest.param(
+        "/settings/currencies",
+        "currencies",
+        id="currencies",
+        marks=pytest.mark.vendor_fact("zoho.list_key.currencies"),
+    ),
+    pytest.param(
+        "/contacts",
+        "contacts",
+        id="contacts",
+        marks=pytest.mark.vendor_fact("zoho.list_key.contacts"),
+    ),
+    pytest.param(
+        "/invoices",
+        "invoices",
+        id="invoices",
+        marks=pytest.mark.vendor_fact("zoho.list_key.invoices"),
+    ),
+    pytest.param(
+        "/expenses",
+        "expenses",
+        id="expenses",
+        marks=pytest.mark.vendor_fact("zoho.list_key.expenses"),
+    ),
+    pytest.param(
+        "/creditnotes",
+        "creditnotes",
+        id="creditnotes",
+        marks=pytest.mark.vendor_fact("zoho.list_key.creditnotes"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "key"), LIST_KEYS)
+def test_each_list_answers_its_rows_under_its_key(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    org: SeededOrganization,
+    settings: AccountSettings,
+    path: str,
+    key: str,
+) -> None:
+    documents = sale("1", refund="4.00")
+    remote: dict[str, str] = {}
+    for document in documents.values():
+        remote[document.key] = destination.deliver(document, DeliveryContext(settings, remote))
+
+    body = _raw(zoho, destination, path, organization=org.organization_id).json()
+    assert isinstance(body[key], list) and body[key], sorted(body)
+    assert body["page_context"]["page"] == 1
+    rows = destination.client.list_all(path, key)
+    assert len(rows) == len(body[key])
+
+
+@pytest.mark.vendor_fact(
+    "zoho.list_key.chartofaccounts",
+    "zoho.list_key.items",
+    "zoho.list_key.currencies",
+    "zoho.list_key.contacts",
+)
+def test_the_metadata_reader_finds_what_the_lists_hold(
+    destination: ZohoBooksDestination, org: SeededOrganization, settings: AccountSettings
+) -> None:
+    metadata = destination.metadata
+    assert metadata.account(str(settings.sales_account)) is not None
+    assert metadata.item(str(settings.item)) is not None
+    assert metadata.currency("SGD") is not None
+    sgd = metadata.currency("SGD")
+    assert sgd is not None
+    customer = metadata.customer_for(sgd)
+    rows = destination.client.list_all("/contacts", "contacts", {"contact_name": "x"})
+    assert customer in {str(row["contact_id"]) for row in rows} or rows == []
+    named = destination.client.list_all(
+        "/contacts", "contacts", {"contact_name": metadata.customer_name(sgd)}
+    )
+    assert [str(row["contact_id"]) for row in named] == [customer]
+
+
+OBJECT_KEYS: list[tuple[str, str, str]] = [
+    ("invoice", "invoice", "invoice_id"),
+    ("payment", "payment", "payment_id"),
+    ("expense", "expense", "expense_id"),
+    ("credit_note", "creditnote", "creditnote_id"),
+    ("credit_refund", "creditnote_refund", "creditnote_refund_id"),
+]
+
+
+@pytest.mark.vendor_fact(
+    "zoho.object_key.invoice",
+    "zoho.object_key.expense_creditnote_contact",
+    "zoho.list_key.creditnote_refunds",
+    "zoho.list_key.invoices_credited",
+)
+def test_each_created_record_comes_back_under_its_object_key(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    documents = sale("1", refund="4.00")
+    remote: dict[str, str] = {}
+    for document in documents.values():
+        remote[document.key] = destination.deliver(document, DeliveryContext(settings, remote))
+    kinds = {name: documents[name].key for name, _object, _id in OBJECT_KEYS if name in documents}
+    assert set(kinds) == {name for name, _, _ in OBJECT_KEYS}
+
+    created = {
+        request.path
+        for request in zoho.requests
+        if request.method in ("POST", "PUT") and zoho.answers[request.number] == (201, 0)
+    }
+    assert {"/invoices", "/customerpayments", "/expenses", "/creditnotes"} <= created
+
+    note = remote[kinds["credit_note"]]
+    refunds = _raw(
+        zoho, destination, f"/creditnotes/{note}/refunds", organization=org.organization_id
+    )
+    rows = refunds.json()["creditnote_refunds"]
+    assert [row["creditnote_refund_id"] for row in rows] == [remote[kinds["credit_refund"]]]
+    assert isinstance(rows[0]["creditnote_refund_id"], str)
+    # The writer finds the refund again on its credit note (as after a lost answer).
+    context = DeliveryContext(settings, remote)
+    assert (
+        destination.find_existing(documents["credit_refund"], context)
+        == (remote[kinds["credit_refund"]])
+    )
+    for name, object_key, id_field in OBJECT_KEYS:
+        if name in ("payment", "credit_refund"):
+            continue
+        path = {"invoice": "invoices", "expense": "expenses", "credit_note": "creditnotes"}[name]
+        got = _raw(
+            zoho, destination, f"/{path}/{remote[kinds[name]]}", organization=org.organization_id
+        )
+        assert got.json()[object_key][id_field] == remote[kinds[name]]
+        assert destination.find_existing(documents[name], context) == remote[kinds[name]]
+
+
+@pytest.mark.vendor_fact("zoho.list_key.invoices_credited")
+def test_credit_applied_to_an_unpaid_invoice_is_listed_under_invoices_credited(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    documents = sale("2", paid=False, refund="4.00")
+    remote: dict[str, str] = {}
+    for name in ("invoice", "credit_note", "credit_refund"):  # the refund applies the credit
+        document = documents[name]
+        remote[document.key] = destination.deliver(document, DeliveryContext(settings, remote))
+    invoice, note = (remote[documents[name].key] for name in ("invoice", "credit_note"))
+    credited = _raw(
+        zoho, destination, f"/creditnotes/{note}/invoices", organization=org.organization_id
+    )
+    [row] = credited.json()["invoices_credited"]
+    assert (row["invoice_id"], type(row["creditnote_invoice_id"])) == (invoice, str)
+    assert destination.client.get(f"/creditnotes/{note}/invoices")["invoices_credited"] == [row]
+
+
+@pytest.mark.vendor_fact("zoho.error.6041_org_not_associated", "zoho.request.organization_id_query")
+def test_an_organization_the_user_cannot_reach_fails_the_connection_not_a_document(
+    build: Build, settings: AccountSettings, zoho: ZohoBooksStandIn
+) -> None:
+    wrong = build(organization_id="60059694101")
+
+    with pytest.raises(AuthorizationFailed) as caught:
+        wrong.deliver(sale("1")["invoice"], DeliveryContext(settings, {}))
+
+    assert not isinstance(caught.value, DocumentRejected)
+    assert "cannot reach organization 60059694101" in caught.value.message
+    assert "ledgersync zoho connect" in caught.value.hint and caught.value.side == "destination"
+    assert 6041 in zoho.codes()
+    assert not wrong.health().ok
+
+
+@pytest.mark.vendor_fact("zoho.oauth.refresh", "zoho.oauth.access_token_lifetime")
+def test_a_refresh_gives_a_new_access_token_and_no_new_refresh_token(
+    zoho: ZohoBooksStandIn, clock: ManualClock
+) -> None:
+    tokens = zoho.tokens()
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "refresh_token": tokens["refresh_token"],
+    }
+    raw = requests.post(f"{zoho.accounts_url}/oauth/v2/token", data=form, timeout=5).json()
+    assert raw["access_token"] != tokens["access_token"] and "refresh_token" not in raw
+    assert raw["expires_in"] == 3600
+
+    oauth = OAuthClient(zoho.accounts_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, clock=clock)
+    grant = oauth.refresh(tokens["refresh_token"])
+    assert not grant.refresh_token  # the stored one stays the connection's refresh token
+    assert (grant.expires_at - clock.now()).total_seconds() == 3600
+    assert oauth.refresh(tokens["refresh_token"]).access_token != grant.access_token
