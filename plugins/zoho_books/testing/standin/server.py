@@ -481,8 +481,9 @@ class ZohoBooksStandIn:
                 status, body = self.oauth.token(form, now)
             response = _json(status, body)
         elif request.path == "/oauth/v2/token/revoke" and request.method == "POST":
-            self.revoke(request.args.get("token", ""))
-            response = _json(200, {"status": "success"})
+            with self.lock:
+                status, body = self.oauth.revoke_answer(request.args.get("token", ""))
+            response = _json(status, body)
         else:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
