@@ -209,7 +209,8 @@ OBJECT_KEYS: list[tuple[str, str, str]] = [
     "zoho.object_key.invoice",
     "zoho.object_key.expense_creditnote_contact",
     "zoho.list_key.creditnote_refunds",
-    "zoho.list_key.invoices_credited",
+    "zoho.creditnote.refund",
+    "zoho.filter.creditnote_refunds_no_reference_filter",
 )
 def test_each_created_record_comes_back_under_its_object_key(
     zoho: ZohoBooksStandIn,
@@ -312,3 +313,111 @@ def test_a_refresh_gives_a_new_access_token_and_no_new_refresh_token(
     assert not grant.refresh_token  # the stored one stays the connection's refresh token
     assert (grant.expires_at - clock.now()).total_seconds() == 3600
     assert oauth.refresh(tokens["refresh_token"]).access_token != grant.access_token
+
+
+@pytest.mark.vendor_fact("zoho.accounts.chartofaccounts_fields")
+def test_accounts_carry_their_fields_and_the_all_filter_lists_inactive_ones(
+    zoho: ZohoBooksStandIn, destination: ZohoBooksDestination, org: SeededOrganization
+) -> None:
+    org_id = org.organization_id
+    inactive = org.inactive_accounts["income"]
+    default = _raw(zoho, destination, "/chartofaccounts", organization=org_id).json()
+    row = default["chartofaccounts"][0]
+    assert {"account_id", "account_name", "account_code", "account_type", "is_active"} <= set(row)
+
+    account = destination.metadata.account(inactive)  # the plugin asks with AccountType.All
+    assert account is not None and not account.is_active and account.account_type == "income"
+    [listed] = [r for r in zoho.requests if r.path == "/chartofaccounts"][-1:]
+    assert listed.query.get("filter_by") == "AccountType.All"
+
+
+@pytest.mark.vendor_fact("zoho.organizations.fields", "zoho.currencies.fields")
+def test_organizations_and_currencies_carry_the_fields_the_plugin_reads(
+    zoho: ZohoBooksStandIn, destination: ZohoBooksDestination, org: SeededOrganization
+) -> None:
+    organizations = _raw(zoho, destination, "/organizations").json()["organizations"]
+    fields = {"organization_id", "name", "currency_id", "currency_code", "time_zone"}
+    fields |= {"price_precision", "is_default_org", "plan_name"}
+    assert all(fields <= set(row) for row in organizations)
+    currencies = _raw(
+        zoho, destination, "/settings/currencies", organization=org.organization_id
+    ).json()["currencies"]
+    needed = {"currency_id", "currency_code", "price_precision", "is_base_currency"}
+    assert all(needed | {"exchange_rate"} <= set(row) for row in currencies)
+
+    by_code = {row["currency_code"]: row for row in currencies}
+    for code in ("SGD", "JPY"):
+        currency = destination.metadata.currency(code)
+        assert currency is not None
+        assert (currency.currency_id, currency.price_precision, currency.is_base_currency) == (
+            str(by_code[code]["currency_id"]),
+            by_code[code]["price_precision"],
+            by_code[code]["is_base_currency"],
+        )
+
+
+@pytest.mark.vendor_fact("zoho.payment.payment_mode_values", "zoho.payment.create")
+def test_the_payment_mode_the_plugin_sends_is_one_zoho_knows(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    client: BooksClient,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    documents = sale("3")
+    remote: dict[str, str] = {}
+    for name in ("invoice", "payment"):
+        document = documents[name]
+        remote[document.key] = destination.deliver(document, DeliveryContext(settings, remote))
+    [sent] = [r for r in zoho.requests if r.method == "POST" and r.path == "/customerpayments"]
+    assert sent.body["payment_mode"] == "others"
+    body = dict(sent.body) | {"payment_mode": "paypal", "reference_number": "other"}
+    with pytest.raises(DocumentRejected, match="payment_mode"):
+        client.post("/customerpayments", body)
+
+
+@pytest.mark.vendor_fact("zoho.request.body_json_or_jsonstring")
+def test_bodies_go_as_raw_json_and_the_standin_takes_jsonstring_too(
+    zoho: ZohoBooksStandIn, destination: ZohoBooksDestination, org: SeededOrganization
+) -> None:
+    destination.client.post("/contacts", {"contact_name": "Raw JSON"})
+    [sent] = [r for r in zoho.requests if r.method == "POST" and r.path == "/contacts"]
+    assert sent.headers.get("Content-Type", "").startswith("application/json")
+    form = requests.post(
+        f"{zoho.api_url}/books/v3/contacts",
+        params={"organization_id": org.organization_id},
+        data={"JSONString": '{"contact_name": "Form field"}'},
+        headers={"Authorization": f"Zoho-oauthtoken {destination.tokens.current()}"},
+        timeout=5,
+    )
+    assert (form.status_code, form.json()["contact"]["contact_name"]) == (201, "Form field")
+    bad = requests.post(
+        f"{zoho.api_url}/books/v3/contacts",
+        params={"organization_id": org.organization_id},
+        data={"JSONString": "{not json"},
+        headers={"Authorization": f"Zoho-oauthtoken {destination.tokens.current()}"},
+        timeout=5,
+    )
+    assert bad.json()["code"] == 4
+
+
+@pytest.mark.vendor_fact("zoho.filter.contact_name")
+def test_the_generic_customer_is_re_checked_by_exact_name_and_currency(
+    zoho: ZohoBooksStandIn, destination: ZohoBooksDestination, client: BooksClient
+) -> None:
+    """The stand-in filters by "contains"; an exact filter returns a subset of that, so the
+    client's exact re-check covers both."""
+    metadata = destination.metadata
+    sgd, usd = metadata.currency("SGD"), metadata.currency("USD")
+    assert sgd is not None and usd is not None
+    name = metadata.customer_name(sgd)
+    client.post("/contacts", {"contact_name": f"{name} (old)"})
+    client.post("/contacts", {"contact_name": f"Old {name}", "currency_id": usd.currency_id})
+    contains = client.list_all("/contacts", "contacts", {"contact_name": name})
+    assert len(contains) == 2  # the stand-in's filter matches by "contains"
+
+    customer = metadata.customer_for(sgd)
+
+    created = [r for r in zoho.requests if r.method == "POST" and r.path == "/contacts"]
+    assert created[-1].body["contact_name"] == name  # neither near match was taken
+    assert customer not in {str(row["contact_id"]) for row in contains}
