@@ -25,7 +25,7 @@ def _offset() -> timedelta:
         return timedelta(0)
     try:
         return timedelta(seconds=float(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise SystemExit(
             f"{OFFSET_VARIABLE}={text!r} is not a number of seconds;"
             " unset it (it is a test setting)."
@@ -34,7 +34,14 @@ def _offset() -> timedelta:
 
 def now() -> datetime:
     """The current instant, aware, in UTC."""
-    return datetime.now(UTC) + _offset()
+    offset = _offset()
+    try:
+        return datetime.now(UTC) + offset
+    except OverflowError:
+        raise SystemExit(
+            f"{OFFSET_VARIABLE} moves the clock beyond the year 9999; unset it (it is a test "
+            "setting)."
+        ) from None
 
 
 def offset_for(instant: datetime) -> str:

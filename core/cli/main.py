@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core import __version__
 from core.cli.commands import add_operator_commands
 from core.cli.context import HostHolder, current_host, pass_host
+from core.cli.errors import check_text, one_line, quiet_logging
 from core.cli.output import safe
-from core.errors import LedgersyncError
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.models import Connection
@@ -22,13 +22,22 @@ __all__ = ["build_cli", "current_host", "main", "pass_host"]
 
 
 class LedgersyncGroup(click.Group):
-    """Turns ledgersync errors into one clear line and a non-zero exit, never a traceback."""
+    """Turns every error into one clear line and a non-zero exit, never a traceback
+    (core/cli/errors.py says which line)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        check_text(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LedgersyncError as error:  # its text may quote names and remote answers
-            raise click.ClickException(safe(str(error))) from None
+        except Exception as error:
+            holder = ctx.find_object(HostHolder)
+            line = one_line(error, holder.db_url if holder else None)
+            if line is None:
+                raise
+            raise line from None
 
 
 # Commands that read or run: they never create a store or a secret key (a mistyped --db, a
@@ -139,5 +148,6 @@ def build_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    quiet_logging()
     cli = build_cli()
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="ledgersync")

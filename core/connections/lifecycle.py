@@ -53,9 +53,12 @@ class SettingsChange:
     timezone: str | None = None
     sync_time: str | None = None
     notify_emails: list[str] | None = None
+    tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
 
     def touches_accounts(self) -> bool:
-        return any(getattr(self, name) is not None for name in ROLE_SETTINGS)
+        return self.tax is not None or any(
+            getattr(self, name) is not None for name in ROLE_SETTINGS
+        )
 
 
 class SettingsRejected(ConfigurationError):
@@ -129,9 +132,12 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
     merged = {
         role: getattr(change, role) or getattr(current.settings, role) for role in ROLE_SETTINGS
     }
+    extra = dict(current.settings.extra)
+    if change.tax is not None:
+        extra["tax"] = change.tax.strip() or "none"
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
-        candidate = AccountSettings(**merged, extra=current.settings.extra)
+        candidate = AccountSettings(**merged, extra=extra)
         try:
             _validate_accounts(host, name, current.id, candidate)
         except ConfigurationError as error:
@@ -141,6 +147,8 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         row = get_connection(session, name)
         settings: dict[str, Any] = dict(row.settings or {})
         settings.update({role: value for role, value in merged.items() if value})
+        if extra:
+            settings["extra"] = extra
         row.settings = settings
         if change.mode is not None:
             row.mode = change.mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +17,50 @@ from core.host import Host
 from core.store.models import Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
-__all__ = ["attach_destination", "check_timezone", "connect_source", "load_connection"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "attach_destination",
+    "check_name",
+    "check_timezone",
+    "connect_source",
+    "load_connection",
+]
+
+MAX_NAME_LENGTH: int = (
+    getattr(Connection.__table__.c.name.type, "length", None) or 100
+)  # the column
+
+
+def check_name(session: Session, name: str) -> str:
+    """``name`` if it can name a new connection: printable text the store can hold, not the
+    same as an existing name but for case or Unicode form; else a ConfigurationError."""
+    example = "Use letters, digits, '-' or '_', e.g. shop-sg."
+    if not name.strip():
+        raise ConfigurationError("a connection name cannot be empty.", example)
+    if not name.isprintable() or name != name.strip():
+        raise ConfigurationError(
+            f"the connection name {name!r} has control characters or spaces at its ends.",
+            example,
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigurationError(
+            f"the connection name is {len(name)} characters long; the store holds at most "
+            f"{MAX_NAME_LENGTH}.",
+            example,
+        )
+    folded = _folded(name)
+    for other in session.scalars(select(Connection.name)):
+        if _folded(other) == folded:
+            raise ConfigurationError(
+                f"the connection name {name!r} differs from the existing {other!r} only by "
+                "case or the form of its characters; names must be told apart at a glance.",
+                f"Use {other!r} to change that connection, or another name for a new one.",
+            )
+    return name
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def check_timezone(name: str) -> str:
@@ -74,7 +118,7 @@ def connect_source(
         )
         if connection is None:
             connection = Connection(
-                name=name,
+                name=check_name(session, name),
                 source=source,
                 created_at=utcnow(),
                 source_config={},

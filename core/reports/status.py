@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
+from core.scheduling.events import event_schedule
 from core.store.models import (
     ApiUsage,
     Connection,
@@ -73,6 +74,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
     running = last_outcome == "running" and _sync_alive(host, row.id, now)
     if last_outcome == "running" and not running:
         last_outcome = "interrupted"  # its process is gone; the next sync closes the run
+    events = event_schedule(host, row, now)
     allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
     next_sync = (
         next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now)
@@ -106,6 +108,11 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "api_calls_today": calls_today,
         "quarantined": quarantined,
         "unknown_channels": unknown,
+        "last_event": events.last_event,
+        "last_event_at": events.last_event_at,
+        "pending_events": events.pending,
+        "next_event_sync": events.next_event_sync_at,
+        "event_syncs_held": events.held_back or None,
     }
 
 

@@ -68,6 +68,10 @@ class Database:
         database = self.engine.url.database
         if not self.is_sqlite or not database or database == ":memory:":
             return None
+        if self.engine.url.query.get("uri") == "true" and database.startswith("file:"):
+            database = database.removeprefix("file:")  # SQLite's URI form (e.g. ?mode=ro)
+            if database.startswith("//"):  # file://host/path: only an empty host is local
+                database = database[database.find("/", 2) :]
         return Path(database)
 
     @property

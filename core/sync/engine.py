@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
@@ -35,9 +36,12 @@ from core.errors import (
 )
 from core.host import Host
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
+from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 from core.sync import leases
+from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.events import mark_handled
 from core.sync.ingest import store_items
 from core.sync.planning import plan_connection
 
@@ -56,7 +60,7 @@ Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 @dataclass(frozen=True, slots=True)
 class SyncOptions:
-    trigger: str = "manual"  # manual | scheduled | catch_up | worker
+    trigger: str = "manual"  # manual | scheduled | catch_up | worker | event
     force: bool = False
     dry_run: bool = False
     now: datetime | None = None
@@ -257,7 +261,14 @@ def _run(
     try:
         source, source_calls = host.open_source(name)
         _ingest(host, run, source, report, now, options)
+        confirmed = confirm_charge_events(host.database, connection_id, source, now, now)
+        report.fetched += confirmed.confirmed
         leases.renew(host.database, connection_id, holder=holder, ttl=lease_ttl(), clock=utcnow)
+        if options.trigger == "event" and run.connection.mode == "bulk":
+            # Bulk books closed days at the daily sync: events only refresh the records.
+            report.outcome = "succeeded"
+            _succeeded(host, run, report, now, options)
+            return report
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
             outcome = plan_connection(
@@ -300,7 +311,7 @@ def _run(
         report.outcome, report.error = "failed", str(error)
         _failed(host, run, report, now)
     except Exception as error:
-        report.outcome, report.error = "failed", f"{type(error).__name__}: {error}"
+        report.outcome, report.error = "failed", _unexpected(error, host)
         log.exception("sync of %s failed", name)
         _failed(host, run, report, now)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under interrupts_on_signals
@@ -315,6 +326,13 @@ def _run(
         _finish_run(host, run, report, source_calls, destination_calls)
         host.plugins.sync_finished(run, report.summary())
     return report
+
+
+def _unexpected(error: Exception, host: Host) -> str:
+    """The run's error for an exception no rule expected: a failing store in words."""
+    if isinstance(error, SQLAlchemyError):
+        return store_problem(error, f"the store at {host.database.location}")
+    return f"{type(error).__name__}: {error}"
 
 
 def _delivery_progress(
@@ -368,9 +386,12 @@ def _ingest(
 def _succeeded(
     host: Host, run: RunInfo, report: SyncReport, now: datetime, options: SyncOptions
 ) -> None:
+    if not run.dry_run:  # what the source had at ``now`` is read: its events are covered
+        mark_handled(host.database, run.connection.id, received_by=now, run_id=run.id, now=now)
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
-        row.last_sync_at = now
+        if run.trigger != "event":  # an event sync never stands in for the daily sync
+            row.last_sync_at = now
         if options.trigger == "manual" and report.outcome == "succeeded":
             row.last_manual_sync_at = now  # only a sync that succeeded uses up the hour
         row.paused_until = None

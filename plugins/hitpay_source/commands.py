@@ -6,6 +6,8 @@ import click
 
 from core.cli.main import pass_host
 from core.cli.output import safe
+from core.connections.event_timing import check_event_timing, event_timing, set_event_timing
+from core.connections.setup import load_connection
 from core.host import Host
 from plugins.hitpay_source.connecting import (
     api_url_for,
@@ -90,14 +92,39 @@ def connect(
     show_default=True,
     help="Where HitPay reaches `ledgersync serve` (or LEDGERSYNC_PUBLIC_URL).",
 )
+@click.option(
+    "--every",
+    type=float,
+    help="Event syncs start at most once per this many minutes (default 15).",
+)
+@click.option(
+    "--quiet",
+    type=float,
+    help="Seconds after the first event before its sync, so a burst is one sync (default 60).",
+)
 @pass_host
-def webhook(host: Host, name: str, salt: str, public_url: str) -> None:
+def webhook(
+    host: Host,
+    name: str,
+    salt: str,
+    public_url: str,
+    every: float | None,
+    quiet: float | None,
+) -> None:
     """Take HitPay's webhooks for connection NAME: store the endpoint's salt encrypted (never
-    printed) and print the URL to register in HitPay's dashboard."""
+    printed) and print the URL to register in HitPay's dashboard. Events make the connection
+    sync sooner; the daily sync still reads everything."""
     url = webhook_url(public_url, name)
+    check_event_timing(every_minutes=every, quiet_seconds=quiet)
     connection = store_webhook_salt(host, name, salt)
+    set_event_timing(host.database, name, every_minutes=every, quiet_seconds=quiet)
+    timing = event_timing(load_connection(host, name))
     shown = safe(connection.name)
     click.echo(f"Stored the webhook salt of {shown}, encrypted.")
+    click.echo(
+        f"event syncs: {timing.quiet.total_seconds():g} s after the first event, at most every "
+        f"{timing.every.total_seconds() / 60:g} min, within {timing.call_reserve} API calls a day."
+    )
     click.echo(f"Register this URL in HitPay (events charge.created, charge.updated): {safe(url)}")
     if not url.startswith("https://"):
         click.echo(

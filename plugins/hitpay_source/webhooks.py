@@ -68,13 +68,14 @@ def _object(body: bytes) -> dict[str, Any]:
 
 
 def _changed_at(payload: Mapping[str, Any]) -> datetime | None:
+    """When the object last changed: ``updated_at``, else ``created_at`` (Atom timestamps in
+    HitPay's Charge resource). One that is missing, unreadable or without an offset gives no
+    age to check (hitpay.webhook.body_timestamps): the event is still only a hint."""
     for field in ("updated_at", "created_at"):
-        if payload.get(field) is None:
-            continue
         try:
-            return parse_timestamp(payload[field], field)
-        except BadRecord as error:
-            raise EventRefused(400, f"the object's {error}") from None
+            return parse_timestamp(payload.get(field), field)
+        except BadRecord:
+            continue
     return None
 
 

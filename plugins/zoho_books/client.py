@@ -40,6 +40,7 @@ PER_MINUTE_LIMIT = 44
 DAILY_LIMIT = 45
 CONCURRENCY_LIMIT = 1070
 NOT_FOUND = 1002
+ORGANIZATION_NOT_REACHABLE = 6041  # "This user is not associated with the CompanyID/..."
 
 
 class BooksRejected(DocumentRejected):
@@ -276,6 +277,15 @@ class BooksClient:
             raise TransientError(
                 f"{what}: Zoho Books kept refusing requests over its per-minute limit.",
                 "Lower requests_per_minute for this connection; the next sync tries again.",
+            )
+        if code == ORGANIZATION_NOT_REACHABLE:
+            # The connection's organization, not one document: never a document rejection.
+            raise AuthorizationFailed(
+                f"Zoho Books says this Zoho user cannot reach organization "
+                f"{self.organization_id} ({message}).",
+                RECONNECT_HINT.format(name=self._connection_name)
+                + " Pick an organization this Zoho user belongs to.",
+                side="destination",
             )
         if 200 <= status < 300 and code == 0:
             return body

@@ -249,3 +249,40 @@ def items_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
     for item in rows:
         state = "" if item.is_active else "  (inactive)"
         click.echo(f"{safe(item.item_id)}  {safe(item.name)}{state}")
+
+
+@zoho_group.command("taxes")
+@click.argument("name")
+@click.option("--refresh", is_flag=True, help="Read the taxes from Zoho again.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_host
+def taxes_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
+    """List the organization's taxes (the id for `ledgersync settings NAME --tax`)."""
+    destination, calls, connection_id = _destination(host, name)
+    try:
+        rows = destination.taxes(refresh=refresh)
+    finally:
+        _flush(host, calls, connection_id)
+    if as_json:
+        data = [
+            {
+                "tax_id": t.tax_id,
+                "tax_name": t.tax_name,
+                "tax_percentage": t.tax_percentage,
+                "tax_type": t.tax_type,
+                "is_active": t.is_active,
+            }
+            for t in rows
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not rows:
+        click.echo(
+            "No taxes: the organization is not registered for a tax; "
+            f"`ledgersync settings {safe(name)} --tax none` says so."
+        )
+    for tax in rows:
+        state = "" if tax.is_active else "  (inactive)"
+        click.echo(
+            f"{safe(tax.tax_id)}  {safe(tax.tax_percentage):>6}%  {safe(tax.tax_name)}{state}"
+        )

@@ -13,7 +13,7 @@ from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.datacenters import Endpoints, endpoints_for
 from plugins.zoho_books.limiter import SlidingWindowLimiter
-from plugins.zoho_books.metadata import Account, Item, Metadata
+from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.writer import Writer
@@ -103,6 +103,7 @@ class ZohoBooksDestination:
             context.cache,
             unique_field=config.get("unique_field") or None,
             payment_mode=str(config.get("payment_mode") or "others"),
+            connection_name=context.connection.name,
         )
 
     def __repr__(self) -> str:
@@ -130,6 +131,16 @@ class ZohoBooksDestination:
             problems.append(f"item {settings.item} does not exist in the organization")
         elif not item.is_active:
             problems.append(f"item {item.name!r} ({item.item_id}) is inactive")
+        tax_id = settings.extra.get("tax")
+        if tax_id and tax_id != "none":
+            tax = self.metadata.tax(tax_id)
+            if tax is None:
+                problems.append(
+                    f"tax {tax_id} does not exist in the organization "
+                    "(`ledgersync zoho taxes NAME` lists them)"
+                )
+            elif not tax.is_active:
+                problems.append(f"tax {tax.label()} is inactive")
         if problems:
             raise ConfigurationError(
                 "Zoho Books settings are wrong: " + "; ".join(problems) + ".",
@@ -179,6 +190,9 @@ class ZohoBooksDestination:
 
     def items(self, *, refresh: bool = False) -> list[Item]:
         return self.metadata.items(refresh=refresh)
+
+    def taxes(self, *, refresh: bool = False) -> list[Tax]:
+        return self.metadata.taxes(refresh=refresh)
 
     def revoke(self) -> None:
         """Revoke the refresh token at Zoho (disconnect); the vault entries are the host's."""

@@ -12,7 +12,7 @@ from typing import Any
 from core.contracts import KeyValueCache
 from plugins.zoho_books.client import BooksClient
 
-__all__ = ["Account", "Currency", "Item", "Metadata"]
+__all__ = ["Account", "Currency", "Item", "Metadata", "Tax"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,30 @@ class Currency:
     currency_code: str
     price_precision: int
     is_base_currency: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tax:
+    tax_id: str
+    tax_name: str
+    tax_percentage: str  # Decimal text (the cache holds JSON)
+    tax_type: str
+    is_active: bool  # zoho.taxes.no_status_field: only a given status can say inactive
+
+    def label(self) -> str:
+        return f"{self.tax_name!r} {self.tax_percentage}% ({self.tax_id})"
+
+
+def _tax(row: dict[str, Any]) -> dict[str, Any]:
+    status = row.get("status")
+    active = row.get("is_active")
+    return {
+        "tax_id": str(row["tax_id"]),
+        "tax_name": str(row.get("tax_name") or ""),
+        "tax_percentage": str(row.get("tax_percentage", "0")),
+        "tax_type": str(row.get("tax_type") or "tax"),
+        "is_active": (status is None or str(status) == "active") and active is not False,
+    }
 
 
 def _account(row: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +151,22 @@ class Metadata:
         found = {i.item_id: i for i in self.items()}.get(item_id)
         if found is None and "items" not in self._reread:
             found = {i.item_id: i for i in self.items(refresh=True)}.get(item_id)
+        return found
+
+    # -- taxes -------------------------------------------------------------------------
+
+    def taxes(self, *, refresh: bool = False) -> list[Tax]:
+        rows = self._cached(
+            "taxes",
+            lambda: [_tax(row) for row in self._client.list_all("/settings/taxes", "taxes")],
+            refresh,
+        )
+        return [Tax(**row) for row in rows]
+
+    def tax(self, tax_id: str) -> Tax | None:
+        found = {t.tax_id: t for t in self.taxes()}.get(tax_id)
+        if found is None and "taxes" not in self._reread:
+            found = {t.tax_id: t for t in self.taxes(refresh=True)}.get(tax_id)
         return found
 
     # -- currencies --------------------------------------------------------------------

@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -147,11 +148,10 @@ class OAuthClient:
         access = body.get("access_token")
         if not isinstance(access, str) or not access:
             raise TransientError("Zoho's token answer carried no access token.", "Try again.")
-        expires_in = int(body.get("expires_in") or 3600)
         api_domain = body.get("api_domain")
         return TokenGrant(
             access_token=access,
-            expires_at=self._clock.now() + timedelta(seconds=expires_in),
+            expires_at=self._clock.now() + timedelta(seconds=_lifetime_seconds(body)),
             refresh_token=body.get("refresh_token") or None,
             api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) else None,
         )
@@ -230,3 +230,16 @@ class OAuthClient:
             self._reconnect,
             side="destination",
         )
+
+
+def _lifetime_seconds(body: dict[str, Any]) -> int:
+    """An access token's lifetime. Zoho answers ``expires_in`` in seconds (3600); older
+    answers gave milliseconds there with ``expires_in_sec`` beside it (zoho.oauth.
+    expires_in_seconds). ``expires_in_sec`` wins; a value over a day is read as milliseconds;
+    a missing or unreadable one means Zoho's hour."""
+    for name in ("expires_in_sec", "expires_in"):
+        value = body.get(name)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool) and value > 0:
+            seconds = int(value)
+            return seconds // 1000 if seconds > 86_400 else seconds
+    return 3600

@@ -27,6 +27,7 @@ from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice,
 from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
+from plugins.zoho_books.verify import verify
 
 __all__ = ["Writer"]
 
@@ -66,7 +67,9 @@ class Writer:
         *,
         unique_field: str | None = None,
         payment_mode: str = "others",
+        connection_name: str = "NAME",
     ) -> None:
+        self._connection_name = connection_name
         self._client = client
         self._metadata = metadata
         self._cache = cache
@@ -131,6 +134,22 @@ class Writer:
                 "Pick one with `ledgersync zoho accounts NAME` and save it in the settings.",
             )
         return str(value)
+
+    @staticmethod
+    def _taxed(settings: AccountSettings, body: dict[str, Any], line: dict[str, Any]) -> None:
+        """The connection's tax on the line, the amount including it (HitPay's amounts do):
+        Zoho splits the tax out and the total stays the amount (zoho.tax.line_tax_id_and_
+        inclusive). Without a tax nothing is sent, and a tax Zoho adds anyway (an item's
+        default tax) is caught by the verified write."""
+        tax = settings.extra.get("tax")
+        if tax and tax != "none":
+            line["tax_id"] = tax
+            body["is_inclusive_tax"] = True
+
+    def _verify(
+        self, what: str, key: str, asked: dict[str, Any], answer: dict[str, Any], record: str
+    ) -> None:
+        verify(what, key, asked, answer, connection_name=self._connection_name, record=record)
 
     @staticmethod
     def _depends(context: DeliveryContext, key: str, document: Document) -> str:
@@ -202,8 +221,10 @@ class Writer:
         }
         if document.exchange_rate is not None and not currency.is_base_currency:
             body["exchange_rate"] = document.exchange_rate
+        self._taxed(context.settings, body, line)
         invoice = self._create(INVOICES, body, document.key)
         invoice_id = str(invoice["invoice_id"])
+        self._verify_invoice(document, currency, invoice)
         self._cache.set(self._pending_key(document.key), invoice_id)
         return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
 
@@ -224,11 +245,26 @@ class Writer:
         self._cache.set(self._pending_key(key), None)
         return invoice_id
 
+    def _verify_invoice(
+        self, document: Invoice, currency: Currency, answer: dict[str, Any]
+    ) -> None:
+        asked: dict[str, Any] = {
+            "total": document.amount,
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "customer_id": self._metadata.customer_for(currency),
+            "status": frozenset({"draft", "paid", *OPEN_INVOICE}),  # not void
+        }
+        record = f"invoice {answer.get('invoice_number') or answer.get('invoice_id')}"
+        self._verify("the invoice", document.key, asked, answer, record)
+
     def find_invoice(self, document: Invoice) -> str | None:
         rows = self._find_rows(INVOICES, document.key)
         if not rows:
             return None
         row = rows[0]
+        currency = self._currency(document)
+        self._verify_invoice(document, currency, row)
         return self._finish_invoice(str(row["invoice_id"]), document.key, str(row["status"]))
 
     # -- payment -------------------------------------------------------------------------
@@ -248,7 +284,7 @@ class Writer:
         if document.description:
             body["description"] = document.description
         try:
-            return str(self._create(PAYMENTS, body, document.key)["payment_id"])
+            payment = self._create(PAYMENTS, body, document.key)
         except DocumentRejected:
             # "More than the balance due" may mean an earlier attempt already paid it: look on
             # the invoice before calling the refusal final (zoho.error.over_balance).
@@ -256,6 +292,15 @@ class Writer:
             if found:
                 return found
             raise
+        asked = {
+            "amount": document.amount,
+            "date": document.date.isoformat(),
+            "customer_id": body["customer_id"],
+            "account_id": body["account_id"],
+        }
+        record = f"payment {payment.get('payment_number') or payment.get('payment_id')}"
+        self._verify("the payment", document.key, asked, payment, record)
+        return str(payment["payment_id"])
 
     def find_payment_on_invoice(self, document: Payment, context: DeliveryContext) -> str | None:
         """The second way: the payments applied to the invoice (``GET /invoices/{id}/payments``,
@@ -283,7 +328,17 @@ class Writer:
         }
         if document.description:
             body["description"] = document.description[:100]
-        return str(self._create(EXPENSES, body, document.key)["expense_id"])
+        expense = self._create(EXPENSES, body, document.key)
+        asked = {
+            "total": document.amount,
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "account_id": body["account_id"],
+            "paid_through_account_id": body["paid_through_account_id"],
+        }
+        record = f"expense {expense.get('expense_id')}"
+        self._verify("the expense", document.key, asked, expense, record)
+        return str(expense["expense_id"])
 
     # -- credit note ---------------------------------------------------------------------
 
@@ -307,7 +362,17 @@ class Writer:
         params = None
         if document.invoice_key:
             params = {"invoice_id": self._depends(context, document.invoice_key, document)}
-        return str(self._create(CREDIT_NOTES, body, document.key, params)["creditnote_id"])
+        self._taxed(context.settings, body, line)
+        note = self._create(CREDIT_NOTES, body, document.key, params)
+        asked = {
+            "total": document.amount,
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "customer_id": body["customer_id"],
+        }
+        record = f"credit note {note.get('creditnote_number') or note.get('creditnote_id')}"
+        self._verify("the credit note", document.key, asked, note, record)
+        return str(note["creditnote_id"])
 
     # -- credit refund (or applied credit) -----------------------------------------------
 
@@ -369,7 +434,11 @@ class Writer:
         if document.description:
             body["description"] = document.description[:100]
         answer = self._client.post(f"/creditnotes/{credit_note_id}/refunds", body)
-        return str(answer["creditnote_refund"]["creditnote_refund_id"])
+        refund = dict(answer["creditnote_refund"])
+        asked = {"amount": remaining, "date": body["date"], "from_account_id": bank}
+        record = f"refund {refund.get('creditnote_refund_id')} of credit note {credit_note_id}"
+        self._verify("the refund", document.key, asked, refund, record)
+        return str(refund["creditnote_refund_id"])
 
     @staticmethod
     def _credited_invoice(

@@ -255,6 +255,7 @@ class System:
     # the Zoho Books stand-in's variant of what the evidence leaves open
     payments_list_key: str = "customerpayments"
     reference_filter: str = "contains"
+    tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
     host: Host = field(init=False)
@@ -340,7 +341,9 @@ class System:
         """As `ledgersync zoho connect` with a Self Client grant: fresh tokens, stored
         encrypted; the first time also a fresh organization (the kit's own steps)."""
         if not reconnect:
-            self.org = self.zoho.create_organization(f"{CONNECTION} Pte Ltd", "SGD")
+            self.org = self.zoho.create_organization(
+                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered
+            )
         tokens = self.zoho.tokens()
         expires = self.zoho.now() + timedelta(seconds=int(tokens["expires_in"]))
         attach_destination(

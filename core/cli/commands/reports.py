@@ -55,6 +55,15 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
         click.echo(f"  next manual sync allowed: {local(item['next_manual_sync_allowed'], zone)}")
         if item["paused_until"]:
             click.echo(f"  paused until: {local(item['paused_until'], zone)} (daily API limit)")
+        if item["last_event_at"]:
+            click.echo(
+                f"  last event: {safe(item['last_event'])} at {local(item['last_event_at'], zone)}"
+                f" ({item['pending_events']} waiting)"
+            )
+            when = item["event_syncs_held"] or (
+                local(item["next_event_sync"], zone) if item["next_event_sync"] else "none due"
+            )
+            click.echo(f"  next event sync: {safe(when)}")
         click.echo(f"  API calls today: {item['api_calls_today']}")
         click.echo(
             f"  documents pending: {item['pending_documents']}, failed: "

@@ -51,8 +51,17 @@ def serve_command(
             "(docs/web.md).",
             err=True,
         )
-    server = make_server(create_app(host, trusted_proxies=proxies), bind, port)
-    serve_forever(server, lambda url: click.echo(f"ledgersync serve: {url} (Ctrl-C stops it)"))
+    from core.scheduling.events import EventSyncLoop
+
+    app = create_app(host, trusted_proxies=proxies)
+    event_syncs = EventSyncLoop(host)  # webhooks make their connection sync sooner
+    app.extensions["ledgersync.events"] = event_syncs.poke
+    server = make_server(app, bind, port)
+    event_syncs.start()
+    try:
+        serve_forever(server, lambda url: click.echo(f"ledgersync serve: {url} (Ctrl-C stops it)"))
+    finally:
+        event_syncs.stop()
 
 
 COMMANDS = [serve_command]

@@ -25,6 +25,9 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--refund-account", help="Other current liability account id for refunds.")
 @click.option("--bank-account", help="Bank account id used as the clearing account.")
 @click.option("--item", help="Default item id for invoice lines.")
+@click.option(
+    "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
+)
 @click.option("--mode", type=click.Choice(["bulk", "individual"]))
 @click.option("--channels", help="all, or a comma-separated list of channel slugs.")
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
@@ -40,6 +43,7 @@ def settings_command(
     refund_account: str | None,
     bank_account: str | None,
     item: str | None,
+    tax: str | None,
     mode: str | None,
     channels: str | None,
     timezone: str | None,
@@ -59,6 +63,7 @@ def settings_command(
         timezone=timezone,
         sync_time=sync_time,
         notify_emails=_split(notify_email),
+        tax=tax,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -71,6 +76,7 @@ def settings_command(
         "refund_account": info.settings.refund_account,
         "bank_account": info.settings.bank_account,
         "item": info.settings.item,
+        "tax": info.settings.extra.get("tax"),
         "mode": info.mode,
         "channels": list(info.channels) if info.channels is not None else "all",
         "timezone": str(info.timezone),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from core.cli.main import build_cli
@@ -49,6 +50,7 @@ def _salt(db_url: str) -> str | None:
         host.close()
 
 
+@pytest.mark.vendor_fact("hitpay.webhook.salt_not_in_api")
 def test_the_salt_from_the_hidden_prompt_is_stored_encrypted_and_the_url_printed(
     db_url: str, secret_key: str
 ) -> None:

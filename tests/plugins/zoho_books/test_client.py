@@ -26,6 +26,7 @@ from zoho_books.helpers import SHORT_TIMEOUT, Build, add_source_connection, atta
 # -- per-minute limit (44) -------------------------------------------------------------
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.per_minute_44")
 def test_code_44_waits_for_the_next_window_then_goes_on(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:
@@ -39,6 +40,7 @@ def test_code_44_waits_for_the_next_window_then_goes_on(
     assert zoho.codes()[-1] == 0
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.per_minute_44")
 def test_code_44_without_a_reset_header_waits_a_whole_window(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:
@@ -51,6 +53,7 @@ def test_code_44_without_a_reset_header_waits_a_whole_window(
     assert clock.slept == [60.0]
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.per_minute_44")
 def test_code_44_that_never_clears_becomes_a_transient_error(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:
@@ -144,6 +147,7 @@ def _hold_one_request(
     return thread, errors
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.concurrency_1070")
 def test_code_1070_backs_off_briefly_and_retries(
     host: Host, secret_key: str, zoho: ZohoBooksStandIn, clock: ManualClock, build: Build
 ) -> None:
@@ -162,6 +166,7 @@ def test_code_1070_backs_off_briefly_and_retries(
     assert 1070 in zoho.codes() and not errors
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.concurrency_1070")
 def test_code_1070_that_persists_becomes_a_transient_error(
     host: Host, secret_key: str, zoho: ZohoBooksStandIn, clock: ManualClock, build: Build
 ) -> None:
@@ -212,6 +217,7 @@ def test_a_post_is_never_retried_blindly(
     assert clock.slept == []
 
 
+@pytest.mark.vendor_fact("zoho.envelope.code_message")
 def test_a_refused_document_is_rejected_with_zohos_message(
     build: Build, zoho: ZohoBooksStandIn, settings: AccountSettings, org: SeededOrganization
 ) -> None:
@@ -236,6 +242,7 @@ def test_a_refused_document_is_rejected_with_zohos_message(
 # -- authorization (14, 57) ----------------------------------------------------------------
 
 
+@pytest.mark.vendor_fact("zoho.oauth.access_token_lifetime", "zoho.oauth.refresh")
 def test_an_access_token_expired_at_zoho_is_refreshed_once(
     build: Build, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:

@@ -97,6 +97,7 @@ def test_the_user_picks_the_organization_from_a_list(
     assert destination_of(cli_host, "shop").destination_org == second
 
 
+@pytest.mark.vendor_fact("zoho.oauth.authorize_url", "zoho.oauth.redirect_location")
 def test_the_browser_flow_end_to_end(
     cli_host: Host, db_url: str, zoho: ZohoBooksStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

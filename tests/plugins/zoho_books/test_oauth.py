@@ -20,6 +20,7 @@ def oauth(zoho: ZohoBooksStandIn, clock: ManualClock) -> OAuthClient:
     return OAuthClient(zoho.accounts_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, clock=clock)
 
 
+@pytest.mark.vendor_fact("zoho.oauth.token_exchange")
 def test_a_self_client_code_gives_a_refresh_token_and_the_api_domain(
     oauth: OAuthClient, zoho: ZohoBooksStandIn, clock: ManualClock
 ) -> None:
@@ -110,6 +111,7 @@ def test_a_revoked_refresh_token_fails_the_connection(
     assert (api.status_code, api.json()["code"]) == (401, 57)
 
 
+@pytest.mark.vendor_fact("zoho.oauth.refresh_token_cap")
 def test_the_twenty_first_refresh_token_silently_revokes_the_oldest(
     oauth: OAuthClient, zoho: ZohoBooksStandIn
 ) -> None:
@@ -135,6 +137,7 @@ def test_secrets_stay_out_of_reprs(oauth: OAuthClient, zoho: ZohoBooksStandIn) -
         assert DEFAULT_CLIENT_SECRET not in text
 
 
+@pytest.mark.vendor_fact("zoho.oauth.authorize_url")
 def test_the_authorize_url_asks_for_offline_access_and_carries_state(oauth: OAuthClient) -> None:
     url = oauth.authorize_url("http://127.0.0.1:5000/callback", "s7ate")
     assert url.startswith(f"{oauth.accounts_url}/oauth/v2/auth?")

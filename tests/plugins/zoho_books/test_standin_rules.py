@@ -94,6 +94,7 @@ def test_unknown_paths_and_methods(zoho: ZohoBooksStandIn, build: Build) -> None
         ("/contacts", "contact_name", "contact_name"),
     ],
 )
+@pytest.mark.vendor_fact("zoho.invoice.create", "zoho.payment.create", "zoho.contact.create")
 def test_required_fields(
     client: BooksClient,
     org: SeededOrganization,
@@ -149,6 +150,7 @@ def test_an_invoice_takes_its_customers_currency(
     rejected(lambda: client.post("/creditnotes", body), 9102, "same as the customer's currency")
 
 
+@pytest.mark.vendor_fact("zoho.invoice.created_draft", "zoho.invoice.status_values")
 def test_statuses_follow_draft_sent_paid(
     client: BooksClient, org: SeededOrganization, customer: str
 ) -> None:
@@ -282,6 +284,7 @@ def test_upsert_by_a_unique_custom_field(
     )
 
 
+@pytest.mark.vendor_fact("zoho.invoice.created_draft")
 def test_send_true_would_email_the_customer(
     client: BooksClient, org: SeededOrganization, customer: str, zoho: ZohoBooksStandIn
 ) -> None:

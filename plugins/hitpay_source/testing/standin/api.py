@@ -142,7 +142,7 @@ class HitPayApi:
             return _json({"message": message}, fault.status, headers)
         if fault.kind == "malformed":
             body, mimetype = MALFORMED_BODIES[fault.body]
-            return Response(body, status=200, mimetype=mimetype)
+            return Response(body, status=fault.status, mimetype=mimetype)
         fault.released.wait(fault.delay)  # slow: answer normally, late
         return None
 

@@ -30,6 +30,7 @@ from plugins.hitpay_source.testing.standin.ledger import Ledger, Variant
 from plugins.hitpay_source.testing.standin.payouts import PayoutBook
 from plugins.hitpay_source.testing.standin.seed import fees_for, plan_seed
 from plugins.hitpay_source.testing.standin.shapes import charge_payload, stamp
+from plugins.hitpay_source.testing.standin.webhooks import WebhookSender, webhook_shape
 
 __all__ = ["HitPayStandIn"]
 
@@ -69,6 +70,7 @@ class HitPayStandIn:
         )
         self.faults = FaultQueue()
         self.api = HitPayApi(self.ledger, self.faults, self.api_key, max_per_page)
+        self.webhooks = WebhookSender()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -203,6 +205,8 @@ class HitPayStandIn:
         for name in drop:
             payload.pop(name, None)
         self.ledger.add(payload, listed_at, hidden)
+        if not hidden and payload.get("status") == "succeeded":
+            self.webhooks.emit("charge", "created", webhook_shape(payload))
         return copy.deepcopy(payload)
 
     def refund(
@@ -210,11 +214,15 @@ class HitPayStandIn:
     ) -> dict[str, Any]:
         """Refund part or all of a charge, exactly as ``POST /v1/refund`` does. Raises
         ``Unprocessable`` (the 422 the API would send) on a bad id or amount."""
-        return self.ledger.refund(charge_id, amount, at)
+        refund = self.ledger.refund(charge_id, amount, at)
+        self.webhooks.emit("charge", "updated", webhook_shape(self.charge(charge_id)))
+        return refund
 
     def release(self, *charge_ids: str) -> None:
         """Make hidden charges visible: they appear late, with their original created_at."""
         self.ledger.release(charge_ids)
+        for charge_id in charge_ids:
+            self.webhooks.emit("charge", "created", webhook_shape(self.charge(charge_id)))
 
     def charge(self, charge_id: str) -> dict[str, Any]:
         """The charge as ``GET /v1/charges/{id}`` shows it (amounts as Decimal)."""
@@ -253,12 +261,14 @@ class HitPayStandIn:
     def release_slow(self) -> None:
         self.faults.release_slow()
 
-    def malformed_next(self, n: int = 1, body: str = "truncated", *, path: str = "/v1/") -> None:
-        """Answer the next ``n`` requests with 200 and a broken body: ``truncated`` JSON,
-        an ``html`` error page, an ``empty`` body or ``not_json`` text."""
+    def malformed_next(
+        self, n: int = 1, body: str = "truncated", *, path: str = "/v1/", status: int = 200
+    ) -> None:
+        """Answer the next ``n`` requests with ``status`` (200 unless told) and a broken body:
+        ``truncated`` JSON, an ``html`` error page, an ``empty`` body or ``not_json`` text."""
         if body not in MALFORMED_BODIES:
             raise ValueError(f"unknown malformed body {body!r}: one of {sorted(MALFORMED_BODIES)}")
-        self.faults.add(Fault("malformed", n, path, body=body))
+        self.faults.add(Fault("malformed", n, path, status=status, body=body))
 
     @property
     def requests(self) -> list[RecordedRequest]:

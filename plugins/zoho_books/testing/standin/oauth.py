@@ -4,7 +4,9 @@ Rules kept: grant codes live 60 seconds and work once; access tokens live an hou
 access tokens per refresh token in 10 minutes (then "Access Denied"); at most 20 refresh
 tokens per client (the 21st silently revokes the oldest); a revoked refresh token answers
 ``invalid_code`` with HTTP 200; an unknown client answers ``invalid_client`` with HTTP 200
-(what a wrong datacenter looks like).
+(what a wrong datacenter looks like); revoking an unknown token answers HTTP 400.
+
+``OAuthVariant`` switches each answer the public evidence leaves open (docs/vendor-facts.md).
 """
 
 from __future__ import annotations
@@ -18,13 +20,40 @@ from urllib.parse import urlencode, urlsplit
 
 from plugins.zoho_books.testing.standin.errors import ApiError
 
-__all__ = ["AccessToken", "OAuthServer"]
+__all__ = ["AccessToken", "OAuthServer", "OAuthVariant"]
 
 GRANT_LIFETIME = timedelta(seconds=60)
 ACCESS_LIFETIME = timedelta(hours=1)
 REFRESH_WINDOW = timedelta(minutes=10)
 REFRESHES_PER_WINDOW = 10
 REFRESH_TOKENS_PER_CLIENT = 20
+
+
+@dataclass
+class OAuthVariant:
+    """``api_domain``: the token answers carry it (``"sent"``), leave it out (``"absent"``) or
+    end it with a slash (``"slash"``). ``error_status``: the HTTP status of ``invalid_code`` /
+    ``invalid_client`` answers (200 or 400). ``throttle_status``: that of "Access Denied".
+    ``refresh_token_on_exchange``: a code exchange returns a refresh token. ``expires``:
+    ``"seconds"`` (``expires_in: 3600``), ``"milliseconds"`` (``expires_in: 3600000`` with
+    ``expires_in_sec: 3600``, as older answers did) or ``"absent"``."""
+
+    api_domain: str = "sent"
+    error_status: int = 200
+    throttle_status: int = 400
+    refresh_token_on_exchange: bool = True
+    expires: str = "seconds"
+
+    def token_fields(self, api_domain: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {"token_type": "Bearer"}
+        if self.api_domain != "absent":
+            fields["api_domain"] = api_domain + ("/" if self.api_domain == "slash" else "")
+        seconds = int(ACCESS_LIFETIME.total_seconds())
+        if self.expires == "seconds":
+            fields["expires_in"] = seconds
+        elif self.expires == "milliseconds":
+            fields |= {"expires_in": seconds * 1000, "expires_in_sec": seconds}
+        return fields
 
 
 @dataclass
@@ -72,6 +101,7 @@ class OAuthServer:
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.deny_consent = False
+        self.variant = OAuthVariant()
 
     def add_client(
         self, client_id: str, client_secret: str, redirect_uris: set[str] | None = None
@@ -120,11 +150,12 @@ class OAuthServer:
     # -- the token endpoint ----------------------------------------------------------------
 
     def token(self, form: dict[str, str], now: datetime) -> tuple[int, dict[str, Any]]:
+        refused = self.variant.error_status
         client = self.clients.get(form.get("client_id", ""))
         if client is None:
-            return 200, {"error": "invalid_client"}
+            return refused, {"error": "invalid_client"}
         if form.get("client_secret") != client.client_secret:
-            return 200, {"error": "invalid_client_secret"}
+            return refused, {"error": "invalid_client_secret"}
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             return self._exchange(client, form, now)
@@ -142,7 +173,7 @@ class OAuthServer:
             or grant.client_id != client.client_id
             or now - grant.issued_at > GRANT_LIFETIME
         ):
-            return 200, {"error": "invalid_code"}
+            return self.variant.error_status, {"error": "invalid_code"}
         if grant.redirect_uri is not None and form.get("redirect_uri") != grant.redirect_uri:
             return 200, {"error": "invalid_redirect_uri"}
         grant.used = True
@@ -150,13 +181,10 @@ class OAuthServer:
         self.refresh_tokens[refresh.token] = refresh
         self._forget_oldest(client.client_id)
         access = self._access(refresh, now)
-        return 200, {
-            "access_token": access.token,
-            "refresh_token": refresh.token,
-            "api_domain": self.api_domain,
-            "token_type": "Bearer",
-            "expires_in": int(ACCESS_LIFETIME.total_seconds()),
-        }
+        answer = {"access_token": access.token, **self.variant.token_fields(self.api_domain)}
+        if self.variant.refresh_token_on_exchange:
+            answer["refresh_token"] = refresh.token
+        return 200, answer
 
     def _forget_oldest(self, client_id: str) -> None:
         live = sorted(
@@ -171,23 +199,18 @@ class OAuthServer:
     ) -> tuple[int, dict[str, Any]]:
         refresh = self.refresh_tokens.get(form.get("refresh_token", ""))
         if refresh is None or refresh.revoked or refresh.client_id != client.client_id:
-            return 200, {"error": "invalid_code"}
+            return self.variant.error_status, {"error": "invalid_code"}
         while refresh.grants and now - refresh.grants[0] >= REFRESH_WINDOW:
             refresh.grants.popleft()
         if len(refresh.grants) >= REFRESHES_PER_WINDOW:
-            return 400, {
+            return self.variant.throttle_status, {
                 "error": "Access Denied",
                 "error_description": "You have made too many requests continuously. "
                 "Please try again after some time.",
                 "status": "failure",
             }
         access = self._access(refresh, now)
-        return 200, {
-            "access_token": access.token,
-            "api_domain": self.api_domain,
-            "token_type": "Bearer",
-            "expires_in": int(ACCESS_LIFETIME.total_seconds()),
-        }
+        return 200, {"access_token": access.token, **self.variant.token_fields(self.api_domain)}
 
     def _access(self, refresh: RefreshToken, now: datetime) -> AccessToken:
         refresh.grants.append(now)
@@ -196,6 +219,13 @@ class OAuthServer:
         )
         self.access_tokens[access.token] = access
         return access
+
+    def revoke_answer(self, token: str) -> tuple[int, dict[str, Any]]:
+        """``POST /oauth/v2/token/revoke?token=``: success, or 400 for a token it never issued."""
+        if token not in self.refresh_tokens and token not in self.access_tokens:
+            return 400, {"error": "invalid_token"}
+        self.revoke(token)
+        return 200, {"status": "success"}
 
     def revoke(self, token: str) -> None:
         refresh = self.refresh_tokens.get(token)

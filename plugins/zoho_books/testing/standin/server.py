@@ -100,6 +100,7 @@ class SeededOrganization:
     inactive_accounts: dict[str, str]  # type -> id of an inactive account of that type
     inactive_item: str
     currencies: dict[str, str] = field(default_factory=dict)  # code -> currency_id
+    taxes: dict[str, str] = field(default_factory=dict)  # name -> tax_id (tax-registered)
 
     def account_settings(self) -> Any:
         """The ids as core's AccountSettings (sales, fee, refund, bank, item)."""
@@ -319,10 +320,13 @@ class ZohoBooksStandIn:
         unique_fields: tuple[str, ...] = ("cf_sync_key",),
         daily_limit: int | None = None,
         concurrency_limit: int | None = None,
+        tax_registered: bool = False,
     ) -> SeededOrganization:
         """A new organization with a full chart of accounts, items and currencies.
 
-        MYR is never enabled (a currency the organization does not have)."""
+        MYR is never enabled (a currency the organization does not have). A tax-registered
+        one (Singapore GST) has ``GST9 [SR]`` 9 % (the default tax of the item "Sales"),
+        ``GST0 [ZR]`` 0 % and an inactive ``GST7 [SR] (old)``."""
         with self.lock:
             number = len(self.organizations) + 1
             org = Organization(
@@ -371,6 +375,14 @@ class ZohoBooksStandIn:
             }
             item = org.add_item("Sales", sales)
             inactive_item = org.add_item("Discontinued", sales, active=False)
+            taxes: dict[str, str] = {}
+            if tax_registered:
+                taxes = {
+                    "GST9 [SR]": org.add_tax("GST9 [SR]", "9", default=True),
+                    "GST0 [ZR]": org.add_tax("GST0 [ZR]", "0", default=True),
+                    "GST7 [SR] (old)": org.add_tax("GST7 [SR] (old)", "7", active=False),
+                }
+                org.items[item].tax_id = taxes["GST9 [SR]"]
             self.organizations[org.organization_id] = org
             seeded = SeededOrganization(
                 organization_id=org.organization_id,
@@ -386,6 +398,7 @@ class ZohoBooksStandIn:
                 inactive_accounts=inactive,
                 inactive_item=inactive_item,
                 currencies=currencies,
+                taxes=taxes,
             )
             self.seeded[org.organization_id] = seeded
             return seeded
@@ -468,8 +481,9 @@ class ZohoBooksStandIn:
                 status, body = self.oauth.token(form, now)
             response = _json(status, body)
         elif request.path == "/oauth/v2/token/revoke" and request.method == "POST":
-            self.revoke(request.args.get("token", ""))
-            response = _json(200, {"status": "success"})
+            with self.lock:
+                status, body = self.oauth.revoke_answer(request.args.get("token", ""))
+            response = _json(status, body)
         else:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
@@ -655,6 +669,12 @@ class ZohoBooksStandIn:
     ) -> Response:
         rows = [c.to_json() for c in org.currencies.values()]
         return _json(200, _page(rows, query, "currencies"))
+
+    def _do_taxes(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any
+    ) -> Response:
+        rows = [t.to_json() for t in org.taxes.values()]
+        return _json(200, _page(rows, query, "taxes"))
 
     # -- handlers: contacts ------------------------------------------------------------
 
@@ -1051,6 +1071,7 @@ def _rules() -> Iterator[Rule]:
     yield rule("/chartofaccounts", "accounts", "GET")
     yield rule("/items", "items", "GET")
     yield rule("/settings/currencies", "currencies", "GET")
+    yield rule("/settings/taxes", "taxes", "GET")
     yield rule("/contacts", "contacts", "GET")
     yield rule("/contacts", "create_contact", "POST")
     yield rule("/contacts/<record_id>", "contact", "GET")

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from plugins.zoho_books.testing.standin.errors import ApiError
+from plugins.zoho_books.testing.standin.taxes import Tax, line_tax
 
 __all__ = ["Organization"]
 
@@ -107,6 +108,7 @@ class Item:
     rate: Decimal
     account_id: str
     status: str = "active"
+    tax_id: str = ""  # the item's default tax (zoho.tax.item_default_applied)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,7 @@ class Item:
             "status": self.status,
             "rate": self.rate,
             "account_id": self.account_id,
+            "tax_id": self.tax_id,
         }
 
 
@@ -163,6 +166,8 @@ class Line:
     rate: Decimal
     quantity: Decimal
     description: str = ""
+    tax: Tax | None = None
+    tax_amount: Decimal = Decimal(0)
 
     def to_json(self, line_item_id: str) -> dict[str, Any]:
         return {
@@ -173,7 +178,31 @@ class Line:
             "quantity": self.quantity,
             "description": self.description,
             "item_total": self.rate * self.quantity,
+            "tax_id": self.tax.tax_id if self.tax else "",
+            "tax_name": self.tax.tax_name if self.tax else "",
+            "tax_percentage": self.tax.tax_percentage if self.tax else 0,
         }
+
+
+def _totals(lines: list[Line], inclusive: bool) -> tuple[Decimal, Decimal]:
+    """(total, tax total) of a document's lines."""
+    amount = sum((line.rate * line.quantity for line in lines), Decimal(0))
+    tax = sum((line.tax_amount for line in lines), Decimal(0))
+    return (amount if inclusive else amount + tax), tax
+
+
+def _tax_json(lines: list[Line], inclusive: bool) -> dict[str, Any]:
+    total, tax = _totals(lines, inclusive)
+    taxes: dict[str, Decimal] = {}
+    for line in lines:
+        if line.tax is not None:
+            taxes[line.tax.tax_name] = taxes.get(line.tax.tax_name, Decimal(0)) + line.tax_amount
+    return {
+        "is_inclusive_tax": inclusive,
+        "sub_total": total - tax,
+        "tax_total": tax,
+        "taxes": [{"tax_name": name, "tax_amount": amount} for name, amount in taxes.items()],
+    }
 
 
 @dataclass
@@ -191,6 +220,7 @@ class Invoice:
     status: str = "draft"
     emailed: bool = False
     custom_fields: dict[str, str] = field(default_factory=dict)
+    is_inclusive_tax: bool = False
 
 
 @dataclass
@@ -235,6 +265,7 @@ class CreditNote:
     invoice_id: str | None
     status: str = "open"
     custom_fields: dict[str, str] = field(default_factory=dict)
+    is_inclusive_tax: bool = False
 
 
 @dataclass
@@ -281,6 +312,8 @@ class Organization:
     creditnotes: dict[str, CreditNote] = field(default_factory=dict)
     credits_applied: dict[str, CreditApplied] = field(default_factory=dict)
     refunds: dict[str, CreditRefund] = field(default_factory=dict)
+    taxes: dict[str, Tax] = field(default_factory=dict)
+    item_default_tax: bool = True  # a line without tax_id takes its item's tax
     serial: int = 0
 
     # -- ids and settings ---------------------------------------------------------------
@@ -298,6 +331,33 @@ class Organization:
         item = Item(self.new_id(), name, Decimal(0), account_id, "active" if active else "inactive")
         self.items[item.item_id] = item
         return item.item_id
+
+    def add_tax(
+        self, name: str, percentage: str, *, active: bool = True, default: bool = False
+    ) -> str:
+        tax = Tax(
+            self.new_id(),
+            name,
+            Decimal(percentage),
+            status="active" if active else "inactive",
+            is_default_tax=default,
+        )
+        self.taxes[tax.tax_id] = tax
+        return tax.tax_id
+
+    def _line_tax(self, row: dict[str, Any], item: Item | None) -> Tax | None:
+        if "tax_id" in row:
+            if row["tax_id"] in (None, ""):
+                return None
+            tax = self.taxes.get(str(row["tax_id"]))
+            if tax is None:
+                raise _bad("Invalid value passed for tax_id.")
+            if tax.status != "active":
+                raise _bad(f"The tax {tax.tax_name} is inactive.", STATUS)
+            return tax
+        if item is not None and item.tax_id and self.item_default_tax:
+            return self.taxes.get(item.tax_id)
+        return None
 
     def add_currency(
         self, code: str, precision: int, *, base: bool = False, rate: Decimal = Decimal(1)
@@ -391,6 +451,7 @@ class Organization:
     def _lines(
         self, body: dict[str, Any], currency: Currency, types: set[str], *, item_required: bool
     ) -> list[Line]:
+        inclusive = body.get("is_inclusive_tax") is True
         raw = body.get("line_items")
         if not isinstance(raw, list) or not raw:
             raise _bad("line_items is mandatory.", MANDATORY)
@@ -423,7 +484,29 @@ class Organization:
             if quantity <= 0:
                 raise _bad("quantity must be greater than zero.")
             description = row.get("description") or ""
-            lines.append(Line(str(item_id or ""), str(account_id), rate, quantity, description))
+            tax = self._line_tax(row, item)
+            amount = rate * quantity
+            tax_amount = (
+                line_tax(
+                    amount,
+                    tax.tax_percentage,
+                    inclusive=inclusive,
+                    precision=currency.price_precision,
+                )
+                if tax is not None
+                else Decimal(0)
+            )
+            lines.append(
+                Line(
+                    str(item_id or ""),
+                    str(account_id),
+                    rate,
+                    quantity,
+                    description,
+                    tax,
+                    tax_amount,
+                )
+            )
         return lines
 
     # -- contacts -----------------------------------------------------------------------
@@ -449,7 +532,8 @@ class Organization:
         contact = self.customer(body["customer_id"])
         currency = self._currency_for(body, contact, "invoice")
         lines = self._lines(body, currency, INCOME_TYPES, item_required=True)
-        total = sum((line.rate * line.quantity for line in lines), Decimal(0))
+        inclusive = body.get("is_inclusive_tax") is True
+        total, _ = _totals(lines, inclusive)
         if total <= 0:
             raise _bad("The invoice total must be greater than zero.")
         number = sum(1 for _ in self.invoices) + 1
@@ -464,6 +548,7 @@ class Organization:
             total=total,
             balance=total,
             exchange_rate=self._exchange_rate(body, currency),
+            is_inclusive_tax=inclusive,
         )
         if send:
             invoice.status, invoice.emailed = "sent", True
@@ -494,6 +579,7 @@ class Organization:
             "status": invoice.status,
             "exchange_rate": invoice.exchange_rate,
             "total": invoice.total,
+            **_tax_json(invoice.lines, invoice.is_inclusive_tax),
             "balance": invoice.balance,
             "line_items": [
                 line.to_json(f"{invoice.invoice_id}{n}") for n, line in enumerate(invoice.lines)
@@ -619,7 +705,8 @@ class Organization:
         contact = self.customer(body["customer_id"])
         currency = self._currency_for(body, contact, "credit note")
         lines = self._lines(body, currency, CREDIT_LINE_TYPES, item_required=False)
-        total = sum((line.rate * line.quantity for line in lines), Decimal(0))
+        inclusive = body.get("is_inclusive_tax") is True
+        total, _ = _totals(lines, inclusive)
         if total <= 0:
             raise _bad("The credit note total must be greater than zero.")
         if invoice_id is not None:
@@ -645,6 +732,7 @@ class Organization:
             total=total,
             balance=total,
             invoice_id=str(invoice_id) if invoice_id is not None else None,
+            is_inclusive_tax=inclusive,
         )
         self.creditnotes[note.creditnote_id] = note
         return note
@@ -664,6 +752,7 @@ class Organization:
             "reference_number": note.reference_number,
             "status": note.status,
             "total": note.total,
+            **_tax_json(note.lines, note.is_inclusive_tax),
             "balance": note.balance,
             "line_items": [
                 line.to_json(f"{note.creditnote_id}{n}") for n, line in enumerate(note.lines)
