@@ -50,10 +50,15 @@ class ZohoBooksStandInKit:
         if self._owns:
             self.standin.stop()
 
-    def connect(self, host: Any, connection: str) -> AccountSettings:
+    def connect(
+        self, host: Any, connection: str, *, tax_registered: bool = False
+    ) -> AccountSettings:
         """As `ledgersync zoho connect NAME --grant-code ...` would: a Self Client grant, a
-        fresh organization, tokens stored encrypted. Returns ready account settings."""
-        org = self.standin.create_organization(f"{connection} Pte Ltd", "SGD")
+        fresh organization (GST-registered if asked), tokens stored encrypted. Returns ready
+        account settings."""
+        org = self.standin.create_organization(
+            f"{connection} Pte Ltd", "SGD", tax_registered=tax_registered
+        )
         tokens = self.standin.tokens()
         expires = self.standin.now().timestamp() + int(tokens["expires_in"])
         attach_destination(
