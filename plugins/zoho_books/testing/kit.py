@@ -25,6 +25,8 @@ KINDS = {
     "credit_notes": "credit_note",
     "credit_refunds": "credit_refund",
     "credits_applied": "credit_applied",
+    "transfers": "transfer",  # payouts; present once there is one
+    "journals": "adjustment",  # payout adjustments; present once there is one
 }
 
 
@@ -109,7 +111,9 @@ class ZohoBooksStandInKit:
     def books(self, connection: str) -> list[Mapping[str, Any]]:
         summary = self.standin.books(self.connected[connection].organization_id)
         return [
-            {"kind": kind, **row} for section, kind in KINDS.items() for row in summary[section]
+            {"kind": kind, **row}
+            for section, kind in KINDS.items()
+            for row in summary.get(section, [])
         ]
 
     def clearing_balance(self, connection: str) -> Mapping[str, Decimal]:

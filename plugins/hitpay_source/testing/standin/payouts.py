@@ -148,9 +148,13 @@ class PayoutBook:
                 self.on_paid(dict(payload))
             return dict(payload)
 
-    def schedule(self, start: date, days: int, *, at: time = time(10, 0)) -> list[dict[str, Any]]:
+    def schedule(
+        self, start: date, days: int, *, at: time = time(10, 0), next_day: bool = True
+    ) -> list[dict[str, Any]]:
         """A daily payout per currency at ``at`` local time from ``start`` for ``days`` days,
-        each paying out what was in the wallet before that day began (a next-day schedule)."""
+        each paying out what was in the wallet before that day began (a next-day schedule), or
+        with ``next_day=False`` everything up to the payout itself (HitPay's cut-off is not
+        published: both are tested)."""
         made = []
         zone = self.ledger.zone
         with self.ledger.lock:
@@ -160,7 +164,8 @@ class PayoutBook:
                 moment = datetime.combine(day, at, tzinfo=zone)
                 midnight = datetime.combine(day, time(0), tzinfo=zone)
                 for currency in currencies:
-                    payout = self.pay_out(currency, moment, through=midnight)
+                    cutoff = midnight if next_day else moment
+                    payout = self.pay_out(currency, moment, through=cutoff)
                     if payout is not None:
                         made.append(payout)
         return made
