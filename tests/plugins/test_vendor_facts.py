@@ -75,7 +75,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "hitpay.payouts.fields_and_pagination",
         "hitpay.payouts.two_balances",
         "hitpay.balances.transactions",
-        "hitpay.webhook.legacy_form_signature",
         "hitpay.webhook.delivery_ips",
         "hitpay.webhook.register_api",
     }
