@@ -38,7 +38,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "zoho.error.14_invalid_token",
         "zoho.error.2_invalid_value",
         "zoho.error.5_invalid_url",
-        "zoho.error.3062_duplicate_contact_name",
         "zoho.error.payment_on_draft",
         "zoho.rate_limit.daily_45",
         "zoho.rate_limit.daily_reset",
