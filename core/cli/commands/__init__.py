@@ -8,6 +8,7 @@ from core.cli.commands import (
     demo,
     lifecycle,
     notifying,
+    recovery,
     reports,
     serve,
     settings,
@@ -17,6 +18,6 @@ from core.cli.commands import (
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, demo, worker, serve, notifying):
+    for module in (settings, lifecycle, syncing, reports, recovery, demo, worker, serve, notifying):
         for command in module.COMMANDS:
             cli.add_command(command)
