@@ -12,10 +12,11 @@ from decimal import Decimal
 
 import pytest
 from support.clock import clear_of
+from support.smtp import ReceivedMail
 
 from core import clock
 from core.connections.lifecycle import disable, enable
-from e2e.conftest import TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
+from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
 
 DAY_CLOSES = [(TIMEZONE, datetime.min.time())]
 
@@ -140,16 +141,18 @@ def test_bad_backfill_ranges_are_one_line(shop: Shop, args: list[str], expected:
 
 
 def test_quarantine_lists_reasons_and_a_retry_takes_them_back_after_a_fix(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, mailbox: list[ReceivedMail]
 ) -> None:
     now = clear_of(monkeypatch, DAY_CLOSES)
     day0 = local_midnight(now, 1)
     api = shop.charges_api
     api.add_charge(amount=Decimal("50.00"), created_at=day0 + timedelta(hours=9))
     broken = api.add_charge(amount="not-a-number", created_at=day0 + timedelta(hours=10))
-    shop.connect()
+    shop.connect(notify=[NOTIFY])
     shop.enable(day0, now)
     assert "quarantined 1" in shop.cli("sync", "shop").output
+    body = mailbox[0].message.get_body(preferencelist=("plain",)).get_content()
+    assert "`ledgersync quarantine shop` lists each record with its reason" in body, body
     assert shop.cli("sync", "shop", "--force").exit_code == 0  # seen twice
 
     listed = json.loads(shop.cli("quarantine", "shop", "--json").output)
