@@ -125,10 +125,10 @@ def run_mode(mode: str) -> dict[str, Any]:
         host.close()
     sales = ("succeeded", "succeeded_manually", "partially_refunded", "refunded")
     charges = sum(1 for c in seeded if c["status"] in sales)
-    refunded = sum(1 for c in seeded if c["status"] in sales[2:])
-    # HitPay has no refunds list: the charges are listed, the refunded ones listed again and
-    # each read once for its refunds.
-    source_minimum = math.ceil(len(seeded) / PAGE) + math.ceil(refunded / PAGE) + refunded
+    refunded = sum(1 for c in seeded if c["status"] in sales and c["refunded_amount"] > 0)
+    # HitPay has no refunds list and a partly refunded charge may keep "succeeded": the charges
+    # are listed, every sale listed again by status, and each refunded one read once.
+    source_minimum = math.ceil(len(seeded) / PAGE) + math.ceil(charges / PAGE) + refunded
     minimum = sum(cold_documents.values()) + cold_documents["invoice"]
     destination_calls = sum(cold_calls[k] for k in ("writes", "reads", "metadata", "token"))
     return {

@@ -26,9 +26,18 @@ from core.plugins import Plugins, get_plugins
 from core.store.repository import utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = [
+    "DEMO_TIMEZONE",
+    "STORE_FILE",
+    "DemoResult",
+    "pick_kit",
+    "previous_month",
+    "refuse_used_folder",
+    "run_demo",
+]
 
 DEMO_TIMEZONE = "Asia/Singapore"
+STORE_FILE = "ledgersync.sqlite"  # its key file beside it is ledgersync.key, as the CLI expects
 
 
 @dataclass(slots=True)
@@ -62,7 +71,16 @@ class DemoResult:
         return all(mode.ties_out for mode in self.modes)
 
 
-def _pick(plugins: Plugins, kind: str, wanted: str | None) -> type[Any]:
+def refuse_used_folder(folder: Path) -> None:
+    """A kept demo needs a folder of its own: an earlier demo's store there is not reused."""
+    if (folder / STORE_FILE).exists():
+        raise ConfigurationError(
+            f"{folder} already holds a store ({STORE_FILE}).",
+            "Give --keep an empty or new folder (or delete that one's store and key first).",
+        )
+
+
+def pick_kit(plugins: Plugins, kind: str, wanted: str | None) -> type[Any]:
     names = plugins.catalog.sources if kind == "source" else plugins.catalog.destinations
     kits = {name: kit for name, kit in plugins.catalog.standins.items() if name in names}
     if wanted:
@@ -82,7 +100,9 @@ def _pick(plugins: Plugins, kind: str, wanted: str | None) -> type[Any]:
     return kits[sorted(kits)[0]]
 
 
-def _previous_month(now: datetime, zone: ZoneInfo) -> tuple[datetime, int]:
+def previous_month(now: datetime, timezone: str) -> tuple[datetime, int]:
+    """The local start of the month before ``now``'s and its number of days."""
+    zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     last_month_end = today.replace(day=1)
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
@@ -106,19 +126,17 @@ def run_demo(
 ) -> DemoResult:
     """Run the demo in ``workdir`` (default: a new temporary directory)."""
     plugins = get_plugins()
-    source_kit = _pick(plugins, "source", source)
-    destination_kit = _pick(plugins, "destination", destination)
+    source_kit = pick_kit(plugins, "source", source)
+    destination_kit = pick_kit(plugins, "destination", destination)
+    if workdir is not None:
+        refuse_used_folder(workdir)
     zone = ZoneInfo(DEMO_TIMEZONE)
     now = now or utcnow()
-    start, days = _previous_month(now, zone)
+    start, days = previous_month(now, DEMO_TIMEZONE)
     end = datetime.combine(start.date().replace(day=days), time(23, 59, 59, 999999), tzinfo=zone)
     with tempfile.TemporaryDirectory(prefix="ledgersync-demo-") as tmp:
         folder = workdir or Path(tmp)
-        host = Host(
-            f"sqlite:///{folder / 'demo.sqlite'}",
-            plugins=plugins,
-            secret_key_file=folder / "demo.key",
-        )
+        host = Host(f"sqlite:///{folder / STORE_FILE}", plugins=plugins)
         result = DemoResult(start.strftime("%B %Y"), source_kit.name, destination_kit.name)
         echo(
             f"ledgersync demo: {source_kit.name} -> {destination_kit.name}, "
@@ -139,6 +157,12 @@ def run_demo(
         if result.ties_out
         else "MISMATCH: the books do not tie out (see above)."
     )
+    if workdir is not None:
+        echo(
+            f"The store and its key stay in {workdir}: ledgersync --db "
+            f"sqlite:///{workdir / STORE_FILE} status (the stand-ins stopped with the demo; "
+            "`ledgersync demo --serve` keeps them up to sync and click through)."
+        )
     return result
 
 

@@ -238,9 +238,10 @@ def test_updated_before_created_books_the_sale_and_its_refund(shop: Shop, served
     hooked(shop, served, mode="individual")
     hitpay = shop.charges_api
     hitpay.webhooks.hold()
-    sale = hitpay.add_charge(amount=Decimal("40.00"))
-    # later than the sale's second: a refund in the same second leaves updated_at == closed_at
-    hitpay.refund(sale["id"], Decimal("15.00"), at=clock.now() + timedelta(seconds=20))
+    # a refund in the sale's own second would leave updated_at == closed_at: a minute apart
+    now = clock.now()
+    sale = hitpay.add_charge(amount=Decimal("40.00"), created_at=now - timedelta(minutes=2))
+    hitpay.refund(sale["id"], Decimal("15.00"), at=now - timedelta(minutes=1))
     hitpay.webhooks.release_held(reverse=True)
 
     assert [(r.event_type) for r in events(shop)] == ["updated", "created"]

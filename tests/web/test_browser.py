@@ -35,9 +35,13 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def _by_id(driver: Any, element_id: str) -> Any:
+    """The element, once the page has it (a page under load may still be arriving)."""
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.ID, element_id)
+    return wait_until(
+        lambda: driver.find_element(By.ID, element_id),
+        f"#{element_id} on {driver.current_url}",
+    )
 
 
 def _type(driver: Any, element_id: str, text: str) -> None:

@@ -52,6 +52,15 @@ class HitPayStandInKit:
             timezone=timezone,
         )
 
+    def sandbox_notes(self, connection: str) -> list[str]:
+        """How to connect to this stand-in by hand (``ledgersync demo --serve`` prints it)."""
+        return [
+            f"HitPay stand-in: API {self.standin.url}, API key {self.standin.api_key} "
+            "(a stand-in key)",
+            f"  ledgersync hitpay connect {connection} --api-url {self.standin.url} "
+            "--timezone Asia/Singapore (paste the key at the prompt)",
+        ]
+
     def expected_totals(self, since: datetime, until: datetime) -> Mapping[str, SourceTotals]:
         """Per currency: sales, fees and refunds of the sales created in [since, until)."""
         charges: dict[str, Decimal] = {}

@@ -81,6 +81,26 @@ class ZohoBooksStandInKit:
         settings: AccountSettings = org.account_settings()
         return settings
 
+    def sandbox_notes(self, connection: str) -> list[str]:
+        """How to connect to this stand-in by hand (``ledgersync demo --serve`` prints it)."""
+        codes = [self.standin.issue_grant_code() for _ in range(3)]
+        roots = f"--accounts-url {self.standin.accounts_url} --api-url {self.standin.api_url}"
+        if connection in self.connected:  # the stand-in holds other organizations too
+            roots += f" --organization {self.connected[connection].organization_id}"
+        roots += f" --requests-per-minute {self.standin.per_minute}"  # a local stand-in
+        return [
+            f"Zoho Books stand-in: accounts server {self.standin.accounts_url}, "
+            f"API {self.standin.api_url}",
+            f"  client id {DEFAULT_CLIENT_ID}, client secret {DEFAULT_CLIENT_SECRET} "
+            "(stand-in values; export them as ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET)",
+            "  Self Client grant codes it accepts (one use each, valid 60 s from now, as "
+            f"Zoho's): {', '.join(codes)}",
+            f"  ledgersync zoho connect {connection} --datacenter com {roots} --grant-code CODE",
+            f"  or without a code, through its consent page: ledgersync zoho connect "
+            f"{connection} --datacenter com {roots} --no-browser (open the URL it prints)",
+            "  on the web page: Connect Zoho Books, datacenter com, with the two URLs above",
+        ]
+
     def books(self, connection: str) -> list[Mapping[str, Any]]:
         summary = self.standin.books(self.connected[connection].organization_id)
         return [

@@ -5,6 +5,7 @@ client, metadata reader and writer) read the same answer."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -421,3 +422,62 @@ def test_the_generic_customer_is_re_checked_by_exact_name_and_currency(
     created = [r for r in zoho.requests if r.method == "POST" and r.path == "/contacts"]
     assert created[-1].body["contact_name"] == name  # neither near match was taken
     assert customer not in {str(row["contact_id"]) for row in contains}
+
+
+@pytest.mark.vendor_fact("zoho.accounts.account_type_values")
+@pytest.mark.parametrize(
+    ("role", "account_type", "needed"),
+    [
+        ("refund_account", "refund_liability", "other_current_liability"),
+        ("sales_account", "other_income", "income"),
+        ("fee_account", "a_type_zoho_may_add", "expense"),
+    ],
+)
+def test_an_account_of_another_type_is_refused_naming_the_type_it_needs(
+    build: Build,
+    zoho: ZohoBooksStandIn,
+    org: SeededOrganization,
+    settings: AccountSettings,
+    role: str,
+    account_type: str,
+    needed: str,
+) -> None:
+    with zoho.lock:
+        account_id = zoho.organization(org.organization_id).add_account("Odd one", account_type)
+    wrong = dataclasses.replace(settings, **{role: account_id})
+
+    with pytest.raises(ConfigurationError) as caught:
+        build().validate(wrong)
+
+    assert f"'Odd one' ({account_id}) is of type {account_type}, but it needs type {needed}" in (
+        str(caught.value)
+    )
+
+
+@pytest.mark.vendor_fact("zoho.payment.many_invoices")
+def test_one_payment_settles_several_invoices(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    client: BooksClient,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    """The writer pays one invoice per payment today; --payments daily (issue 17) will send
+    several rows, which the stand-in and the client already carry."""
+    invoices = []
+    for serial in ("4", "5"):
+        invoice = sale(serial, amount="30.00")["invoice"]
+        invoices.append(destination.deliver(invoice, DeliveryContext(settings, {})))
+    customer = client.get(f"/invoices/{invoices[0]}")["invoice"]["customer_id"]
+    body = {
+        "customer_id": customer,
+        "payment_mode": "others",
+        "amount": Decimal("60.00"),
+        "date": "2026-01-14",
+        "account_id": org.bank_account,
+        "reference_number": "day:2026-01-14:payment",
+        "invoices": [{"invoice_id": i, "amount_applied": Decimal("30.00")} for i in invoices],
+    }
+    payment = client.post("/customerpayments", body)["payment"]
+    assert {str(row["invoice_id"]) for row in payment["invoices"]} == set(invoices)
+    assert [client.get(f"/invoices/{i}")["invoice"]["status"] for i in invoices] == ["paid"] * 2

@@ -101,6 +101,8 @@ class WebhookSender:
         held, self._held = self._held or [], None
         for event in reversed(held) if reverse else held:
             self._send(event)
+            if self._twice:
+                self._send(event)
 
     # -- sending -------------------------------------------------------------------------
 
