@@ -56,6 +56,8 @@ class AccountSettings:
     refund_account: str | None = None
     bank_account: str | None = None
     item: str | None = None
+    payout_account: str | None = None  # optional: payouts are held until it is set
+    adjustment_account: str | None = None  # optional: payouts needing one are held without
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def missing(self) -> list[str]:

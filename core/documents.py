@@ -18,6 +18,7 @@ from core.money import quantize
 __all__ = [
     "MAX_KEY_LENGTH",
     "AccountRole",
+    "Adjustment",
     "CreditNote",
     "CreditRefund",
     "Document",
@@ -25,6 +26,7 @@ __all__ = [
     "Expense",
     "Invoice",
     "Payment",
+    "Transfer",
     "document_from_dict",
 ]
 
@@ -37,6 +39,8 @@ class DocumentKind(StrEnum):
     EXPENSE = "expense"
     CREDIT_NOTE = "credit_note"
     CREDIT_REFUND = "credit_refund"
+    TRANSFER = "transfer"
+    ADJUSTMENT = "adjustment"
 
 
 class AccountRole(StrEnum):
@@ -46,6 +50,8 @@ class AccountRole(StrEnum):
     FEE = "fee"  # expense
     REFUND = "refund"  # other current liability
     BANK = "bank"  # the gateway's clearing account
+    PAYOUT = "payout"  # the merchant's bank account payouts arrive in (bank)
+    ADJUSTMENT = "adjustment"  # where the part of a payout never booked into clearing goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +146,29 @@ class CreditRefund(Document):
         return (self.credit_note_key,)
 
 
+@dataclass(frozen=True, slots=True)
+class Transfer(Document):
+    """A payout: the gateway's money moved from the clearing account to the payout account,
+    for the payout's full amount on its date, so it matches the deposit on the bank statement."""
+
+    kind: ClassVar[DocumentKind] = DocumentKind.TRANSFER
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment(Document):
+    """The part of a payout that was never booked into the clearing account, between the
+    clearing account and the adjustment account the user chose. ``into_clearing``: the payout
+    held more than was booked (charges never synced, a top-up), so money comes into clearing;
+    otherwise less (a chargeback, a deduction), so money leaves it. ``items`` itemize it."""
+
+    into_clearing: bool = True
+    items: tuple[str, ...] = ()
+    kind: ClassVar[DocumentKind] = DocumentKind.ADJUSTMENT
+
+
 _KINDS: dict[str, type[Document]] = {
-    cls.kind.value: cls for cls in (Invoice, Payment, Expense, CreditNote, CreditRefund)
+    cls.kind.value: cls
+    for cls in (Invoice, Payment, Expense, CreditNote, CreditRefund, Transfer, Adjustment)
 }
 
 
@@ -152,6 +179,8 @@ def document_from_dict(data: dict[str, Any]) -> Document:
     values["date"] = date.fromisoformat(values["date"])
     values["amount"] = Decimal(values["amount"])
     values["record_ids"] = tuple(values["record_ids"])
+    if "items" in values:
+        values["items"] = tuple(values["items"])
     if values.get("exchange_rate") is not None:
         values["exchange_rate"] = Decimal(values["exchange_rate"])
     return cls(**values)

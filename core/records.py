@@ -115,7 +115,8 @@ Record = Charge | Refund
 @dataclass(frozen=True, slots=True)
 class Payout:
     """A settlement from the gateway to the merchant's bank: ``amount`` of ``currency`` paid
-    out at ``created_at``. ``charge_ids`` are the charges the gateway says it settles; the
+    out at ``created_at``. ``charge_ids`` are the charges the gateway says it settles (with
+    what each credited, net of fees, in ``charge_nets`` where the gateway shows it); the
     rest of the amount (refunds, adjustments, charges never synced) is worked out against the
     books when the payout is planned. ``raw`` keeps the payload as the gateway sent it."""
 
@@ -124,6 +125,7 @@ class Payout:
     currency: str
     amount: Decimal
     charge_ids: tuple[str, ...] = ()
+    charge_nets: Mapping[str, Decimal] = field(default_factory=dict)  # as the gateway lists them
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     kind = "payout"

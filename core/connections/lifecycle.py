@@ -36,7 +36,15 @@ log = logging.getLogger(__name__)
 MODES = ("bulk", "individual")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-ROLE_SETTINGS = ("sales_account", "fee_account", "refund_account", "bank_account", "item")
+ROLE_SETTINGS = (
+    "sales_account",
+    "fee_account",
+    "refund_account",
+    "bank_account",
+    "item",
+    "payout_account",  # optional: payouts are held until it is set
+    "adjustment_account",  # optional: payouts with an unbooked part are held until it is set
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,8 @@ class SettingsChange:
     refund_account: str | None = None
     bank_account: str | None = None
     item: str | None = None
+    payout_account: str | None = None
+    adjustment_account: str | None = None
     mode: str | None = None
     channels: list[str] | None = None  # [] or ["all"]: all channels
     timezone: str | None = None

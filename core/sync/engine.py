@@ -43,6 +43,7 @@ from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
 from core.sync.events import mark_handled
 from core.sync.ingest import store_items
+from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
@@ -89,6 +90,7 @@ class SyncReport:
     api_calls: int = 0
     error: str = ""
     planned_documents: list[Any] = field(default_factory=list)  # dry run only
+    held_payouts: dict[str, str] = field(default_factory=dict)  # payout id -> why
 
     def summary(self) -> RunSummary:
         return RunSummary(
@@ -254,12 +256,23 @@ def _run(
             outcome = plan_connection(
                 session, connection_id, mapper, now, run_id=run.id, dry_run=options.dry_run
             )
+            payouts = plan_payouts(
+                session,
+                connection_id,
+                run.connection.settings,
+                now,
+                run_id=run.id,
+                dry_run=options.dry_run,
+            )
         report.documents_planned.update(outcome.documents)
+        report.documents_planned.update(payouts.documents)
+        report.held_payouts = dict(payouts.held)
         report.skipped.update(outcome.skipped)
         report.quarantined += outcome.quarantined
         report.unknown_channels.update(getattr(outcome, "unknown_channels", {}) or {})
         if options.dry_run:
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
+            report.planned_documents += payouts.planned
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)
@@ -454,6 +467,7 @@ def _finish_run(
             "pending": report.pending,
             "failed": [list(item) for item in report.failed_documents],
             "unknown_channels": dict(report.unknown_channels),
+            "held_payouts": dict(report.held_payouts),
         }
         row.skipped = dict(report.skipped)
         row.api_calls = report.api_calls

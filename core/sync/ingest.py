@@ -172,7 +172,11 @@ def _row(record: Fetched) -> dict[str, Any]:
             "raw_channel": None,
             "description": "",
             "exchange_rate": None,
-            "payload": {"raw": json_safe(record.raw), "charge_ids": list(record.charge_ids)},
+            "payload": {
+                "raw": json_safe(record.raw),
+                "charge_ids": list(record.charge_ids),
+                "charge_nets": {key: str(net) for key, net in record.charge_nets.items()},
+            },
         }
     if isinstance(record, Charge):
         return {

@@ -1,7 +1,8 @@
 """Sample documents for destination tests: one of each kind, linked as a real sync links them.
 
 The chain is in dependency order: a sale's invoice, its payment, the gateway's fee, a partial
-refund's credit note (after the payment, so the invoice is paid) and the credit-note refund.
+refund's credit note (after the payment, so the invoice is paid), the credit-note refund, and
+the payout that settles it (an adjustment for a charge from before the sync, then the transfer).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.documents import (
+    Adjustment,
     CreditNote,
     CreditRefund,
     Document,
@@ -17,6 +19,7 @@ from core.documents import (
     Expense,
     Invoice,
     Payment,
+    Transfer,
 )
 from core.money import quantize
 
@@ -32,7 +35,8 @@ def document_chain(
     source: str = "conformance",
     serial: str = "1",
 ) -> list[Document]:
-    """Invoice, payment, expense, credit note and credit-note refund of one sale in ``currency``.
+    """Invoice, payment, expense, credit note, credit-note refund of one sale in ``currency``,
+    and the payout adjustment and transfer that clear it.
 
     Amounts are whole numbers so they sit at any currency's precision (JPY 0, SGD 2, KWD 3).
     """
@@ -42,6 +46,7 @@ def document_chain(
 
     charge = f"{source}:charge:{serial}"
     refund = f"{source}:refund:{serial}"
+    payout = f"{source}:payout:{serial}"
     invoice = Invoice(
         key=f"{charge}:invoice",
         date=on,
@@ -87,7 +92,25 @@ def document_chain(
         credit_note_key=credit_note.key,
         invoice_key=invoice.key,
     )
-    return [invoice, payment, expense, credit_note, credit_refund]
+    adjustment = Adjustment(
+        key=f"{payout}:adjustment",
+        date=on,
+        currency=currency,
+        amount=money("100"),
+        record_ids=(f"payout:{serial}",),
+        description="Conformance payout adjustment",
+        into_clearing=True,
+        items=("charge before the sync was enabled: 100",),
+    )
+    transfer = Transfer(
+        key=payout,
+        date=on,
+        currency=currency,
+        amount=money("865"),
+        record_ids=(f"payout:{serial}",),
+        description="Conformance payout",
+    )
+    return [invoice, payment, expense, credit_note, credit_refund, adjustment, transfer]
 
 
 def prefix_of(chain: list[Document], kind: DocumentKind) -> tuple[list[Document], Document]:

@@ -23,6 +23,7 @@ ROLE_ROOTS = {
     "refund": "Liabilities",
     "bank": "Assets",
     "receivable": "Assets",
+    "payout": "Assets",
 }
 DEFAULT_ACCOUNTS = {
     "sales": "Income:Sales",
@@ -30,6 +31,8 @@ DEFAULT_ACCOUNTS = {
     "refund": "Liabilities:Refunds",
     "bank": "Assets:Clearing",
     "receivable": "Assets:AccountsReceivable",
+    "payout": "Assets:Bank",
+    "adjustment": "Equity:PayoutAdjustments",
 }
 RECEIVABLE_SETTING = "receivable_account"
 
@@ -37,12 +40,17 @@ _ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
 _PART = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 
 
+def _well_formed(name: str) -> bool:
+    root, _, rest = name.partition(":")
+    return root in _ROOTS and bool(rest) and all(_PART.fullmatch(p) for p in rest.split(":"))
+
+
 def account_problem(role: str, name: str) -> str | None:
     """Why ``name`` cannot be the ``role`` account, or None when it can."""
-    root, _, rest = name.partition(":")
+    root = name.partition(":")[0]
     wanted = ROLE_ROOTS[role]
     example = DEFAULT_ACCOUNTS[role]
-    if root not in _ROOTS or not rest or not all(_PART.fullmatch(p) for p in rest.split(":")):
+    if not _well_formed(name):
         return (
             f"the {role} account {name!r} is not a journal account name; use capitalised parts "
             f"joined by ':' under {wanted}, e.g. {example}"
@@ -57,13 +65,15 @@ def account_problem(role: str, name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class JournalAccounts:
-    """The five accounts a journal entry can touch."""
+    """The accounts a journal entry can touch (the adjustment account may have any root)."""
 
     sales: str
     fee: str
     refund: str
     bank: str
     receivable: str
+    payout: str = DEFAULT_ACCOUNTS["payout"]
+    adjustment: str = DEFAULT_ACCOUNTS["adjustment"]
 
     @classmethod
     def from_settings(cls, settings: AccountSettings) -> JournalAccounts:
@@ -74,6 +84,8 @@ class JournalAccounts:
             refund=settings.refund_account or DEFAULT_ACCOUNTS["refund"],
             bank=settings.bank_account or DEFAULT_ACCOUNTS["bank"],
             receivable=settings.extra.get(RECEIVABLE_SETTING) or DEFAULT_ACCOUNTS["receivable"],
+            payout=settings.payout_account or DEFAULT_ACCOUNTS["payout"],
+            adjustment=settings.adjustment_account or DEFAULT_ACCOUNTS["adjustment"],
         )
 
     def check(self) -> None:
@@ -83,6 +95,12 @@ class JournalAccounts:
             for role in ROLE_ROOTS
             if (problem := account_problem(role, getattr(self, role))) is not None
         ]
+        if not _well_formed(self.adjustment):
+            problems.append(
+                f"the adjustment account {self.adjustment!r} is not a journal account name; use "
+                f"capitalised parts joined by ':' under one of {', '.join(_ROOTS)}, e.g. "
+                f"{DEFAULT_ACCOUNTS['adjustment']}"
+            )
         if problems:
             raise ConfigurationError(
                 "; ".join(problems) + ".",

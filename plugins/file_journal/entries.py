@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from core.documents import Document, DocumentKind
+from core.documents import Adjustment, Document, DocumentKind
 from plugins.file_journal.accounts import JournalAccounts
 
 __all__ = ["JournalEntry", "Posting", "entry_for"]
@@ -36,6 +36,8 @@ _LABELS = {
     DocumentKind.EXPENSE: "Fees",
     DocumentKind.CREDIT_NOTE: "Credit note",
     DocumentKind.CREDIT_REFUND: "Refund paid",
+    DocumentKind.TRANSFER: "Payout",
+    DocumentKind.ADJUSTMENT: "Payout adjustment",
 }
 
 
@@ -64,20 +66,27 @@ class JournalEntry:
             raise ValueError(f"{self.key}: postings do not balance")
 
 
-def _sides(kind: DocumentKind, accounts: JournalAccounts) -> tuple[str, str]:
-    """(debit account, credit account) of a document kind."""
+def _sides(document: Document, accounts: JournalAccounts) -> tuple[str, str]:
+    """(debit account, credit account) of a document."""
+    kind = document.kind
+    if isinstance(document, Adjustment):
+        into = document.into_clearing
+        return (
+            (accounts.bank, accounts.adjustment) if into else (accounts.adjustment, accounts.bank)
+        )
     return {
         DocumentKind.INVOICE: (accounts.receivable, accounts.sales),
         DocumentKind.PAYMENT: (accounts.bank, accounts.receivable),
         DocumentKind.EXPENSE: (accounts.fee, accounts.bank),
         DocumentKind.CREDIT_NOTE: (accounts.refund, accounts.receivable),
         DocumentKind.CREDIT_REFUND: (accounts.receivable, accounts.bank),
+        DocumentKind.TRANSFER: (accounts.payout, accounts.bank),
     }[kind]
 
 
 def entry_for(document: Document, accounts: JournalAccounts) -> JournalEntry:
     """The journal entry of ``document`` with the connection's accounts."""
-    debit, credit = _sides(document.kind, accounts)
+    debit, credit = _sides(document, accounts)
     label = _LABELS[document.kind]
     narration = f"{label}: {document.description}" if document.description else label
     return JournalEntry(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,12 @@ from core.errors import BadRecord, TransientError
 from core.money import parse_amount
 from core.records import Payout, Quarantined
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
-from plugins.hitpay_source.parsing import json_safe, parse_currency, parse_timestamp
+from plugins.hitpay_source.parsing import (
+    json_safe,
+    parse_charge,
+    parse_currency,
+    parse_timestamp,
+)
 
 __all__ = [
     "PAID_STATUSES",
@@ -96,13 +102,26 @@ def _identity(payload: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _settled_charges(client: HitPayClient, payout_id: str) -> tuple[str, ...]:
+def _settled_charges(
+    client: HitPayClient, payout_id: str, currency: str
+) -> tuple[tuple[str, ...], dict[str, Decimal]]:
+    """The ids of the charges a payout settles, and what each credited net of fees (where
+    the row can be read as a sale in the payout's currency)."""
     ids: list[str] = []
+    nets: dict[str, Decimal] = {}
     for row in _pages(client, f"payouts/{quote(payout_id, safe='')}/charges"):
         charge_id = row.get("id") if isinstance(row, Mapping) else None
-        if isinstance(charge_id, str) and charge_id:
-            ids.append(charge_id)
-    return tuple(ids)
+        if not isinstance(charge_id, str) or not charge_id:
+            continue
+        ids.append(charge_id)
+        try:
+            charge = parse_charge(row)
+        except BadRecord:
+            continue
+        if charge.currency == currency:
+            fee = charge.fee if charge.fee_currency == currency else Decimal(0)
+            nets[charge_id] = charge.amount - fee
+    return tuple(ids), nets
 
 
 def fetch_payouts(
@@ -149,12 +168,14 @@ def fetch_payouts(
         except BadRecord as error:
             yield Quarantined(error.message, json_safe(item), _identity(item), "payout")
             continue
+        charge_ids, nets = _settled_charges(client, payout.source_id, payout.currency)
         yield Payout(
             payout.source_id,
             payout.created_at,
             payout.currency,
             payout.amount,
-            _settled_charges(client, payout.source_id),
+            charge_ids,
+            nets,
             payout.raw,
         )
     state[STATE_KEY] = (oldest_pending or window.end).isoformat()

@@ -126,6 +126,19 @@ class ZohoBooksDestination:
             for setting, (role, needed) in REQUIRED_TYPES.items()
             if (problem := self._account_problem(getattr(settings, setting), role, needed))
         ]
+        if settings.payout_account and (
+            problem := self._account_problem(settings.payout_account, "payout account", "bank")
+        ):
+            problems.append(problem)
+        if settings.adjustment_account:
+            account = self.metadata.account(settings.adjustment_account)
+            if account is None:
+                problems.append(
+                    f"adjustment account {settings.adjustment_account} does not exist in the "
+                    "organization"
+                )
+            elif not account.is_active:
+                problems.append(f"adjustment account {account.label()} is inactive")
         item = self.metadata.item(str(settings.item))
         if item is None:
             problems.append(f"item {settings.item} does not exist in the organization")

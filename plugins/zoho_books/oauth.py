@@ -31,6 +31,9 @@ SCOPES: tuple[str, ...] = (
     "ZohoBooks.contacts.ALL",
     "ZohoBooks.settings.READ",
     "ZohoBooks.accountants.READ",
+    "ZohoBooks.accountants.CREATE",  # journals: payout adjustments
+    "ZohoBooks.banking.READ",  # bank account balances: reconcile
+    "ZohoBooks.banking.CREATE",  # fund transfers: payouts
 )
 
 RECONNECT_HINT = "Reconnect with `ledgersync zoho connect {name} --datacenter DC`."

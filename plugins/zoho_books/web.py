@@ -104,6 +104,7 @@ class ZohoBooksPages:
         try:
             accounts = destination.accounts()
             items = destination.items()
+            taxes = destination.taxes()
         finally:
             with self.host.database.session() as db:
                 calls.flush(db, connection_id)
@@ -118,6 +119,13 @@ class ZohoBooksPages:
             pickers.append(SettingChoices(setting, role.capitalize(), needed, choices))
         item_choices = tuple(Choice(i.item_id, i.name, "", i.is_active) for i in items)
         pickers.append(SettingChoices("item", "Default item", "", item_choices))
+        if taxes:  # a tax-registered organization: the tax of every sales and credit line
+            tax_choices = tuple(
+                Choice(t.tax_id, f"{t.tax_name} {t.tax_percentage}%", "", t.is_active)
+                for t in taxes
+            )
+            no_tax = Choice("none", "None: lines carry no tax", "", True)
+            pickers.append(SettingChoices("tax", "Tax", "", (no_tax, *tax_choices)))
         return pickers
 
     # -- connect: start, callback, organization ---------------------------------------------

@@ -23,10 +23,25 @@ from decimal import Decimal
 from typing import Any
 
 from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
-from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
+from core.documents import (
+    Adjustment,
+    CreditNote,
+    CreditRefund,
+    Document,
+    Expense,
+    Invoice,
+    Payment,
+    Transfer,
+)
 from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
+from plugins.zoho_books.transfers import (
+    deliver_adjustment,
+    deliver_transfer,
+    find_adjustment,
+    find_transfer,
+)
 from plugins.zoho_books.verify import verify
 
 __all__ = ["Writer"]
@@ -85,6 +100,10 @@ class Writer:
             Expense: self.deliver_expense,
             CreditNote: self.deliver_credit_note,
             CreditRefund: self.deliver_credit_refund,
+            Transfer: lambda d, c: deliver_transfer(self._client, self._currency(d), d, c.settings),
+            Adjustment: lambda d, c: deliver_adjustment(
+                self._client, self._currency(d), d, c.settings
+            ),
         }
         return handlers[type(document)](document, context)
 
@@ -101,6 +120,10 @@ class Writer:
             return self._find_by_reference(CREDIT_NOTES, document.key)
         if isinstance(document, CreditRefund):
             return self.find_credit_refund(document, context)
+        if isinstance(document, Transfer):
+            return find_transfer(self._client, document, context.settings)
+        if isinstance(document, Adjustment):
+            return find_adjustment(self._client, document)
         raise TypeError(f"unknown document {document!r}")
 
     # -- shared pieces ---------------------------------------------------------------------

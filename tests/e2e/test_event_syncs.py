@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,9 @@ from sqlalchemy import select
 from core import clock
 from core.connections.event_timing import set_event_timing
 from core.scheduling.events import event_schedule, run_due_event_syncs
-from core.store.models import Run, SourceEventRow
+from core.scheduling.workers.dispatch import DueSync
+from core.scheduling.workers.event_jobs import enqueue_event_sync, run_event_job
+from core.store.models import Run, SourceEventRow, SourceRecord
 from core.sync.engine import SyncOptions, sync
 from core.web import create_app
 from core.web.server import make_server
@@ -326,3 +328,76 @@ def test_the_event_timing_is_set_with_the_webhook_command(shop: Shop, served: st
     opened = first_pending(shop)
     assert run_due_event_syncs(shop.host, opened + timedelta(seconds=9)) == []
     assert len(run_due_event_syncs(shop.host, opened + timedelta(seconds=10))) == 1
+
+
+class MemoryQueue:
+    """Claims and a queue as Redis and Celery keep them, in memory (what the route is given)."""
+
+    def __init__(self) -> None:
+        self.claimed: set[str] = set()
+        self.sent: list[DueSync] = []
+
+    def claim(self, identities: Sequence[str]) -> list[bool]:
+        fresh = [identity not in self.claimed for identity in identities]
+        self.claimed.update(identities)
+        return fresh
+
+    def send(self, job: DueSync) -> None:
+        self.sent.append(job)
+
+
+@pytest.fixture
+def on_workers(shop: Shop) -> Iterator[tuple[str, MemoryQueue]]:
+    """The web app with ``--workers``: each accepted event enqueues its window's event sync."""
+    queue = MemoryQueue()
+    app = create_app(shop.host, session_secret=b"x" * 32)
+    app.extensions["ledgersync.events"] = lambda name: enqueue_event_sync(
+        shop.host, name, clock.now(), claim=queue.claim, send=queue.send
+    )
+    server = make_server(app, "127.0.0.1", 0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}", queue
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+def test_on_workers_a_burst_enqueues_one_event_sync_per_window(
+    shop: Shop, on_workers: tuple[str, MemoryQueue]
+) -> None:
+    base, queue = on_workers
+    hooked(shop, base, mode="individual")
+    for n in range(20):
+        shop.charges_api.add_charge(amount=Decimal("3.00") + n)
+
+    [job] = queue.sent
+    assert job.due_at == first_pending(shop) + QUIET
+    done = run_event_job(shop.host, job.name, job.due_at)
+    again = run_event_job(shop.host, job.name, job.due_at)  # a redelivered message
+
+    assert done.outcome == "succeeded" and again.outcome == "already_synced"
+    assert len(invoiced(shop)) == 20
+    assert runs(shop) == [("event", "succeeded")]
+
+    shop.charges_api.add_charge(amount=Decimal("99.00"))  # the next window: after the interval
+    assert len(queue.sent) == 2
+    with shop.host.database.session() as session:
+        started = session.get_one(Run, done.run_id).started_at
+    assert queue.sent[1].due_at == started + timedelta(minutes=15)
+
+
+def test_a_payout_event_makes_the_poll_read_the_payout(shop: Shop, served: str) -> None:
+    hooked(shop, served, mode="bulk")
+    hitpay = shop.charges_api
+    hitpay.add_charge(amount=Decimal("90.00"), created_at=clock.now() - timedelta(minutes=5))
+    payout = hitpay.payouts.pay_out("sgd", clock.now() - timedelta(minutes=1))
+    assert payout is not None
+
+    assert [row.object for row in events(shop)] == ["charge", "payout"]
+    run_due_event_syncs(shop.host, first_pending(shop) + QUIET)
+
+    with shop.host.database.session() as session:
+        kinds = set(session.scalars(select(SourceRecord.kind)))
+    assert "payout" in kinds and all(row.handled_at for row in events(shop))

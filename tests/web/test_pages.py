@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -284,3 +285,49 @@ def test_credentials_under_another_secret_key_give_a_clear_line_not_a_crash(
         assert "cannot be decrypted with LEDGERSYNC_SECRET_KEY" in answer.get_data(as_text=True)
     finally:
         other.close()
+
+
+def _tax_options(html: str) -> dict[str, str]:
+    """The tax picker's options: label (as shown) -> value."""
+    picker = html[html.index('<select name="tax"') :]
+    picker = picker[: picker.index("</select>")]
+    return {
+        label.strip(): value
+        for value, label in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', picker)
+    }
+
+
+def test_the_tax_picker_lists_the_organizations_taxes_and_saves_one(
+    page: AtPage, shop: Shop, db_url: str
+) -> None:
+    shop.hitpay.connect(shop.host, shop.name, "Asia/Singapore")
+    accounts = shop.zoho.connect(shop.host, shop.name, tax_registered=True)
+    shop.accounts = accounts
+    options = _tax_options(page.get(PAGE).get_data(as_text=True))
+    assert list(options)[:2] == ["Choose…", "None: lines carry no tax"]
+    assert {"GST9 [SR] 9%", "GST0 [ZR] 0%", "GST7 [SR] (old) 7% (inactive)"} <= set(options)
+
+    # The accounts first (the destination checks a tax once every account is set) ...
+    answer = page.post(SETTINGS, {**_accounts(shop), "all_channels": "on"}, form_page=PAGE)
+    assert answer.status_code == 302
+    # ... then an inactive tax: refused with the CLI's own words, nothing saved.
+    inactive = options["GST7 [SR] (old) 7% (inactive)"]
+    answer = page.post(SETTINGS, {"tax": inactive, "all_channels": "on"}, form_page=PAGE)
+    assert answer.status_code == 422
+    message = _cli_error(db_url, "settings", "shop", "--tax", inactive)
+    assert "inactive" in message
+    assert message in answer.get_data(as_text=True).replace("&#39;", "'")
+    assert load_connection(shop.host, "shop").settings.extra.get("tax") is None
+
+    gst = options["GST9 [SR] 9%"]
+    answer = page.post(SETTINGS, {"tax": gst, "all_channels": "on"}, form_page=PAGE)
+    assert answer.status_code == 302
+    assert load_connection(shop.host, "shop").settings.extra["tax"] == gst
+    shown = page.get(PAGE).get_data(as_text=True)
+    assert f'<option value="{gst}" selected>' in shown
+
+
+def test_an_organization_without_taxes_has_no_tax_picker(page: AtPage, shop: Shop) -> None:
+    shop.connect()
+    html = page.get(PAGE).get_data(as_text=True)
+    assert 'id="item"' in html and 'id="tax"' not in html

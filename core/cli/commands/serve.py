@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 
 from core.cli.context import pass_host
@@ -25,9 +27,15 @@ from core.host import Host
     type=click.IntRange(0, 5),
     help="Reverse proxies in front whose X-Forwarded-For/-Proto/-Host to trust.",
 )
+@click.option(
+    "--workers",
+    is_flag=True,
+    help="Enqueue event syncs for the Celery workers (LEDGERSYNC_BROKER_URL) instead of running "
+    "them in this process.",
+)
 @pass_host
 def serve_command(
-    host: Host, bind: str, port: int, set_password: bool, user: str, proxies: int
+    host: Host, bind: str, port: int, set_password: bool, user: str, proxies: int, workers: bool
 ) -> None:
     """Serve the web page: connections, settings, Sync Now, history, ledger, quarantine."""
     # Flask loads only for this command: every other command starts without it.
@@ -54,12 +62,22 @@ def serve_command(
     from core.scheduling.events import EventSyncLoop
 
     app = create_app(host, trusted_proxies=proxies)
-    event_syncs = EventSyncLoop(host)  # webhooks make their connection sync sooner
-    app.extensions["ledgersync.events"] = event_syncs.poke
     server = make_server(app, bind, port)
+
+    def on_start(url: str) -> None:
+        click.echo(f"ledgersync serve: {url} (Ctrl-C stops it)")
+
+    if workers:  # webhooks enqueue their connection's event sync, once per window
+        from core.scheduling.workers.app import enqueue_event_syncs
+
+        app.extensions["ledgersync.events"] = partial(enqueue_event_syncs, host)
+        serve_forever(server, on_start)
+        return
+    event_syncs = EventSyncLoop(host)  # webhooks make their connection sync sooner, here
+    app.extensions["ledgersync.events"] = event_syncs.poke
     event_syncs.start()
     try:
-        serve_forever(server, lambda url: click.echo(f"ledgersync serve: {url} (Ctrl-C stops it)"))
+        serve_forever(server, on_start)
     finally:
         event_syncs.stop()
 

@@ -25,6 +25,11 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--refund-account", help="Other current liability account id for refunds.")
 @click.option("--bank-account", help="Bank account id used as the clearing account.")
 @click.option("--item", help="Default item id for invoice lines.")
+@click.option("--payout-account", help="Bank account id payouts arrive in (optional).")
+@click.option(
+    "--adjustment-account",
+    help="Account id for the part of a payout the sync never booked (optional).",
+)
 @click.option(
     "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
 )
@@ -43,6 +48,8 @@ def settings_command(
     refund_account: str | None,
     bank_account: str | None,
     item: str | None,
+    payout_account: str | None,
+    adjustment_account: str | None,
     tax: str | None,
     mode: str | None,
     channels: str | None,
@@ -58,6 +65,8 @@ def settings_command(
         refund_account=refund_account,
         bank_account=bank_account,
         item=item,
+        payout_account=payout_account,
+        adjustment_account=adjustment_account,
         mode=mode,
         channels=_split(channels),
         timezone=timezone,
@@ -76,6 +85,8 @@ def settings_command(
         "refund_account": info.settings.refund_account,
         "bank_account": info.settings.bank_account,
         "item": info.settings.item,
+        "payout_account": info.settings.payout_account,
+        "adjustment_account": info.settings.adjustment_account,
         "tax": info.settings.extra.get("tax"),
         "mode": info.mode,
         "channels": list(info.channels) if info.channels is not None else "all",

@@ -80,6 +80,7 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
                 "recovered": report.recovered,
                 "pending": report.pending,
                 "skipped": dict(report.skipped),
+                "held_payouts": dict(report.held_payouts),
                 "api_calls": report.api_calls,
                 "error": report.error,
             }

@@ -20,18 +20,30 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 
+from core import clock
 from core.host import Host
+from core.scheduling.events import event_syncs_due
 from core.scheduling.workers.claims import RedisClaims
 from core.scheduling.workers.dispatch import DueSync, enqueue_due, parse_due_at, run_due_sync
+from core.scheduling.workers.event_jobs import enqueue_event_sync, run_event_job
 from core.scheduling.workers.settings import WorkerSettings
 from core.store.repository import utcnow
 
-__all__ = ["SETTINGS", "app", "create_app", "enqueue_due_syncs", "sync_connection"]
+__all__ = [
+    "SETTINGS",
+    "app",
+    "create_app",
+    "enqueue_due_syncs",
+    "enqueue_event_syncs",
+    "event_sync",
+    "sync_connection",
+]
 
 log = logging.getLogger(__name__)
 
 SYNC_TASK = "ledgersync.sync_connection"
 ENQUEUE_TASK = "ledgersync.enqueue_due"
+EVENT_TASK = "ledgersync.event_sync"
 
 
 def create_app(settings: WorkerSettings) -> Celery:
@@ -107,6 +119,46 @@ def enqueue_due_syncs() -> int:
         sent = enqueue_due(
             worker_host(), utcnow(), claim=claims.claim, send=send, release=claims.release
         )
+        late = [  # event syncs that fell due without the web process enqueuing them
+            enqueue_event_sync(
+                worker_host(), due.name, utcnow(), claim=claims.claim, send=send_event_sync
+            )
+            for due in event_syncs_due(worker_host(), utcnow())
+        ]
     finally:
         claims.close()
-    return len(sent)
+    return len(sent) + sum(1 for job in late if job is not None)
+
+
+@app.task(name=EVENT_TASK)  # type: ignore[untyped-decorator]
+def event_sync(name: str, due_at: str) -> dict[str, Any]:
+    """The event sync of connection ``name`` for the window due at ``due_at`` (ISO 8601)."""
+    due = parse_due_at(due_at)
+    assert due is not None
+    return run_event_job(worker_host(), name, due).as_dict()
+
+
+def send_event_sync(job: DueSync) -> None:
+    """Put ``job`` on the queue to run when its window ends (a countdown, not an ETA, so a
+    moved test clock and the broker's clock need not agree)."""
+    wait = max(0.0, (job.due_at - clock.now()).total_seconds())
+    event_sync.apply_async(args=(job.name, job.due_at.isoformat()), countdown=wait)
+
+
+def enqueue_event_syncs(host: Host, name: str) -> None:
+    """What ``ledgersync serve --workers`` does with an accepted event: claim its connection's
+    window once and enqueue its event sync for the workers."""
+    claims = RedisClaims(
+        SETTINGS.require_claims_url(), prefix=SETTINGS.key_prefix, ttl=SETTINGS.claim_seconds
+    )
+    try:
+        enqueue_event_sync(
+            host,
+            name,
+            clock.now(),
+            claim=claims.claim,
+            send=send_event_sync,
+            release=claims.release,
+        )
+    finally:
+        claims.close()

@@ -82,6 +82,7 @@ def _pickers(info: ConnectionInfo) -> tuple[Sequence[SettingChoices], str]:
 def _values(info: ConnectionInfo, sync_time: str | None) -> dict[str, Any]:
     return {
         **{role: getattr(info.settings, role) or "" for role in ACCOUNT_LABELS},
+        "tax": info.settings.extra.get("tax", ""),
         "mode": info.mode,
         "channels": list(info.channels or []),
         "all_channels": info.channels is None,
@@ -95,6 +96,7 @@ def _values(info: ConnectionInfo, sync_time: str | None) -> dict[str, Any]:
 def _submitted(form: Any) -> dict[str, Any]:
     return {
         **{role: form.get(role, "") for role in ACCOUNT_LABELS},
+        "tax": form.get("tax", ""),
         "mode": form.get("mode", "bulk"),
         "channels": form.getlist("channels"),
         "all_channels": bool(form.get("all_channels")) or not form.getlist("channels"),
@@ -151,7 +153,7 @@ def _change(form: Any) -> SettingsChange:
         refund_account=form_value(form, "refund_account"),
         bank_account=form_value(form, "bank_account"),
         item=form_value(form, "item"),
-        # tax: #13 adds a tax setting; its picker and field join the accounts here.
+        tax=form_value(form, "tax"),
         mode=form_value(form, "mode"),
         channels=["all"] if form.get("all_channels") or not channels else channels,
         timezone=form_value(form, "timezone"),

@@ -70,6 +70,8 @@ class JournalHarness(DestinationHarness):
             refund_account="Liabilities:Refunds",
             bank_account="Assets:Gateway-Clearing",
             item="unused by journals",
+            payout_account="Assets:Bank:Operating",
+            adjustment_account="Equity:Payout-Adjustments",
         )
 
     def wrong_settings(self) -> Iterable[tuple[AccountSettings, str]]:

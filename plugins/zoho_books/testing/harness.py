@@ -19,6 +19,8 @@ CREATE_REQUESTS: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.EXPENSE: ("POST", r"^/expenses$"),
     DocumentKind.CREDIT_NOTE: ("POST", r"^/creditnotes$"),
     DocumentKind.CREDIT_REFUND: ("POST", r"^/creditnotes/\d+/refunds$"),
+    DocumentKind.TRANSFER: ("POST", r"^/banktransactions$"),
+    DocumentKind.ADJUSTMENT: ("POST", r"^/journals$"),
 }
 
 
@@ -66,8 +68,16 @@ class ZohoBooksHarness(DestinationHarness):
 
     def held_keys(self) -> list[str]:
         books = self.standin.books(self.org.organization_id)
-        sections = ("invoices", "payments", "expenses", "credit_notes", "credit_refunds")
-        return [row["reference_number"] for section in sections for row in books[section]]
+        sections = (
+            "invoices",
+            "payments",
+            "expenses",
+            "credit_notes",
+            "credit_refunds",
+            "transfers",
+            "journals",
+        )
+        return [row["reference_number"] for section in sections for row in books.get(section, [])]
 
     def served_requests(self) -> int:
         return len(self.standin.requests) + len(self.standin.accounts_requests)

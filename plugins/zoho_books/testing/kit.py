@@ -25,6 +25,8 @@ KINDS = {
     "credit_notes": "credit_note",
     "credit_refunds": "credit_refund",
     "credits_applied": "credit_applied",
+    "transfers": "transfer",  # payouts; present once there is one
+    "journals": "adjustment",  # payout adjustments; present once there is one
 }
 
 
@@ -50,10 +52,15 @@ class ZohoBooksStandInKit:
         if self._owns:
             self.standin.stop()
 
-    def connect(self, host: Any, connection: str) -> AccountSettings:
+    def connect(
+        self, host: Any, connection: str, *, tax_registered: bool = False
+    ) -> AccountSettings:
         """As `ledgersync zoho connect NAME --grant-code ...` would: a Self Client grant, a
-        fresh organization, tokens stored encrypted. Returns ready account settings."""
-        org = self.standin.create_organization(f"{connection} Pte Ltd", "SGD")
+        fresh organization (GST-registered if asked), tokens stored encrypted. Returns ready
+        account settings."""
+        org = self.standin.create_organization(
+            f"{connection} Pte Ltd", "SGD", tax_registered=tax_registered
+        )
         tokens = self.standin.tokens()
         expires = self.standin.now().timestamp() + int(tokens["expires_in"])
         attach_destination(
@@ -104,7 +111,9 @@ class ZohoBooksStandInKit:
     def books(self, connection: str) -> list[Mapping[str, Any]]:
         summary = self.standin.books(self.connected[connection].organization_id)
         return [
-            {"kind": kind, **row} for section, kind in KINDS.items() for row in summary[section]
+            {"kind": kind, **row}
+            for section, kind in KINDS.items()
+            for row in summary.get(section, [])
         ]
 
     def clearing_balance(self, connection: str) -> Mapping[str, Decimal]:

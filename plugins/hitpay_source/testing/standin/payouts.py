@@ -13,7 +13,7 @@ charges one settled; ``GET /v1/balances`` is a bare array of ``{currency, wallet
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -76,6 +76,7 @@ class PayoutBook:
         self._settled: set[tuple[str, str]] = set()  # (kind, id) already paid out
         self._adjustments: list[Movement] = []
         self.status_of_new = "succeeded"
+        self.on_paid: Callable[[dict[str, Any]], None] | None = None  # the payout.created webhook
 
     # -- movements -------------------------------------------------------------------------
 
@@ -143,11 +144,17 @@ class PayoutBook:
             }
             self._payouts.append(_Payout(payload, movements))
             self._settled.update((m.kind, m.source_id) for m in movements)
+            if self.on_paid is not None:
+                self.on_paid(dict(payload))
             return dict(payload)
 
-    def schedule(self, start: date, days: int, *, at: time = time(10, 0)) -> list[dict[str, Any]]:
+    def schedule(
+        self, start: date, days: int, *, at: time = time(10, 0), next_day: bool = True
+    ) -> list[dict[str, Any]]:
         """A daily payout per currency at ``at`` local time from ``start`` for ``days`` days,
-        each paying out what was in the wallet before that day began (a next-day schedule)."""
+        each paying out what was in the wallet before that day began (a next-day schedule), or
+        with ``next_day=False`` everything up to the payout itself (HitPay's cut-off is not
+        published: both are tested)."""
         made = []
         zone = self.ledger.zone
         with self.ledger.lock:
@@ -157,7 +164,8 @@ class PayoutBook:
                 moment = datetime.combine(day, at, tzinfo=zone)
                 midnight = datetime.combine(day, time(0), tzinfo=zone)
                 for currency in currencies:
-                    payout = self.pay_out(currency, moment, through=midnight)
+                    cutoff = midnight if next_day else moment
+                    payout = self.pay_out(currency, moment, through=cutoff)
                     if payout is not None:
                         made.append(payout)
         return made

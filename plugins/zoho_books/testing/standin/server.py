@@ -32,6 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from core import clock
 from plugins.zoho_books.jsonnum import dumps, loads
+from plugins.zoho_books.testing.standin import banking
 from plugins.zoho_books.testing.standin.errors import ApiError
 from plugins.zoho_books.testing.standin.faults import Faults
 from plugins.zoho_books.testing.standin.oauth import OAuthServer
@@ -79,6 +80,9 @@ MODULES = {
     "customerpayments": "customerpayments",
     "expenses": "expenses",
     "creditnotes": "creditnotes",
+    "bankaccounts": "banking",
+    "banktransactions": "banking",
+    "journals": "accountants",
 }
 OPERATIONS = {"GET": "READ", "POST": "CREATE", "PUT": "UPDATE", "DELETE": "DELETE"}
 
@@ -100,10 +104,12 @@ class SeededOrganization:
     inactive_accounts: dict[str, str]  # type -> id of an inactive account of that type
     inactive_item: str
     currencies: dict[str, str] = field(default_factory=dict)  # code -> currency_id
+    adjustment_account: str = ""  # equity "Payout Adjustments"
     taxes: dict[str, str] = field(default_factory=dict)  # name -> tax_id (tax-registered)
 
     def account_settings(self) -> Any:
-        """The ids as core's AccountSettings (sales, fee, refund, bank, item)."""
+        """The ids as core's AccountSettings (sales, fee, refund, bank, item; payouts into the
+        operating account, their unbooked parts to Payout Adjustments)."""
         from core.contracts import AccountSettings
 
         return AccountSettings(
@@ -112,6 +118,8 @@ class SeededOrganization:
             refund_account=self.refund_account,
             bank_account=self.bank_account,
             item=self.item,
+            payout_account=self.other_bank_account,
+            adjustment_account=self.adjustment_account or None,
         )
 
 
@@ -389,6 +397,7 @@ class ZohoBooksStandIn:
                     "GST7 [SR] (old)": org.add_tax("GST7 [SR] (old)", "7", active=False),
                 }
                 org.items[item].tax_id = taxes["GST9 [SR]"]
+            adjustments = org.add_account("Payout Adjustments", "equity")
             self.organizations[org.organization_id] = org
             seeded = SeededOrganization(
                 organization_id=org.organization_id,
@@ -404,6 +413,7 @@ class ZohoBooksStandIn:
                 inactive_accounts=inactive,
                 inactive_item=inactive_item,
                 currencies=currencies,
+                adjustment_account=adjustments,
                 taxes=taxes,
             )
             self.seeded[org.organization_id] = seeded
@@ -942,6 +952,62 @@ class ZohoBooksStandIn:
         expense = org._get(org.expenses, record_id, "Expense")
         return _json(200, {"code": 0, "message": "success", "expense": org.expense_json(expense)})
 
+    # -- handlers: banking (banking.py) ----------------------------------------------------
+
+    def _do_banktransactions(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any
+    ) -> Response:
+        account = query.get("account_id")
+        rows = [
+            banking.transfer_json(org, t)
+            for t in org.banktransactions.values()
+            if self._contains(t.reference_number, query.get("reference_number"))
+            and (account is None or account in (t.from_account_id, t.to_account_id))
+        ]
+        return _json(200, _page(rows, query, "banktransactions"))
+
+    def _do_create_banktransaction(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any
+    ) -> Response:
+        made = banking.create_transfer(org, _object(body))
+        return _json(
+            201,
+            {
+                "code": 0,
+                "message": "The transaction has been created.",
+                "banktransaction": banking.transfer_json(org, made),
+            },
+        )
+
+    def _do_journals(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any
+    ) -> Response:
+        rows = [
+            banking.journal_json(org, j)
+            for j in org.journals.values()
+            if self._contains(j.reference_number, query.get("reference_number"))
+        ]
+        return _json(200, _page(rows, query, "journals"))
+
+    def _do_create_journal(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any
+    ) -> Response:
+        made = banking.create_journal(org, _object(body))
+        return _json(
+            201,
+            {
+                "code": 0,
+                "message": "The journal entry has been created.",
+                "journal": banking.journal_json(org, made),
+            },
+        )
+
+    def _do_bankaccount(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        account = banking.bank_account_json(org, record_id)
+        return _json(200, {"code": 0, "message": "success", "bankaccount": account})
+
     # -- handlers: credit notes ------------------------------------------------------------
 
     def _do_creditnotes(
@@ -1131,6 +1197,11 @@ def _rules() -> Iterator[Rule]:
     yield rule("/creditnotes/<record_id>/invoices", "apply_credit", "POST")
     yield rule("/creditnotes/<record_id>/refunds", "refunds", "GET")
     yield rule("/creditnotes/<record_id>/refunds", "refund", "POST")
+    yield rule("/banktransactions", "banktransactions", "GET")
+    yield rule("/banktransactions", "create_banktransaction", "POST")
+    yield rule("/journals", "journals", "GET")
+    yield rule("/journals", "create_journal", "POST")
+    yield rule("/bankaccounts/<record_id>", "bankaccount", "GET")
 
 
 _ROUTES = Map(list(_rules()), strict_slashes=False)

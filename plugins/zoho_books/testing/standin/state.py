@@ -312,6 +312,8 @@ class Organization:
     creditnotes: dict[str, CreditNote] = field(default_factory=dict)
     credits_applied: dict[str, CreditApplied] = field(default_factory=dict)
     refunds: dict[str, CreditRefund] = field(default_factory=dict)
+    banktransactions: dict[str, Any] = field(default_factory=dict)  # banking.BankTransaction
+    journals: dict[str, Any] = field(default_factory=dict)  # banking.Journal
     taxes: dict[str, Tax] = field(default_factory=dict)
     item_default_tax: bool = True  # a line without tax_id takes its item's tax
     serial: int = 0
@@ -923,13 +925,22 @@ class Organization:
             currency = code[currency_id]
             per_currency[currency] = per_currency.get(currency, Decimal(0)) + amount
 
-        for p in self.payments.values():
-            move(p.account_id, p.currency_id, p.amount)
-        for e in self.expenses.values():
-            move(e.paid_through_account_id, e.currency_id, -e.amount)
-        for r in self.refunds.values():
-            move(r.from_account_id, self.creditnotes[r.creditnote_id].currency_id, -r.amount)
+        from plugins.zoho_books.testing.standin.banking import journal_json, postings, transfer_json
+
+        for account_id, currency_id, amount in postings(self):
+            move(account_id, currency_id, amount)
+        payouts = {
+            "transfers": ordered(
+                {"id": t["transaction_id"], **t}
+                for t in map(lambda t: transfer_json(self, t), self.banktransactions.values())
+            ),
+            "journals": ordered(
+                {"id": j["journal_id"], **j}
+                for j in map(lambda j: journal_json(self, j), self.journals.values())
+            ),
+        }
         return {
+            **{name: rows for name, rows in payouts.items() if rows},
             "invoices": ordered(
                 {
                     "id": i.invoice_id,
