@@ -38,7 +38,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "zoho.error.14_invalid_token",
         "zoho.error.2_invalid_value",
         "zoho.error.5_invalid_url",
-        "zoho.error.3062_duplicate_contact_name",
         "zoho.error.payment_on_draft",
         "zoho.list_key.taxes",
         "zoho.list_key.bankaccounts_banktransactions",
@@ -70,7 +69,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "hitpay.payouts.fields_and_pagination",
         "hitpay.payouts.two_balances",
         "hitpay.balances.transactions",
-        "hitpay.webhook.legacy_form_signature",
         "hitpay.webhook.delivery_ips",
         "hitpay.webhook.register_api",
     }
