@@ -45,7 +45,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "zoho.object_key.chart_of_account",
         "zoho.object_key.tax",
         "zoho.filter.reference_number_in_rows",
-        "zoho.items.fields_and_active_default",
         "zoho.currencies.exchange_rates_endpoint",
         "zoho.contact.currency_binds_documents",
         "zoho.fx.exchange_rate_required",

@@ -692,10 +692,24 @@ class ZohoBooksStandIn:
         answer = _page(rows, query, "chartofaccounts")
         return _json(200, answer)
 
+    # zoho.items.fields_and_active_default: Zoho's document calls the list "all active items";
+    # True lists inactive items only under filter_by=Status.All or Status.Inactive.
+    items_active_only_by_default = False
+
     def _do_items(
         self, org: Organization, query: dict[str, str], body: Any, headers: Any
     ) -> Response:
-        rows = [i.to_json() for i in org.items.values()]
+        wanted = query.get("filter_by") or (
+            "Status.Active" if self.items_active_only_by_default else "Status.All"
+        )
+        statuses = {
+            "Status.All": {"active", "inactive"},
+            "Status.Active": {"active"},
+            "Status.Inactive": {"inactive"},
+        }.get(wanted)
+        if statuses is None:
+            raise ApiError(400, 2, "Invalid value passed for filter_by.")
+        rows = [i.to_json() for i in org.items.values() if i.to_json().get("status") in statuses]
         return _json(200, _page(rows, query, "items"))
 
     def _do_currencies(
