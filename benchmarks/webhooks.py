@@ -103,7 +103,9 @@ def run_mode(mode: str) -> dict[str, Any]:
             sent = time.monotonic()
             hitpay.add_charge(amount=Decimal("12.34"))
             latency = time.monotonic() - sent
-            sync_seconds, _ = _event_sync(host)
+            sync_seconds, single = _event_sync(host)
+            if mode == "individual":
+                assert single.documents_delivered["invoice"] == 1, single.documents_delivered
 
             # A burst: every event inside one quiet window.
             zoho.requests.clear()

@@ -127,7 +127,10 @@ def run_sandbox(
             kept = f"; the store stays in {folder}" if workdir else ""
             echo(f"{READY} {url} (Ctrl-C stops the page and both stand-ins{kept})")
 
-        serve_forever(server, ready)
+        try:
+            serve_forever(server, ready)
+        except KeyboardInterrupt:  # it came before the page began serving: stop the same way
+            server.close()
     echo(
         f"Sandbox stopped. The store is kept in {folder}: ledgersync --db {db} status"
         if workdir

@@ -391,7 +391,9 @@ def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> N
                 f"ledgersync: {new_quarantine} record(s) quarantined for {run.connection.name}",
                 f"{new_quarantine} record(s) from the source could not be read and were set aside "
                 "with their reasons; everything else synced.",
-                f"See `ledgersync status {run.connection.name}`.",
+                f"`ledgersync quarantine {run.connection.name}` lists each record with its "
+                f"reason; after a fix, `ledgersync quarantine {run.connection.name} --retry` "
+                "takes them back in.",
                 now,
             ),
         )

@@ -12,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from core.errors import BadRecord
 from core.events import EventRefused, SourceEvent, body_digest
 from plugins.hitpay_source.parsing import parse_timestamp
 
-__all__ = ["MAX_AGE", "SALT", "read_event", "sign"]
+__all__ = ["MAX_AGE", "SALT", "legacy_signatures", "read_event", "sign"]
+
+log = logging.getLogger(__name__)
 
 SALT = "webhook_salt"  # the vault entry holding the endpoint's salt
 MAX_AGE = timedelta(days=3)  # an object last changed longer ago than this is a replay
@@ -29,6 +33,47 @@ OBJECT = "Hitpay-Event-Object"
 TYPE = "Hitpay-Event-Type"
 OBJECTS = frozenset({"charge", "payout", "invoice", "order", "transfer", "payment_request"})
 TYPES = frozenset({"created", "updated", "completed", "failed"})
+
+
+def legacy_signatures(salt: str, fields: Mapping[str, str]) -> dict[str, str]:
+    """The legacy form webhook's ``hmac`` both ways public code computes it: over the fields
+    sorted by key, each as key followed by value (HitPay's SDK), or as values only."""
+    ordered = sorted(fields.items())
+    return {
+        "key+value": sign(salt, "".join(f"{k}{v}" for k, v in ordered).encode("utf-8")),
+        "values only": sign(salt, "".join(v for _, v in ordered).encode("utf-8")),
+    }
+
+
+def _legacy_event(salt: str, body: bytes) -> SourceEvent:
+    """A payment request's form-encoded webhook (``hitpay.webhook.legacy_form_signature``)."""
+    try:
+        fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        raise EventRefused(400, "the form body is not readable") from None
+    given = fields.pop("hmac", "").strip().lower().encode("ascii", "replace")
+    if not given:
+        raise EventRefused(401, "no hmac field: not a signed HitPay payment webhook")
+    matched = [
+        form
+        for form, expected in legacy_signatures(salt, fields).items()
+        if hmac.compare_digest(expected.encode("ascii"), given)
+    ]
+    if not matched:
+        raise EventRefused(401, "hmac does not match the fields (forged, altered, or another salt)")
+    if matched[0] != "key+value":
+        log.info("a legacy HitPay webhook matched its %s signature", matched[0])
+    payment_id = fields.get("payment_id", "").strip()
+    status = fields.get("status", "").strip().lower()
+    if not payment_id or len(payment_id) > 200 or status not in TYPES:
+        raise EventRefused(400, "the payment webhook has no payment_id or no known status")
+    return SourceEvent(
+        object="payment_request",
+        object_id=payment_id,
+        event_type=status,
+        digest=body_digest(body),
+        payload=fields,
+    )
 
 
 def sign(salt: str, body: bytes) -> str:
@@ -81,6 +126,9 @@ def _changed_at(payload: Mapping[str, Any]) -> datetime | None:
 
 def read_event(salt: str, headers: Mapping[str, str], body: bytes, now: datetime) -> SourceEvent:
     """The verified event in ``body``, or EventRefused with the status to answer."""
+    form = (headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
+    if form and not headers.get(SIGNATURE):
+        return _legacy_event(salt, body)
     _verify(salt, headers, body)
     kind = _header(headers, OBJECT, OBJECTS)
     change = _header(headers, TYPE, TYPES)

@@ -24,7 +24,7 @@ from core.connections.event_timing import set_event_timing
 from core.scheduling.events import event_schedule, run_due_event_syncs
 from core.scheduling.workers.dispatch import DueSync
 from core.scheduling.workers.event_jobs import enqueue_event_sync, run_event_job
-from core.store.models import Run, SourceEventRow
+from core.store.models import Run, SourceEventRow, SourceRecord
 from core.sync.engine import SyncOptions, sync
 from core.web import create_app
 from core.web.server import make_server
@@ -386,3 +386,18 @@ def test_on_workers_a_burst_enqueues_one_event_sync_per_window(
     with shop.host.database.session() as session:
         started = session.get_one(Run, done.run_id).started_at
     assert queue.sent[1].due_at == started + timedelta(minutes=15)
+
+
+def test_a_payout_event_makes_the_poll_read_the_payout(shop: Shop, served: str) -> None:
+    hooked(shop, served, mode="bulk")
+    hitpay = shop.charges_api
+    hitpay.add_charge(amount=Decimal("90.00"), created_at=clock.now() - timedelta(minutes=5))
+    payout = hitpay.payouts.pay_out("sgd", clock.now() - timedelta(minutes=1))
+    assert payout is not None
+
+    assert [row.object for row in events(shop)] == ["charge", "payout"]
+    run_due_event_syncs(shop.host, first_pending(shop) + QUIET)
+
+    with shop.host.database.session() as session:
+        kinds = set(session.scalars(select(SourceRecord.kind)))
+    assert "payout" in kinds and all(row.handled_at for row in events(shop))

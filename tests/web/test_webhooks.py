@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core import clock
 from core.store.models import Run, SourceEventRow
 from plugins.hitpay_source.connecting import store_webhook_salt
-from plugins.hitpay_source.webhooks import sign
+from plugins.hitpay_source.webhooks import legacy_signatures, sign
 from tests.web.conftest import AtPage, Shop
 
 SALT = "whsalt-3f9a1c77e2b64d0c"
@@ -237,3 +237,60 @@ def test_the_integration_page_shows_the_last_event_and_the_next_event_sync(
     assert 'id="last-event"' not in before
     assert 'id="last-event">charge.created at ' in after and "(1 waiting)" in after
     assert 'id="next-event-sync">sync is disabled' in after  # never enabled in this test
+
+
+def _form(fields: dict[str, str]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(fields).encode()
+
+
+PAYMENT = {
+    "payment_id": "9a2b-payment",
+    "payment_request_id": "9a2b-request",
+    "phone": "",
+    "amount": "25.00",
+    "currency": "SGD",
+    "status": "completed",
+    "reference_number": "ORDER-17",
+}
+
+
+@pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
+@pytest.mark.parametrize("form", ["key+value", "values only"])
+def test_a_legacy_form_webhook_signed_either_way_is_accepted(
+    hooked: Shop, visitor: FlaskClient, form: str
+) -> None:
+    signature = legacy_signatures(SALT, PAYMENT)[form]
+    body = _form({**PAYMENT, "hmac": signature})
+    answer = visitor.post(
+        URL, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+    assert answer.status_code == 202
+    [row] = stored(hooked)
+    assert (row.object, row.object_id, row.event_type) == (
+        "payment_request",
+        "9a2b-payment",
+        "completed",
+    )
+
+
+@pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
+def test_a_legacy_form_webhook_with_a_wrong_hmac_is_refused(
+    hooked: Shop, visitor: FlaskClient
+) -> None:
+    signature = legacy_signatures("not-the-salt", PAYMENT)["key+value"]
+    altered = {**PAYMENT, "amount": "2500.00"}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    forged = visitor.post(URL, data=_form({**PAYMENT, "hmac": signature}), headers=form)
+    tampered = visitor.post(
+        URL,
+        data=_form({**altered, "hmac": legacy_signatures(SALT, PAYMENT)["key+value"]}),
+        headers=form,
+    )
+    unsigned = visitor.post(URL, data=_form(PAYMENT), headers=form)
+
+    assert (forged.status_code, tampered.status_code, unsigned.status_code) == (401, 401, 401)
+    assert stored(hooked) == []

@@ -111,3 +111,17 @@ def test_switches_lose_repeat_and_reorder_events(
         (json.loads(body)["amount"], head["Hitpay-Event-Type"]) for head, body in receiver.received
     ]
     assert kinds == [(2, "created"), (2, "created"), (3, "updated"), (3, "created")]
+
+
+@pytest.mark.vendor_fact("hitpay.webhook.events", "hitpay.webhook.headers")
+def test_a_payout_is_sent_as_payout_created(standin: HitPayStandIn, receiver: Receiver) -> None:
+    sale = standin.add_charge(amount=Decimal("50.00"))
+    standin.webhooks.register(receiver.url, SALT)
+
+    payout = standin.payouts.pay_out("sgd", standin.ledger.clock())
+
+    assert payout is not None and sale["id"]
+    [(head, body)] = receiver.received
+    assert (head["Hitpay-Event-Object"], head["Hitpay-Event-Type"]) == ("payout", "created")
+    assert head["Hitpay-Signature"] == hmac.new(SALT.encode(), body, hashlib.sha256).hexdigest()
+    assert json.loads(body)["id"] == payout["id"]

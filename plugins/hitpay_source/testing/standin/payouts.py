@@ -13,7 +13,7 @@ charges one settled; ``GET /v1/balances`` is a bare array of ``{currency, wallet
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -81,6 +81,7 @@ class PayoutBook:
         self.balances_wrapped = False
         self.balances_drop: tuple[str, ...] = ()
         self.balances_extra: dict[str, Decimal] = {}
+        self.on_paid: Callable[[dict[str, Any]], None] | None = None  # the payout.created webhook
 
     # -- movements -------------------------------------------------------------------------
 
@@ -148,6 +149,8 @@ class PayoutBook:
             }
             self._payouts.append(_Payout(payload, movements))
             self._settled.update((m.kind, m.source_id) for m in movements)
+            if self.on_paid is not None:
+                self.on_paid(dict(payload))
             return dict(payload)
 
     def schedule(

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,6 +72,7 @@ class HitPayStandIn:
         self.faults = FaultQueue()
         self.api = HitPayApi(self.ledger, self.faults, self.api_key, max_per_page)
         self.webhooks = WebhookSender()
+        self.api.payouts.on_paid = partial(self.webhooks.emit, "payout", "created")
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
