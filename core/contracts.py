@@ -19,6 +19,7 @@ from core.documents import Document
 from core.records import Fetched, Quarantined, Record
 
 __all__ = [
+    "AccountBalance",
     "AccountSettings",
     "ApiCallCounter",
     "CallCosts",
@@ -28,6 +29,7 @@ __all__ = [
     "Destination",
     "DestinationStandIn",
     "FetchWindow",
+    "GatewayBalance",
     "Health",
     "KeyValueCache",
     "Mapper",
@@ -126,6 +128,37 @@ class PluginContext:
     vault: Vault
     cache: KeyValueCache
     calls: ApiCallCounter
+
+
+# ----------------------------------------------------------------------------- balances
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayBalance:
+    """What a gateway holds for the merchant in one currency (for ``reconcile``).
+
+    A source that can tell implements ``balances() -> Mapping[str, GatewayBalance]``."""
+
+    currency: str
+    available: Decimal
+    pending: Decimal = Decimal(0)
+    reserve: Decimal = Decimal(0)
+    other: Mapping[str, Decimal] = field(default_factory=dict)  # wallets it does not name
+
+    @property
+    def total(self) -> Decimal:
+        return self.available + self.pending + self.reserve
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    """An account's balance as the destination's books show it, in the account's currency.
+
+    A destination that can tell implements ``account_balance(account_id) -> AccountBalance``."""
+
+    account_id: str
+    currency: str
+    balance: Decimal
 
 
 # ----------------------------------------------------------------------------- sources

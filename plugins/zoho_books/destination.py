@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import requests
 
 from core.contracts import (
+    AccountBalance,
     AccountSettings,
     CallCosts,
     DeliveryContext,
@@ -25,6 +26,7 @@ from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
+from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
 
 __all__ = ["REQUIRED_TYPES", "ZohoBooksDestination"]
@@ -188,6 +190,10 @@ class ZohoBooksDestination:
                 f"but it needs type {needed}"
             )
         return None
+
+    def account_balance(self, account_id: str) -> AccountBalance:
+        """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""
+        return bank_account_balance(self.client, account_id)
 
     def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
         return self.writer.find_existing(document, context)

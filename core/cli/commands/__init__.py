@@ -7,6 +7,7 @@ import click
 from core.cli.commands import (
     demo,
     lifecycle,
+    reconcile,
     recovery,
     reports,
     serve,
@@ -17,6 +18,7 @@ from core.cli.commands import (
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, recovery, demo, worker, serve):
+    modules = (settings, lifecycle, syncing, reports, reconcile, recovery, demo, worker, serve)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
