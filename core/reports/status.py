@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
+from core.reports.reconcile import last_reconcile
 from core.scheduling.events import event_schedule
 from core.store.models import (
     ApiUsage,
@@ -113,6 +114,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "pending_events": events.pending,
         "next_event_sync": events.next_event_sync_at,
         "event_syncs_held": events.held_back or None,
+        "last_reconcile": last_reconcile(host, row.id),
     }
 
 

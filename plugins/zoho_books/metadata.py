@@ -146,7 +146,11 @@ class Metadata:
     def items(self, *, refresh: bool = False) -> list[Item]:
         rows = self._cached(
             "items",
-            lambda: [_item(row) for row in self._client.list_all("/items", "items")],
+            # All: an inactive item is then reported as inactive, not as missing.
+            lambda: [
+                _item(row)
+                for row in self._client.list_all("/items", "items", {"filter_by": "Status.All"})
+            ],
             refresh,
         )
         return [Item(**row) for row in rows]

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 import pytest
 from support.clock import clear_of
+from support.smtp import ReceivedMail
 
 from core import clock
 from core.connections.lifecycle import disable, enable
-from e2e.conftest import TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
+from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
 
 DAY_CLOSES = [(TIMEZONE, datetime.min.time())]
 
@@ -106,13 +107,14 @@ def test_backfill_books_what_was_skipped_before_enabling_and_while_disabled(
     assert shop.cli("sync", "shop", "--force").output.count("created:") == 0
 
 
+@pytest.mark.parametrize("mode", ["bulk", "individual"])
 def test_backfill_brings_the_charges_of_a_channel_selected_later(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     now = clear_of(monkeypatch, DAY_CLOSES)
     day0 = local_midnight(now, 2)
     seed_sales(shop.charges_api, day0)
-    shop.connect(channels=["point_of_sale"])
+    shop.connect(channels=["point_of_sale"], mode=mode)
     shop.enable(day0, now)
     assert shop.cli("sync", "shop").exit_code == 0
     assert shop.cli("settings", "shop", "--channels", "all").exit_code == 0
@@ -124,6 +126,28 @@ def test_backfill_brings_the_charges_of_a_channel_selected_later(
     assert done.exit_code == 0, done.output
     assert "    3 its channel" not in done.output
     assert "skipped charge(s) will be booked" in done.output
+    ties_out(shop, day0, now)
+
+
+def test_a_backfill_while_disabled_is_booked_at_the_next_sync_after_enabling(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clear_of(monkeypatch, DAY_CLOSES)
+    day0 = local_midnight(now, 2)
+    seed_sales(shop.charges_api, day0)
+    shop.connect()
+    enable(shop.host, "shop", since=day0, now=day0)
+    disable(shop.host, "shop", now=day0 + timedelta(hours=1))  # before the first sale
+    first, last = day0.date().isoformat(), (day0 + timedelta(days=1)).date().isoformat()
+
+    done = shop.cli("backfill", "shop", "--from", first, "--to", last, "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert "Not synced now: sync is disabled for 'shop'. Enable it with" in done.output
+    assert "The back-fill is recorded; the first sync that runs books it." in done.output
+    assert shop.books() == []
+    assert shop.cli("enable", "shop").exit_code == 0
+    assert shop.cli("sync", "shop").exit_code == 0
     ties_out(shop, day0, now)
 
 
@@ -140,16 +164,18 @@ def test_bad_backfill_ranges_are_one_line(shop: Shop, args: list[str], expected:
 
 
 def test_quarantine_lists_reasons_and_a_retry_takes_them_back_after_a_fix(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, mailbox: list[ReceivedMail]
 ) -> None:
     now = clear_of(monkeypatch, DAY_CLOSES)
     day0 = local_midnight(now, 1)
     api = shop.charges_api
     api.add_charge(amount=Decimal("50.00"), created_at=day0 + timedelta(hours=9))
     broken = api.add_charge(amount="not-a-number", created_at=day0 + timedelta(hours=10))
-    shop.connect()
+    shop.connect(notify=[NOTIFY])
     shop.enable(day0, now)
     assert "quarantined 1" in shop.cli("sync", "shop").output
+    body = mailbox[0].message.get_body(preferencelist=("plain",)).get_content()
+    assert "`ledgersync quarantine shop` lists each record with its reason" in body, body
     assert shop.cli("sync", "shop", "--force").exit_code == 0  # seen twice
 
     listed = json.loads(shop.cli("quarantine", "shop", "--json").output)

@@ -8,6 +8,7 @@ from core.cli.commands import (
     demo,
     lifecycle,
     notifying,
+    reconcile,
     recovery,
     reports,
     serve,
@@ -18,6 +19,7 @@ from core.cli.commands import (
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, recovery, demo, worker, serve, notifying):
+    modules = (settings, lifecycle, syncing, reports, reconcile, recovery, demo, worker, serve)
+    for module in (*modules, notifying):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -69,6 +69,12 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             f"  documents pending: {item['pending_documents']}, failed: "
             f"{item['failed_documents']}; quarantined records: {item['quarantined']}"
         )
+        if reconciled := item.get("last_reconcile"):
+            verdict = (
+                "ties out" if reconciled["ties"] else f"{reconciled['differences']} difference(s)"
+            )
+            at = local(datetime.fromisoformat(reconciled["at"]), zone)
+            click.echo(f"  last reconcile: {at}: {verdict}")
         for raw, count in sorted(item["unknown_channels"].items()):
             click.echo(f"  unknown channel {safe(raw)!r}: {count} charge(s)")
 

@@ -512,3 +512,25 @@ def test_a_contact_of_the_same_name_in_another_currency_is_named_in_one_line(
         caught.value.message
     )
     assert "Rename that contact" in caught.value.hint
+
+
+@pytest.mark.vendor_fact("zoho.items.fields_and_active_default")
+@pytest.mark.parametrize("active_only", [False, True], ids=["all-by-default", "active-by-default"])
+def test_an_inactive_item_is_reported_inactive_whatever_the_default_list_holds(
+    zoho: ZohoBooksStandIn,
+    build: Build,
+    org: SeededOrganization,
+    settings: AccountSettings,
+    active_only: bool,
+) -> None:
+    zoho.items_active_only_by_default = active_only
+    destination = build()
+    default = _raw(zoho, destination, "/items", organization=org.organization_id).json()["items"]
+    assert (org.inactive_item in {row["item_id"] for row in default}) is not active_only
+    assert {"item_id", "name", "status", "rate"} <= set(default[0])
+
+    with pytest.raises(ConfigurationError) as caught:
+        destination.validate(dataclasses.replace(settings, item=org.inactive_item))
+
+    assert "item 'Discontinued'" in str(caught.value) and "inactive" in str(caught.value)
+    assert "does not exist" not in str(caught.value)
