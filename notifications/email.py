@@ -100,7 +100,7 @@ KIND_TEXT: dict[NoticeKind, tuple[str, str, str]] = {
     NoticeKind.RECORDS_QUARANTINED: (
         "ledgersync: records quarantined for {name}",
         "Some records of {name} could not be read and were set aside.",
-        "See `ledgersync status {name}`; everything else synced.",
+        "See `ledgersync quarantine {name}`; everything else synced.",
     ),
 }
 _FALLBACK_TEXT = ("ledgersync: {name}", "A notice about {name}.", "See `ledgersync status {name}`.")

@@ -49,6 +49,7 @@ READING_COMMANDS = frozenset(
         "history",
         "ledger",
         "why",
+        "reconcile",
         "sync",
         "run-due",
         "scheduler",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.connections.backfill import reopen_skips
 from core.connections.setup import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
@@ -223,17 +224,21 @@ def enable(
         if missing := info.settings.missing():
             raise missing_settings(name, missing)
         if (period := open_period(session, row.id)) is not None:
+            if since is not None and start < period.started_at:
+                _refuse_overlap(session, row.id, start, period.id)
+                reopened = reopen_skips(session, row, start, period.started_at)
+                log.info(
+                    "connection %s: sync period moved earlier, from %s to %s (back-fill, "
+                    "%d skipped charges taken back)",
+                    name,
+                    period.started_at.isoformat(),
+                    start.isoformat(),
+                    reopened,
+                )
+                period.started_at = start
+                period.backfill = True
             return period
-        earlier = session.scalar(
-            select(SyncPeriod.ended_at)
-            .where(SyncPeriod.connection_id == row.id, SyncPeriod.ended_at > start)
-            .limit(1)
-        )
-        if earlier is not None:
-            raise ConfigurationError(
-                f"--since {start.isoformat()} overlaps an earlier sync period.",
-                "Choose a start after the last time sync was disabled.",
-            )
+        _refuse_overlap(session, row.id, start)
         backfill = start < now
         if backfill:
             log.info("connection %s: back-fill enabled from %s", name, start.isoformat())
@@ -251,6 +256,28 @@ def enable(
         session.add(period)
         row.enabled = True
         return period
+
+
+def _refuse_overlap(
+    session: Session, connection_id: int, start: datetime, open_id: int | None = None
+) -> None:
+    """A period may not start inside an earlier, closed one (``ledgersync backfill`` covers a
+    range while disabled instead)."""
+    earlier = session.scalar(
+        select(SyncPeriod.ended_at)
+        .where(
+            SyncPeriod.connection_id == connection_id,
+            SyncPeriod.ended_at > start,
+            SyncPeriod.id != (open_id or -1),
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        raise ConfigurationError(
+            f"--since {start.isoformat()} overlaps an earlier sync period.",
+            "Choose a start after the last time sync was disabled, or back-fill the days "
+            "before with `ledgersync backfill`.",
+        )
 
 
 def disable(host: Host, name: str, *, now: datetime | None = None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
+from core.reports.reconcile import last_reconcile
 from core.scheduling.events import event_schedule
 from core.store.models import ApiUsage, Connection, QuarantinedRecord, Run, SourceRecord
 from core.store.repository import connection_info, get_connection, utcnow
@@ -85,6 +86,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "pending_events": events.pending,
         "next_event_sync": events.next_event_sync_at,
         "event_syncs_held": events.held_back or None,
+        "last_reconcile": last_reconcile(host, row.id),
     }
 
 

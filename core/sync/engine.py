@@ -42,6 +42,7 @@ from core.sync import leases
 from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
 from core.sync.events import mark_handled
+from core.sync.forecast import Forecast, forecast_for
 from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
@@ -91,6 +92,7 @@ class SyncReport:
     error: str = ""
     planned_documents: list[Any] = field(default_factory=list)  # dry run only
     held_payouts: dict[str, str] = field(default_factory=dict)  # payout id -> why
+    forecast: Forecast | None = None  # dry run only: the destination calls the work needs
 
     def summary(self) -> RunSummary:
         return RunSummary(
@@ -273,6 +275,7 @@ def _run(
         if options.dry_run:
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
             report.planned_documents += payouts.planned
+            report.forecast = forecast_for(host, name, report.planned_documents)
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)
@@ -391,7 +394,9 @@ def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> N
                 f"ledgersync: {new_quarantine} record(s) quarantined for {run.connection.name}",
                 f"{new_quarantine} record(s) from the source could not be read and were set aside "
                 "with their reasons; everything else synced.",
-                f"See `ledgersync status {run.connection.name}`.",
+                f"`ledgersync quarantine {run.connection.name}` lists each record with its "
+                f"reason; after a fix, `ledgersync quarantine {run.connection.name} --retry` "
+                "takes them back in.",
                 now,
             ),
         )

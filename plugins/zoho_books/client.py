@@ -6,12 +6,16 @@ Rules, from Zoho's behaviour:
   here: it raises DeliveryUncertain and the caller looks the document up by key first;
 - a GET is retried with back-off;
 - 401 / code 57 refreshes the access token once, then the connection has failed;
-- code 44 (per-minute limit) waits for the next window, code 1070 (concurrency) backs off
-  briefly, code 45 (daily plan limit) pauses the run until the next UTC day.
+- code 44 (per-minute limit) and any other 429 (undocumented codes too) wait a window, code
+  1070 (concurrency) backs off briefly;
+- the daily quota: ``X-Rate-Limit-Remaining`` 0 on any answer, or code 45, pauses the run for
+  ``X-Rate-Limit-Reset`` seconds (zoho.rate_limit.headers_daily), else until the next UTC day;
+  a missing header is unknown, never 0.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -32,6 +36,8 @@ from plugins.zoho_books.jsonnum import dumps, loads
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.oauth import RECONNECT_HINT
 from plugins.zoho_books.tokens import TokenSource
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BooksClient", "BooksRejected", "RetryPolicy", "next_utc_midnight"]
 
@@ -101,6 +107,7 @@ class BooksClient:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._connection_name = connection_name
+        self._quota_resumes: datetime | None = None  # the daily quota is spent until then
 
     def __repr__(self) -> str:
         return f"BooksClient({self.books_url!r}, organization={self.organization_id!r})"
@@ -186,6 +193,7 @@ class BooksClient:
         extra_headers: Mapping[str, str] | None,
         state: dict[str, Any],
     ) -> dict[str, Any]:
+        self._check_quota()
         self._limiter.acquire()
         headers = {"Authorization": f"Zoho-oauthtoken {self._tokens.current()}"}
         if data is not None:
@@ -211,6 +219,40 @@ class BooksClient:
             raise self._network_retry(state, what, type(error).__name__) from None
         return self._answer(method, what, response, state)
 
+    def _check_quota(self) -> None:
+        resume = self._quota_resumes
+        if resume is None:
+            return
+        if self._clock.now() >= resume:
+            self._quota_resumes = None
+            return
+        raise DailyLimitReached(
+            "paused: daily API limit reached",
+            "Zoho Books said the organization has no API calls left today "
+            f"(X-Rate-Limit-Remaining 0). The sync resumes after {resume:%Y-%m-%d %H:%M} UTC; "
+            "nothing is lost.",
+            resume_after=resume,
+        )
+
+    def _quota_reset(self, response: requests.Response) -> datetime:
+        """When the daily quota comes back: X-Rate-Limit-Reset seconds from now when given."""
+        now = self._clock.now()
+        try:
+            seconds = int(response.headers.get("X-Rate-Limit-Reset") or "")
+        except ValueError:
+            return next_utc_midnight(now)
+        if seconds <= 0:
+            return next_utc_midnight(now)
+        return (now + timedelta(seconds=seconds)).astimezone(UTC)
+
+    def _note_quota(self, response: requests.Response) -> None:
+        try:
+            remaining = int(response.headers.get("X-Rate-Limit-Remaining") or "")
+        except ValueError:
+            return  # absent or unreadable: unknown, never 0
+        if remaining <= 0:
+            self._quota_resumes = self._quota_reset(response)
+
     def _network_retry(self, state: dict[str, Any], what: str, reason: str) -> Exception:
         backoff = self._retry.get_backoff
         if state["get_retries"] >= len(backoff):
@@ -226,6 +268,7 @@ class BooksClient:
         self, method: str, what: str, response: requests.Response, state: dict[str, Any]
     ) -> dict[str, Any]:
         status = response.status_code
+        self._note_quota(response)
         try:
             body = loads(response.content)
         except ValueError:
@@ -253,7 +296,7 @@ class BooksClient:
                 side="destination",
             )
         if code == DAILY_LIMIT:
-            resume = next_utc_midnight(self._clock.now())
+            resume = self._quota_reset(response)
             raise DailyLimitReached(
                 "paused: daily API limit reached",
                 f"Zoho Books said: {message} The sync resumes after {resume:%Y-%m-%d %H:%M} UTC;"
@@ -273,6 +316,8 @@ class BooksClient:
         if code == PER_MINUTE_LIMIT or status == 429:
             if state["rate_waits"] < self._retry.rate_limit_waits:
                 state["rate_waits"] += 1
+                if code != PER_MINUTE_LIMIT:
+                    log.warning("%s: HTTP 429 with code %s; waiting a window", what, code)
                 raise _Retry(self._window_wait(response), "per-minute limit")
             raise TransientError(
                 f"{what}: Zoho Books kept refusing requests over its per-minute limit.",
@@ -299,12 +344,6 @@ class BooksClient:
         )
 
     def _window_wait(self, response: requests.Response) -> float:
-        """Until the next per-minute window: X-Rate-Limit-Reset when given, else a window."""
-        reset = response.headers.get("X-Rate-Limit-Reset")
-        try:
-            seconds = float(reset) if reset is not None else 0.0
-        except ValueError:
-            seconds = 0.0
-        if 0 < seconds <= self._retry.window:
-            return seconds
+        """A whole per-minute window: X-Rate-Limit-Reset counts the daily quota, not the
+        minute (zoho.rate_limit.headers_daily), and no Retry-After is documented."""
         return self._retry.window

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.contracts import KeyValueCache
-from plugins.zoho_books.client import BooksClient
+from core.errors import ConfigurationError
+from plugins.zoho_books.client import BooksClient, BooksRejected
 
 __all__ = ["Account", "Currency", "Item", "Metadata", "Tax"]
 
@@ -95,6 +96,9 @@ def _currency(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+DUPLICATE_CONTACT_NAME = 3062  # "The customer "<name>" already exists."
+
+
 class Metadata:
     """Reads through the store cache; ``refresh=True`` re-reads from Zoho."""
 
@@ -142,7 +146,11 @@ class Metadata:
     def items(self, *, refresh: bool = False) -> list[Item]:
         rows = self._cached(
             "items",
-            lambda: [_item(row) for row in self._client.list_all("/items", "items")],
+            # All: an inactive item is then reported as inactive, not as missing.
+            lambda: [
+                _item(row)
+                for row in self._client.list_all("/items", "items", {"filter_by": "Status.All"})
+            ],
             refresh,
         )
         return [Item(**row) for row in rows]
@@ -210,12 +218,35 @@ class Metadata:
                 contact_id = str(row["contact_id"])
                 break
         else:
-            body = {
-                "contact_name": name,
-                "contact_type": "customer",
-                "currency_id": currency.currency_id,
-            }
-            contact_id = str(self._client.post("/contacts", body)["contact"]["contact_id"])
+            contact_id = self._create_customer(name, currency)
         contacts[currency.currency_code] = contact_id
         self._cache.set(self._key("customers"), contacts)
         return contact_id
+
+    def _create_customer(self, name: str, currency: Currency) -> str:
+        """Create the generic customer. Zoho refuses a second contact of the same name (3062):
+        then the one that exists is reused when it is in this currency (an earlier create whose
+        answer was lost), and otherwise the user is told in one line what to change."""
+        body = {
+            "contact_name": name,
+            "contact_type": "customer",
+            "currency_id": currency.currency_id,
+        }
+        try:
+            return str(self._client.post("/contacts", body)["contact"]["contact_id"])
+        except BooksRejected as refused:
+            if refused.code != DUPLICATE_CONTACT_NAME:
+                raise
+            for row in self._client.list_all("/contacts", "contacts", {"contact_name": name}):
+                if row.get("contact_name") != name:
+                    continue
+                if str(row.get("currency_id")) == currency.currency_id:
+                    return str(row["contact_id"])
+                raise ConfigurationError(
+                    f"Zoho Books already has a contact named {name!r} in another currency "
+                    f"({row.get('currency_code') or row.get('currency_id')}), so the "
+                    f"{currency.currency_code} customer cannot be created.",
+                    "Rename that contact in Zoho Books (ledgersync keeps one customer per "
+                    "currency under this name), then sync again.",
+                ) from None
+            raise

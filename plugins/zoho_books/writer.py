@@ -201,10 +201,34 @@ class Writer:
                 "X-Unique-Identifier-Value": key,
                 "X-Upsert": "true",
             }
+            # zoho.upsert.field_written_on_create: nothing says the headers write the field,
+            # so the body carries it too, and the answer must show it.
+            body = {**body, "custom_fields": [{"api_name": self._unique_field, "value": key}]}
             answer = self._client.put(kind.path, body, params, headers)
-        else:
-            answer = self._client.post(kind.path, body, params)
+            record = dict(answer[kind.record_key])
+            self._check_unique_field(record, kind, key)
+            return record
+        answer = self._client.post(kind.path, body, params)
         return dict(answer[kind.record_key])
+
+    def _check_unique_field(self, record: dict[str, Any], kind: _Kind, key: str) -> None:
+        field = str(self._unique_field)
+        values = {
+            str(row.get("api_name") or row.get("label")): row.get("value")
+            for row in record.get("custom_fields") or []
+            if isinstance(row, dict)
+        }
+        values.update(record.get("custom_field_hash") or {})
+        if str(values.get(field)) == key:
+            return
+        raise ConfigurationError(
+            f"Zoho Books did not keep the unique custom field {field} = {key} on "
+            f"{kind.record_key} {record.get(kind.id_field)}, so an upsert cannot keep it "
+            "exactly once.",
+            f"Check that {field} exists on {kind.path.strip('/')} and refuses duplicate values "
+            "in Zoho Books, or connect again without --unique-field; the next sync finds this "
+            "one by reference.",
+        )
 
     def _find_rows(self, kind: _Kind, key: str) -> list[dict[str, Any]]:
         rows = self._client.list_all(kind.path, kind.list_key, {"reference_number": key})

@@ -51,9 +51,14 @@ Period = tuple[datetime, datetime | None]
 
 
 def model_enable(periods: list[Period], now: datetime, since: datetime) -> None:
-    """What enable must do: nothing while a period is open; else a new period from ``since``
-    unless that would overlap an earlier one (an error)."""
+    """What enable must do: while a period is open, move its start to an earlier ``since``
+    (a back-fill) unless that would overlap an earlier period (an error), else nothing; with
+    none open, a new period from ``since`` unless that would overlap an earlier one."""
     if periods and periods[-1][1] is None:
+        if since < periods[-1][0]:
+            if any(end is not None and end > since for _start, end in periods[:-1]):
+                raise ConfigurationError("overlap")
+            periods[-1] = (since, None)
         return
     if any(end is not None and end > since for _start, end in periods):
         raise ConfigurationError("overlap")

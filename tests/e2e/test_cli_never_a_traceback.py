@@ -22,9 +22,12 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DataError
 from support.budget import examples
 
 from core import clock
+from core.cli.errors import one_line
 from core.cli.main import build_cli
 from e2e.conftest import LEDGERSYNC, ZOHO_ENV, Shop, local_midnight, one_line_error, seed_sales
 
@@ -330,3 +333,23 @@ def test_a_full_disk_is_one_line_and_the_next_run_finishes(shop: Shop) -> None:
     after = shop.cli("sync", "shop", "--force")
     assert after.exit_code == 0, after.output
     assert shop.cli("sync", "shop", "--force").output.count("created:") == 0
+
+
+def test_a_value_the_store_cannot_hold_is_one_line(any_db_url: str) -> None:
+    """A data error from the database itself (PostgreSQL's; SQLite takes text of any type)."""
+    if any_db_url.startswith("sqlite"):
+        pytest.skip("SQLite stores any value in any column: only PostgreSQL refuses one")
+    engine = create_engine(any_db_url)
+    try:
+        with pytest.raises(DataError) as caught, engine.connect() as connection:
+            connection.execute(text("SELECT CAST('not a number' AS integer)"))
+    finally:
+        engine.dispose()
+    line = one_line(caught.value, any_db_url)
+    assert line is not None
+    assert line.message.startswith("the store at postgresql+psycopg://")
+    assert "cannot hold a value given (invalid input syntax for type integer" in line.message
+    assert line.message.endswith(
+        "Shorten or correct it and run the command again: what it "
+        "had not finished was rolled back, not half-written."
+    )

@@ -4,6 +4,7 @@ exactly Σ(charges - fees - refunds) - Σ transfers + Σ adjustments."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -149,3 +150,57 @@ def test_without_an_adjustment_account_a_payout_is_held_with_the_reason(shop: Sh
     assert len([d for d in shop.books() if d["kind"] == "transfer"]) == len(
         _payouts_after(shop, enabled)
     )
+
+
+def _reconcile(shop: Shop) -> tuple[int, dict[str, Any]]:
+    result = shop.cli("reconcile", "shop", "--json")
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def test_reconcile_ties_the_three_views_after_a_month_with_payouts(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+
+    code, report = _reconcile(shop)
+
+    assert code == 0 and report["ties"], report
+    views = {view["currency"]: view for view in report["currencies"]}
+    assert set(views) == {"SGD", "USD"}
+    sgd = views["SGD"]
+    assert Decimal(sgd["ledger"]) == Decimal(sgd["delivered"]) == Decimal(sgd["books"]) == 0
+    assert Decimal(sgd["gateway_total"]) == 0
+    paid = sum(
+        Decimal(p["amount"]) for p in _payouts_after(shop, enabled) if p["currency"] == "sgd"
+    )
+    assert Decimal(sgd["paid_out"]) == paid
+    text = shop.cli("reconcile", "shop")
+    assert text.exit_code == 0 and "ties out" in text.output
+    status = json.loads(shop.cli("status", "shop", "--json").output)
+    assert status["last_reconcile"]["ties"] is True
+    assert "last reconcile:" in shop.cli("status", "shop").output
+
+
+def test_reconcile_says_what_differs_and_exits_1(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled, adjustments=False)  # two payouts held
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    api = shop.zoho_api
+    org_id = shop.organization_id
+    with api.lock:
+        books = api.organizations[org_id]
+        payment_id = next(iter(books.payments))
+        books.payments[payment_id].amount += Decimal("1.00")  # a bookkeeper's edit
+
+    code, report = _reconcile(shop)
+
+    assert code == 1 and not report["ties"]
+    sgd = next(view for view in report["currencies"] if view["currency"] == "SGD")
+    lines = "\n".join(sgd["differences"])
+    assert "not booked yet" in lines and "--adjustment-account" in lines
+    assert "was changed in the destination" in lines and "1.00 SGD" in lines

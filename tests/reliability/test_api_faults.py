@@ -73,9 +73,18 @@ def per_minute_limit(system: System, tamper: Tamper) -> Fired:
 
 
 def daily_limit(system: System, tamper: Tamper) -> Fired:
+    system.zoho.send_rate_limit_headers = False  # only code 45 tells
     org = system.zoho.organization(system.org.organization_id)
     org.daily_limit = system.zoho.usage(system.org.organization_id) + 6  # code 45 soon
     return zoho_codes(system, 45)
+
+
+def daily_quota_spent(system: System, tamper: Tamper) -> Fired:
+    """X-Rate-Limit-Remaining reaches 0: the client pauses before it provokes code 45."""
+    org_id = system.org.organization_id
+    org = system.zoho.organization(org_id)
+    org.daily_limit = system.zoho.usage(org_id) + 6
+    return lambda: system.zoho.usage(org_id) >= org.daily_limit and 45 not in system.zoho.codes()
 
 
 def busy_once(system: System, tamper: Tamper) -> Fired:
@@ -177,6 +186,7 @@ def hitpay_malformed(system: System, tamper: Tamper) -> Fired:
 CASES = [
     FaultCase("zoho 429 code 44 (per-minute limit)", FINISHED, per_minute_limit),
     FaultCase("zoho 429 code 45 (daily limit)", PAUSED, daily_limit),
+    FaultCase("zoho X-Rate-Limit-Remaining 0 (daily quota)", PAUSED, daily_quota_spent),
     FaultCase("zoho 429 code 1070 once", FINISHED, busy_once),
     FaultCase("zoho 429 code 1070 throughout", RESUMED, busy_for_long),
     FaultCase("zoho 500 on a read", FINISHED, status("zoho", 500, "GET", None, times=2)),

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import click
 
-from core.cli.commands import demo, lifecycle, reports, serve, settings, syncing, worker
+from core.cli.commands import (
+    demo,
+    lifecycle,
+    reconcile,
+    recovery,
+    reports,
+    serve,
+    settings,
+    syncing,
+    worker,
+)
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, demo, worker, serve):
+    modules = (settings, lifecycle, syncing, reports, reconcile, recovery, demo, worker, serve)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -60,6 +60,12 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             click.echo(f"  next event sync: {safe(when)}")
         click.echo(f"  API calls today: {item['api_calls_today']}")
         click.echo(f"  quarantined records: {item['quarantined']}")
+        if reconciled := item.get("last_reconcile"):
+            verdict = (
+                "ties out" if reconciled["ties"] else f"{reconciled['differences']} difference(s)"
+            )
+            at = local(datetime.fromisoformat(reconciled["at"]), zone)
+            click.echo(f"  last reconcile: {at}: {verdict}")
         for raw, count in sorted(item["unknown_channels"].items()):
             click.echo(f"  unknown channel {safe(raw)!r}: {count} charge(s)")
 

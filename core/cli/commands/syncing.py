@@ -83,12 +83,19 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
                 "held_payouts": dict(report.held_payouts),
                 "api_calls": report.api_calls,
                 "error": report.error,
+                **({"forecast": report.forecast.to_dict()} if report.forecast else {}),
             }
         )
     else:
         for line in describe(report):
             click.echo(line)
         if dry_run:
+            if report.forecast is not None:
+                click.echo(f"  forecast: {report.forecast.line()}")
+                for kind, calls in sorted(report.forecast.calls.items()):
+                    documents = report.forecast.documents[kind]
+                    what = f"{documents:,} documents" if documents else "metadata, once"
+                    click.echo(f"    {kind}: {what}, {calls:,} calls")
             click.echo("  dry run: nothing was written to the destination. The plan:")
             for document in report.planned_documents:
                 click.echo(

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from core.contracts import AccountSettings, DeliveryContext
 from core.errors import (
@@ -81,6 +82,7 @@ def test_the_client_side_limiter_keeps_under_the_configured_rate(
 # -- daily plan limit (45) ----------------------------------------------------------------
 
 
+@pytest.mark.vendor_fact("zoho.rate_limit.daily_45")
 def test_code_45_pauses_the_run_until_the_next_utc_day_and_loses_nothing(
     host: Host,
     secret_key: str,
@@ -89,6 +91,7 @@ def test_code_45_pauses_the_run_until_the_next_utc_day_and_loses_nothing(
     build: Build,
     settings: AccountSettings,
 ) -> None:
+    zoho.send_rate_limit_headers = False  # only code 45 tells (the headers may be missing)
     small = zoho.create_organization("Tiny Pte Ltd", "SGD", plan="free", daily_limit=6)
     add_source_connection(host, "tiny", account="business-2")
     attach_standin(host, zoho, small, "tiny")
@@ -117,6 +120,69 @@ def test_code_45_pauses_the_run_until_the_next_utc_day_and_loses_nothing(
     books = zoho.books(small.organization_id)
     assert [len(books[s]) for s in ("invoices", "payments", "expenses")] == [1, 1, 1]
     assert settings != tiny
+
+
+@pytest.mark.vendor_fact("zoho.rate_limit.headers_daily", "zoho.rate_limit.daily_reset")
+@pytest.mark.parametrize("reset", [None, 34881])  # to UTC midnight; as seen live (Weble #38)
+def test_remaining_zero_pauses_before_the_next_call_until_the_reset(
+    build: Build, zoho: ZohoBooksStandIn, clock: ManualClock, reset: int | None
+) -> None:
+    """The 5th answer says X-Rate-Limit-Remaining 0: the client asks no more (no code 45 is
+    ever provoked) and resumes X-Rate-Limit-Reset seconds later."""
+    zoho.quota_reset_seconds = reset
+    small = zoho.create_organization("Tiny Pte Ltd", "SGD", plan="free", daily_limit=5)
+    client = build().client
+    client.organization_id = small.organization_id
+    for _ in range(5):
+        answer = client.get("/items")
+        assert answer["code"] == 0
+    with pytest.raises(DailyLimitReached) as caught:
+        client.get("/items")
+    assert zoho.codes() == [0] * 5  # the 6th request was never sent
+    expected = (
+        datetime(2026, 1, 16, tzinfo=UTC)
+        if reset is None
+        else zoho.now() + timedelta(seconds=reset)
+    )
+    assert caught.value.resume_after == expected
+    assert "X-Rate-Limit-Remaining 0" in caught.value.hint
+    clock.advance((expected - clock.now()).total_seconds())
+    zoho.advance((expected - zoho.now()).total_seconds())
+    if reset is None:
+        assert client.get("/items")["code"] == 0  # a new day
+    else:  # the stand-in's own day turns at UTC midnight: the client asks again, and waits
+        with pytest.raises(DailyLimitReached):
+            client.get("/items")
+        assert zoho.codes() == [0] * 5 + [45]
+
+
+@pytest.mark.vendor_fact("zoho.rate_limit.headers_daily")
+def test_a_quota_other_than_a_plan_s_is_read_from_the_headers(
+    build: Build, zoho: ZohoBooksStandIn
+) -> None:
+    raised = zoho.create_organization("Big Pte Ltd", "SGD", daily_limit=7500)
+    answer = requests.get(
+        f"{zoho.api_url}/books/v3/items",
+        params={"organization_id": raised.organization_id},
+        headers={"Authorization": f"Zoho-oauthtoken {zoho.tokens()['access_token']}"},
+        timeout=10,
+    )
+    assert answer.headers["X-Rate-Limit-Limit"] == "7500"
+    assert answer.headers["X-Rate-Limit-Remaining"] == "7499"
+    client = build().client
+    client.organization_id = raised.organization_id
+    for _ in range(3):  # many calls left: nothing pauses
+        assert client.get("/items")["code"] == 0
+
+
+@pytest.mark.vendor_fact("zoho.rate_limit.undocumented_429")
+@pytest.mark.parametrize("code", [43, None])
+def test_an_undocumented_429_backs_off_a_window_and_goes_on(
+    build: Build, zoho: ZohoBooksStandIn, clock: ManualClock, code: int | None
+) -> None:
+    zoho.faults.throttle(code=code, times=2)
+    assert build().client.get("/items")["code"] == 0
+    assert clock.slept == [60.0, 60.0]
 
 
 def test_next_utc_midnight_is_computed_in_utc() -> None:

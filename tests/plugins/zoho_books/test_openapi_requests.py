@@ -19,6 +19,10 @@ field fails. Where Zoho's documents are wrong, the schema is corrected below, ea
    ``invoice_payments`` and ``apply_creditnotes`` are listed as required, but a call captured
    against the live API (Weble/ZohoBooksApi commit 1ca3237) sends ``apply_creditnotes`` alone
    and succeeds (zoho.credit.apply_via_invoice).
+7. ``custom_fields`` items: the documents declare ``customfield_id`` and ``value`` only; public
+   code also names the field by ``api_name`` or ``label`` (zoho.custom_fields.body_shape), which
+   an upsert's body uses to carry its unique field. ``expenses.yml`` declares the items as
+   strings, which no client sends; they are objects there too.
 """
 
 from __future__ import annotations
@@ -58,10 +62,28 @@ def _not_required(schema: dict[str, Any], *names: str) -> None:
     schema["required"] = [name for name in schema.get("required", []) if name not in names]
 
 
+def _named_custom_fields(node: Any) -> None:
+    """Every ``custom_fields`` item schema also takes ``api_name`` and ``label``."""
+    if isinstance(node, dict):
+        fields = node.get("custom_fields")
+        if isinstance(fields, dict) and isinstance(fields.get("items"), dict):
+            if fields["items"].get("type") == "string":  # expenses.yml: items of no shape
+                fields["items"] = {"type": "object", "properties": {"value": {}}}
+            properties = fields["items"].setdefault("properties", {})
+            properties.setdefault("api_name", {"type": "string"})
+            properties.setdefault("label", {"type": "string"})
+        for value in node.values():
+            _named_custom_fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            _named_custom_fields(value)
+
+
 def _corrected(module: str, document: dict[str, Any]) -> dict[str, Any]:
     """Zoho's document with the corrections listed in this module's docstring."""
     fixed = copy.deepcopy(document)
     schemas = fixed["components"]["schemas"]
+    _named_custom_fields(schemas)  # correction 7
     if module == "credit-notes.yml":
         for name in ("create-a-credit-note-request", "update-a-credit-note-request"):
             _line_properties(schemas, name).setdefault(

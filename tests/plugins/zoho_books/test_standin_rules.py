@@ -265,8 +265,11 @@ def test_upsert_by_a_unique_custom_field(
         "X-Unique-Identifier-Value": "k1",
         "X-Upsert": "true",
     }
-    first = client.put("/invoices", invoice_body(org, customer), headers=headers)["invoice"]
-    again = client.put("/invoices", invoice_body(org, customer), headers=headers)["invoice"]
+    body = invoice_body(org, customer) | {
+        "custom_fields": [{"api_name": "cf_sync_key", "value": "k1"}]
+    }
+    first = client.put("/invoices", body, headers=headers)["invoice"]
+    again = client.put("/invoices", body, headers=headers)["invoice"]
     assert first["invoice_id"] == again["invoice_id"]
     assert first["custom_fields"] == [{"api_name": "cf_sync_key", "value": "k1"}]
     assert len(zoho.books(org.organization_id)["invoices"]) == 1
@@ -300,3 +303,36 @@ def test_an_inactive_item_is_refused(
     body = invoice_body(org, customer)
     body["line_items"][0]["item_id"] = org.inactive_item
     rejected(lambda: client.post("/invoices", body), 9107, "inactive")
+
+
+@pytest.mark.vendor_fact("zoho.upsert.field_written_on_create")
+@pytest.mark.parametrize(
+    ("written_from", "in_body", "records"),
+    [
+        ("body", True, 1),
+        ("body", False, 2),  # headers alone write nothing: the second upsert is a duplicate
+        ("header", False, 1),
+        ("none", True, 2),
+    ],
+)
+def test_where_an_upsert_takes_its_unique_value_from(
+    client: BooksClient,
+    org: SeededOrganization,
+    customer: str,
+    zoho: ZohoBooksStandIn,
+    written_from: str,
+    in_body: bool,
+    records: int,
+) -> None:
+    zoho.upsert_field_from = written_from
+    headers = {
+        "X-Unique-Identifier-Key": "cf_sync_key",
+        "X-Unique-Identifier-Value": "k1",
+        "X-Upsert": "true",
+    }
+    body = invoice_body(org, customer)
+    if in_body:
+        body["custom_fields"] = [{"api_name": "cf_sync_key", "value": "k1"}]
+    client.put("/invoices", body, headers=headers)
+    client.put("/invoices", body, headers=headers)
+    assert len(zoho.books(org.organization_id)["invoices"]) == records

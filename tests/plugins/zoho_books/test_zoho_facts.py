@@ -481,3 +481,56 @@ def test_one_payment_settles_several_invoices(
     payment = client.post("/customerpayments", body)["payment"]
     assert {str(row["invoice_id"]) for row in payment["invoices"]} == set(invoices)
     assert [client.get(f"/invoices/{i}")["invoice"]["status"] for i in invoices] == ["paid"] * 2
+
+
+@pytest.mark.vendor_fact("zoho.error.3062_duplicate_contact_name", "zoho.contact.create")
+def test_a_contact_of_the_same_name_in_another_currency_is_named_in_one_line(
+    zoho: ZohoBooksStandIn,
+    destination: ZohoBooksDestination,
+    client: BooksClient,
+    org: SeededOrganization,
+    settings: AccountSettings,
+) -> None:
+    metadata = destination.metadata
+    usd = metadata.currency("USD")
+    assert usd is not None
+    name = metadata.customer_name(metadata.currency("SGD"))  # type: ignore[arg-type]
+    client.post("/contacts", {"contact_name": name, "currency_id": usd.currency_id})
+    raw = requests.post(
+        f"{zoho.api_url}/books/v3/contacts",
+        params={"organization_id": org.organization_id},
+        json={"contact_name": name},
+        headers={"Authorization": f"Zoho-oauthtoken {destination.tokens.current()}"},
+        timeout=5,
+    )
+    assert (raw.status_code, raw.json()["code"]) == (400, 3062)
+
+    with pytest.raises(ConfigurationError) as caught:
+        destination.deliver(sale("6")["invoice"], DeliveryContext(settings, {}))
+
+    assert f"already has a contact named {name!r} in another currency (USD)" in (
+        caught.value.message
+    )
+    assert "Rename that contact" in caught.value.hint
+
+
+@pytest.mark.vendor_fact("zoho.items.fields_and_active_default")
+@pytest.mark.parametrize("active_only", [False, True], ids=["all-by-default", "active-by-default"])
+def test_an_inactive_item_is_reported_inactive_whatever_the_default_list_holds(
+    zoho: ZohoBooksStandIn,
+    build: Build,
+    org: SeededOrganization,
+    settings: AccountSettings,
+    active_only: bool,
+) -> None:
+    zoho.items_active_only_by_default = active_only
+    destination = build()
+    default = _raw(zoho, destination, "/items", organization=org.organization_id).json()["items"]
+    assert (org.inactive_item in {row["item_id"] for row in default}) is not active_only
+    assert {"item_id", "name", "status", "rate"} <= set(default[0])
+
+    with pytest.raises(ConfigurationError) as caught:
+        destination.validate(dataclasses.replace(settings, item=org.inactive_item))
+
+    assert "item 'Discontinued'" in str(caught.value) and "inactive" in str(caught.value)
+    assert "does not exist" not in str(caught.value)

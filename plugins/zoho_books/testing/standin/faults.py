@@ -62,6 +62,15 @@ class Faults:
     ) -> Fault:
         return self._add(Fault("drop", at, method, path))
 
+    def throttle(
+        self, at: int | None = None, *, code: int | None = None, method: str | None = None,
+        path: str | None = None, times: int = 1,
+    ) -> Fault:  # fmt: skip
+        """HTTP 429 with ``code`` (None: an empty body), before the request is admitted:
+        zoho.rate_limit.undocumented_429 (code 43, or no code at all)."""
+        kind = f"throttle:{'' if code is None else code}"
+        return self._add(Fault(kind, at, method, path, times))
+
     def hold(
         self, at: int | None = None, *, method: str | None = None, path: str | None = None
     ) -> Fault:

@@ -185,6 +185,7 @@ def _contains_text(value: str, wanted: str | None) -> bool:
 
 PAYMENT_LIST_KEYS = ("customerpayments", "customer_payments")
 REFERENCE_FILTERS = ("exact", "contains", "ignored")
+UPSERT_FIELD_FROM = ("body", "header", "none")
 
 
 def reference_matcher(mode: str) -> Callable[[str, str | None], bool]:
@@ -221,6 +222,7 @@ class ZohoBooksStandIn:
         organization_base: int | None = None,
         payments_list_key: str = "customerpayments",
         reference_filter: str = "contains",
+        upsert_field_from: str = "body",
     ) -> None:
         """``payments_list_key`` and ``reference_filter`` pick the variant of behaviours the
         public evidence leaves open: the list key of customer payments (the live API's
@@ -230,6 +232,9 @@ class ZohoBooksStandIn:
             raise ValueError(f"payments_list_key must be one of {PAYMENT_LIST_KEYS}")
         self.payments_list_key = payments_list_key
         self.reference_filter = reference_filter
+        if upsert_field_from not in UPSERT_FIELD_FROM:
+            raise ValueError(f"upsert_field_from must be one of {UPSERT_FIELD_FROM}")
+        self.upsert_field_from = upsert_field_from
         self._contains = reference_matcher(reference_filter)
         self.lock = threading.RLock()
         # Organization ids differ between stand-ins (one organization per business is enforced
@@ -243,6 +248,7 @@ class ZohoBooksStandIn:
         self._offset = timedelta(0)
         self.per_minute = per_minute
         self.send_rate_limit_headers = True
+        self.quota_reset_seconds: int | None = None  # X-Rate-Limit-Reset; None: to UTC midnight
         self.hold_seconds = hold_seconds
         self.faults = Faults()
         self.organizations: dict[str, Organization] = {}
@@ -537,6 +543,12 @@ class ZohoBooksStandIn:
         fault = self.faults.take(number, request.method, path)
         if fault == "error":
             return _json(500, {"code": 1000, "message": "Internal Error"})
+        if fault and fault.startswith("throttle:"):
+            code = fault.removeprefix("throttle:")
+            if not code:
+                return Response(b"", status=429)
+            message = "You have made too many requests. Please try again after some time."
+            return _json(429, {"code": int(code), "message": message})
         if fault == "timeout":
             self._stopping.wait(self.hold_seconds)
             self._drop(environ)
@@ -564,6 +576,7 @@ class ZohoBooksStandIn:
                         f"{organization_id or ''}.",
                     )
                 self._admit(org, now)
+                quota = self._quota_headers(org, now)
         try:
             if fault == "hold":
                 self.faults.holding.release()
@@ -577,7 +590,26 @@ class ZohoBooksStandIn:
                     self._in_flight[org.organization_id] -= 1
         if fault == "drop":
             self._drop(environ)
+        if org is not None:
+            response.headers.update(quota)
         return response
+
+    def _quota_headers(self, org: Organization, now: datetime) -> dict[str, str]:
+        """zoho.rate_limit.headers_daily: the daily quota on every answer (unless switched
+        off): the plan's limit, what is left today, seconds until the next UTC day."""
+        if not self.send_rate_limit_headers:
+            return {}
+        used = self._daily.get((org.organization_id, now.date().isoformat()), 0)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        return {
+            "X-Rate-Limit-Limit": str(org.daily_limit),
+            "X-Rate-Limit-Remaining": str(max(0, org.daily_limit - used)),
+            "X-Rate-Limit-Reset": str(
+                self.quota_reset_seconds
+                if self.quota_reset_seconds is not None
+                else max(1, int((midnight - now).total_seconds()))
+            ),
+        }
 
     def _admit(self, org: Organization, now: datetime) -> None:
         """Daily, per-minute and concurrency limits; the caller holds the lock."""
@@ -593,15 +625,7 @@ class ZohoBooksStandIn:
         minute_index = int(now.timestamp() // 60)
         minute = (org_id, minute_index)
         if self._minute.get(minute, 0) >= self.per_minute:
-            reset = (minute_index + 1) * 60 - now.timestamp()
-            headers = {}
-            if self.send_rate_limit_headers:
-                headers = {
-                    "X-Rate-Limit-Limit": str(self.per_minute),
-                    "X-Rate-Limit-Remaining": "0",
-                    "X-Rate-Limit-Reset": str(max(1, int(reset + 0.999))),
-                }
-            raise _Limited(headers)
+            raise _Limited(self._quota_headers(org, now))
         if self._in_flight.get(org_id, 0) >= org.concurrency_limit:
             raise ApiError(429, 1070, "Too many concurrent requests. Please try again later.")
         self._daily[day] = self._daily.get(day, 0) + 1
@@ -668,10 +692,24 @@ class ZohoBooksStandIn:
         answer = _page(rows, query, "chartofaccounts")
         return _json(200, answer)
 
+    # zoho.items.fields_and_active_default: Zoho's document calls the list "all active items";
+    # True lists inactive items only under filter_by=Status.All or Status.Inactive.
+    items_active_only_by_default = False
+
     def _do_items(
         self, org: Organization, query: dict[str, str], body: Any, headers: Any
     ) -> Response:
-        rows = [i.to_json() for i in org.items.values()]
+        wanted = query.get("filter_by") or (
+            "Status.Active" if self.items_active_only_by_default else "Status.All"
+        )
+        statuses = {
+            "Status.All": {"active", "inactive"},
+            "Status.Active": {"active"},
+            "Status.Inactive": {"inactive"},
+        }.get(wanted)
+        if statuses is None:
+            raise ApiError(400, 2, "Invalid value passed for filter_by.")
+        rows = [i.to_json() for i in org.items.values() if i.to_json().get("status") in statuses]
         return _json(200, _page(rows, query, "items"))
 
     def _do_currencies(
@@ -1111,7 +1149,20 @@ class ZohoBooksStandIn:
             if "reference_number" in data:
                 record.reference_number = checked_reference(data)
 
-        return org.upsert(table, key, value, create if upsert else None, update)
+        fields = {
+            str(row.get("api_name") or row.get("label")): str(row.get("value"))
+            for row in data.get("custom_fields") or []
+            if isinstance(row, dict) and (row.get("api_name") or row.get("label"))
+        }
+        return org.upsert(
+            table,
+            key,
+            value,
+            create if upsert else None,
+            update,
+            body_fields=fields,
+            written_from=self.upsert_field_from,
+        )
 
 
 class _Limited(ApiError):

@@ -880,9 +880,17 @@ class Organization:
         value: str,
         create: Callable[[], Any] | None,
         update: Callable[[Any], None],
+        *,
+        body_fields: dict[str, str] | None = None,
+        written_from: str = "body",
     ) -> tuple[Any, bool]:
         """The record whose custom field ``field_name`` holds ``value``, updated; or a new
-        one when ``create`` is given (X-Upsert: true). Returns (record, created)."""
+        one when ``create`` is given (X-Upsert: true). Returns (record, created).
+
+        zoho.upsert.field_written_on_create leaves open whether a created record gets the
+        header's value in its custom field: ``written_from`` is ``body`` (only what the body's
+        ``custom_fields`` carry, the default), ``header`` (also the header's value) or
+        ``none`` (nothing)."""
         if field_name not in self.unique_fields:
             raise _bad(
                 f"{field_name} is not a custom field that refuses duplicate values.", UNIQUE_FIELD
@@ -894,7 +902,10 @@ class Organization:
         if create is None:
             raise ApiError(404, NOT_FOUND, "No record holds that unique value.")
         record = create()
-        record.custom_fields[field_name] = value
+        if written_from in ("body", "header"):
+            record.custom_fields.update(body_fields or {})
+        if written_from == "header":
+            record.custom_fields[field_name] = value
         return record, True
 
     # -- the normalized summary tests compare ----------------------------------------------

@@ -1,0 +1,194 @@
+"""Skips undone on request: a back-fill over a date range, and a sync period moved earlier.
+
+Charges created before sync was enabled, while it was disabled, or from a channel not selected
+at the time are skipped for good by default. :func:`backfill` takes back those skips in a range
+the operator names (after :func:`backfill_preview` said what it would book): a closed sync
+period covers the range, the skipped charges (and the refunds skipped with them) are planned
+again under the current rules at the next sync, and when the range starts before anything was
+fetched the next sync fetches from its start. :func:`reopen_skips` is the part ``enable
+--since`` shares when it moves the open period earlier.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.contracts import ConnectionInfo
+from core.errors import ConfigurationError
+from core.host import Host
+from core.reasons import OUTSIDE_SYNC_PERIODS, REFUND_OF_UNFETCHED_CHARGE
+from core.store.models import Connection, SourceRecord, SyncPeriod
+from core.store.repository import connection_info, get_connection, utcnow
+
+__all__ = ["BackfillPlan", "backfill", "backfill_preview", "reopen_skips"]
+
+log = logging.getLogger(__name__)
+CHANNEL_SKIP = "its channel "  # core.reasons.channel_not_selected's reasons start so
+REFUND_OF_SKIPPED = "refund of a charge that is not synced ("
+
+
+@dataclass(slots=True)
+class BackfillPlan:
+    """What a back-fill of ``[start, end)`` takes back: skipped charges per reason, their
+    amounts per currency, and whether the range starts before anything was fetched."""
+
+    name: str
+    start: datetime
+    end: datetime
+    timezone: str
+    charges: Counter[str] = field(default_factory=Counter)  # per skip reason
+    amounts: dict[str, Decimal] = field(default_factory=dict)  # per currency
+    unfetched_before: datetime | None = None  # the range reaches before this, never fetched
+    unfetched_after: datetime | None = None  # the range reaches past what was fetched so far
+
+    @property
+    def total(self) -> int:
+        return sum(self.charges.values())
+
+    @property
+    def empty(self) -> bool:
+        """Nothing skipped in the range, and all of it fetched: nothing to take back."""
+        return not self.total and self.unfetched_before is None and self.unfetched_after is None
+
+
+def _reopenable(connection_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return (
+        (SourceRecord.connection_id == connection_id)
+        & (SourceRecord.kind == "charge")
+        & (SourceRecord.created_at >= start)
+        & (SourceRecord.created_at < end)
+        & or_(
+            SourceRecord.skip_reason == OUTSIDE_SYNC_PERIODS,
+            SourceRecord.skip_reason.startswith(CHANNEL_SKIP, autoescape=True),
+        )
+    )
+
+
+def _range(host: Host, name: str, first: date, last: date, now: datetime) -> tuple[datetime, ...]:
+    info = connection_info_of(host, name)
+    zone = info.timezone
+    if last < first:
+        raise ConfigurationError(
+            f"--from {first} is after --to {last}.", "Give the first day, then the last."
+        )
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    if start >= now:
+        raise ConfigurationError(
+            f"--from {first} is in the future ({zone.key}).", "Back-fill days that have begun."
+        )
+    return start, min(end, now)
+
+
+def connection_info_of(host: Host, name: str) -> ConnectionInfo:
+    with host.database.session() as session:
+        return connection_info(get_connection(session, name))
+
+
+def backfill_preview(
+    host: Host, name: str, first: date, last: date, now: datetime | None = None
+) -> BackfillPlan:
+    """What :func:`backfill` would take back, without changing anything."""
+    now = now or utcnow()
+    start, end = _range(host, name, first, last, now)
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        if row.status == "disconnected":
+            raise ConfigurationError(
+                f"connection {name!r} is disconnected.", "Reconnect it before back-filling."
+            )
+        plan = BackfillPlan(name, start, end, row.timezone)
+        # Summed here, as Decimal: a database's SUM of a money column may come back a float.
+        for reason, currency, amount in session.execute(
+            select(SourceRecord.skip_reason, SourceRecord.currency, SourceRecord.amount).where(
+                _reopenable(row.id, start, end)
+            )
+        ):
+            plan.charges[str(reason)] += 1
+            plan.amounts[currency] = plan.amounts.get(currency, Decimal(0)) + amount
+        earliest = _earliest(session, row.id)
+        if earliest is None or start < earliest:
+            plan.unfetched_before = earliest or end
+        fetched = (row.source_state or {}).get("fetched_until")
+        fetched_until = datetime.fromisoformat(fetched) if fetched else None
+        if plan.unfetched_before is None and (fetched_until is None or end > fetched_until):
+            plan.unfetched_after = max(fetched_until or start, start)
+    return plan
+
+
+def _earliest(session: Session, connection_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.min(SyncPeriod.started_at)).where(SyncPeriod.connection_id == connection_id)
+    )
+
+
+def reopen_skips(
+    session: Session, row: Connection, start: datetime, end: datetime | None = None
+) -> int:
+    """Take back the period and channel skips of charges created in ``[start, end)`` and the
+    refunds skipped with them; refetch from ``start`` when it precedes every sync period (call
+    before adding the period). Returns the number of charges reopened."""
+    end = end or datetime.max.replace(tzinfo=start.tzinfo)
+    where = _reopenable(row.id, start, end)
+    charge_ids = list(session.scalars(select(SourceRecord.source_id).where(where)))
+    session.execute(update(SourceRecord).where(where).values(skip_reason=None))
+    for chunk in (charge_ids[i : i + 500] for i in range(0, len(charge_ids), 500)):
+        session.execute(
+            update(SourceRecord)
+            .where(
+                SourceRecord.connection_id == row.id,
+                SourceRecord.kind == "refund",
+                SourceRecord.charge_id.in_(chunk),
+                SourceRecord.skip_reason.startswith(REFUND_OF_SKIPPED, autoescape=True),
+            )
+            .values(skip_reason=None)
+        )
+    earliest = _earliest(session, row.id)
+    if earliest is None or start < earliest:
+        # Nothing before ``earliest`` was ever fetched: the next sync fetches from ``start``,
+        # and refunds of charges it had not fetched are judged again.
+        state = dict(row.source_state or {})
+        state.pop("fetched_until", None)
+        row.source_state = state
+        session.execute(
+            update(SourceRecord)
+            .where(
+                SourceRecord.connection_id == row.id,
+                SourceRecord.kind == "refund",
+                SourceRecord.skip_reason == REFUND_OF_UNFETCHED_CHARGE,
+            )
+            .values(skip_reason=None)
+        )
+    return len(charge_ids)
+
+
+def backfill(
+    host: Host, name: str, first: date, last: date, now: datetime | None = None
+) -> BackfillPlan:
+    """Take back the skips of ``[first, last]`` (the connection's local days): a closed,
+    logged back-fill period covers them and the next sync books them."""
+    now = now or utcnow()
+    plan = backfill_preview(host, name, first, last, now)
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        reopen_skips(session, row, plan.start, plan.end)
+        session.add(
+            SyncPeriod(
+                connection_id=row.id, started_at=plan.start, ended_at=plan.end, backfill=True
+            )
+        )
+    log.info(
+        "connection %s: back-fill of %s to %s (%d skipped charges taken back)",
+        name,
+        plan.start.isoformat(),
+        plan.end.isoformat(),
+        plan.total,
+    )
+    return plan
