@@ -337,6 +337,7 @@ class SourceTotals:
     charges: Decimal
     fees: Decimal
     refunds: Decimal
+    payouts: Decimal = Decimal(0)  # paid out of them to the merchant's bank (all booked)
 
 
 class SourceStandIn(Protocol):
