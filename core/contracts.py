@@ -7,9 +7,9 @@ destinations) or with no arguments (mappers, notifiers).
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -22,6 +22,7 @@ __all__ = [
     "AccountBalance",
     "AccountSettings",
     "ApiCallCounter",
+    "BooksIndex",
     "CallCosts",
     "ChargeDocuments",
     "ConnectionInfo",
@@ -263,6 +264,20 @@ class CallCosts:
 
 
 # ----------------------------------------------------------------------------- mappers
+
+
+@runtime_checkable
+class BooksIndex(Protocol):
+    """Optional for a Destination: which keys its books already hold, in one listing.
+
+    Before a store's first delivery to an organization the host adopts documents an earlier
+    store wrote there (``core/sync/adoption.py``); with this method it looks up only those,
+    and what depends on them, instead of every document."""
+
+    def keys_in_books(self, start: date, end: date) -> Collection[str]:
+        """The keys (references) of the documents dated ``start`` to ``end`` in the books;
+        it may return more (other dates, other references), never fewer."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ The outbox protocol, per document:
 
 So whatever happens between 1 and 4, the next run finishes the job with no duplicate and
 nothing missing. With ``look_first`` (adoption: the first delivery of a store to an
-organization, see ``core/sync/adoption.py``) every document is looked up by key before it is
-sent, and one found is bound to its record (``adopted``), never created again. Errors, by type:
+organization, see ``core/sync/adoption.py``) every document (True) or those whose keys it holds
+are looked up by key before they are sent, and one found is bound to its record
+(``adopted``), never created again. Errors, by type:
 
 - ``DocumentRejected``: the document is ``failed`` with the destination's reason (shown to
   the user); documents that depend on it wait; delivery goes on with the others.
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -142,7 +143,7 @@ class _Pass:
     total: int
     on_progress: ProgressCallback | None
     done: int = 0
-    look_first: bool = False
+    look_first: bool | Container[str] = False
 
     def progressed(self) -> None:
         self.done += 1
@@ -160,7 +161,7 @@ def deliver_planned(
     clock: Clock = utcnow,
     on_progress: ProgressCallback | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    look_first: bool = False,
+    look_first: bool | Container[str] = False,
 ) -> DeliveryOutcome:
     """Deliver every planned document of ``connection_id`` exactly once (module notes).
 
@@ -309,7 +310,9 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     previous_attempts = _count_attempt(state, item.id)
     if previous_attempts is None:
         return _Status.SKIPPED
-    look = previous_attempts > 0 or state.look_first
+    look_first = state.look_first
+    looks = look_first if isinstance(look_first, bool) else document.key in look_first
+    look = previous_attempts > 0 or looks
     try:
         remote_id, found = _send(state.destination, document, context, look)
     except DocumentRejected as error:

@@ -39,6 +39,7 @@ from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 from core.sync import leases
+from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
 from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
 from core.sync.events import mark_handled
@@ -300,6 +301,11 @@ def _run(
             return report
         destination, destination_calls = host.open_destination(name)
         keeper = leases.LeaseKeeper(host.database, connection_id, holder=holder, ttl=lease_ttl())
+        adopting = adoption_pending(host.database, connection_id)
+        look_first: bool | set[str] = False
+        if adopting:  # the store's first delivery here: adopt what an earlier store wrote
+            found = keys_to_look_up(host.database, connection_id, destination)
+            look_first = True if found is None else found
         delivery = deliver_planned(
             host.database,
             connection_id,
@@ -307,7 +313,10 @@ def _run(
             run.connection.settings,
             run_id=run.id,
             on_progress=_delivery_progress(keeper, options.progress),
+            look_first=look_first,
         )
+        if adopting and delivery.complete:
+            mark_adopted(host.database, connection_id, utcnow())
         report.documents_delivered.update(delivery.delivered)
         report.adopted.update(delivery.adopted)
         report.recovered = delivery.recovered

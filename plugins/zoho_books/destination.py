@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any, ClassVar
 
 import requests
@@ -18,6 +19,7 @@ from core.contracts import (
 )
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
+from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.costs import call_costs
@@ -197,6 +199,10 @@ class ZohoBooksDestination:
 
     def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
         return self.writer.find_existing(document, context)
+
+    def keys_in_books(self, start: date, end: date) -> set[str]:
+        """The keys of the invoices and expenses dated ``start`` to ``end`` (adoption)."""
+        return keys_in_books(self.client, start, end)
 
     def deliver(self, document: Document, context: DeliveryContext) -> str:
         return self.writer.deliver(document, context)
