@@ -22,6 +22,7 @@ __all__ = [
     "AccountBalance",
     "AccountSettings",
     "ApiCallCounter",
+    "CallCosts",
     "ChargeDocuments",
     "ConnectionInfo",
     "DeliveryContext",
@@ -240,6 +241,27 @@ class Destination(Protocol):
     def health(self) -> Health: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CallCosts:
+    """What delivering costs in the destination's API calls, for the dry-run forecast.
+
+    A destination class may offer ``call_costs(config, cache, currencies) -> CallCosts`` (a
+    classmethod: no connection is opened, no call made). ``per_document`` maps a document kind
+    to the calls one delivery spends at steady state; ``setup`` the calls once per run for
+    what its ``cache`` lacks (metadata, a customer per currency of ``currencies``);
+    ``recheck`` the extra look-up for a document whose earlier attempt is uncertain;
+    ``per_minute`` the API's per-minute limit."""
+
+    per_document: Mapping[str, int]
+    per_minute: int
+    setup: int = 0
+    recheck: int = 1
+    default: int = 1  # a kind the destination did not name
+
+    def calls(self, kind: str) -> int:
+        return self.per_document.get(kind, self.default)
+
+
 # ----------------------------------------------------------------------------- mappers
 
 
@@ -282,6 +304,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +338,7 @@ class SourceTotals:
     charges: Decimal
     fees: Decimal
     refunds: Decimal
+    payouts: Decimal = Decimal(0)  # paid out of them to the merchant's bank (all booked)
 
 
 class SourceStandIn(Protocol):

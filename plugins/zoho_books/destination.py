@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -9,14 +10,17 @@ import requests
 from core.contracts import (
     AccountBalance,
     AccountSettings,
+    CallCosts,
     DeliveryContext,
     Health,
+    KeyValueCache,
     PluginContext,
 )
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
+from plugins.zoho_books.costs import call_costs
 from plugins.zoho_books.datacenters import Endpoints, endpoints_for
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
@@ -115,6 +119,13 @@ class ZohoBooksDestination:
 
     def __repr__(self) -> str:
         return f"ZohoBooksDestination(organization={self._organization_id!r})"
+
+    @classmethod
+    def call_costs(
+        cls, config: Mapping[str, Any], cache: KeyValueCache, currencies: Collection[str]
+    ) -> CallCosts:
+        """Zoho calls per document kind and the per-minute limit, for the forecast."""
+        return call_costs(config, cache, currencies)
 
     # -- the Destination protocol ----------------------------------------------------------
 
