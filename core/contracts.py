@@ -317,6 +317,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 
 @dataclass(frozen=True, slots=True)

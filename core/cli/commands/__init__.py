@@ -7,6 +7,7 @@ import click
 from core.cli.commands import (
     demo,
     lifecycle,
+    notifying,
     reconcile,
     recovery,
     reports,
@@ -30,6 +31,7 @@ def add_operator_commands(cli: click.Group) -> None:
         demo,
         worker,
         serve,
+        notifying,
     )
     for module in modules:
         for command in module.COMMANDS:
