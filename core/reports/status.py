@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.connections.quota import quota_status
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
 from core.reports.reconcile import last_reconcile
@@ -53,6 +54,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
             select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(1)
         )
         unknown = _unknown_channels(session, row.id)
+        quota = quota_status(session, row.id, info.settings.extra, now)
     events = event_schedule(host, row, now)
     allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
     next_sync = (
@@ -79,6 +81,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "next_manual_sync_allowed": now if allowed else next_manual,
         "paused_until": row.paused_until,
         "api_calls_today": calls_today,
+        "api_quota": quota.to_dict() if quota else None,
         "quarantined": quarantined,
         "unknown_channels": unknown,
         "last_event": events.last_event,
