@@ -313,6 +313,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +347,7 @@ class SourceTotals:
     charges: Decimal
     fees: Decimal
     refunds: Decimal
+    payouts: Decimal = Decimal(0)  # paid out of them to the merchant's bank (all booked)
 
 
 class SourceStandIn(Protocol):

@@ -204,3 +204,25 @@ def test_reconcile_says_what_differs_and_exits_1(shop: Shop) -> None:
     lines = "\n".join(sgd["differences"])
     assert "not booked yet" in lines and "--adjustment-account" in lines
     assert "was changed in the destination" in lines and "1.00 SGD" in lines
+
+
+def test_why_names_the_payout_that_settled_a_charge(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    seeded = _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    settling = {
+        charge: next(
+            p
+            for p in shop.charges_api.payouts.listing()
+            if charge in {row["id"] for row in shop.charges_api.payouts.charges_of(p["id"]) or []}
+        )
+        for charge in (seeded["first"]["id"], seeded["before"]["id"])
+    }
+    for charge, payout in settling.items():
+        result = shop.cli("why", "shop", charge)
+        assert result.exit_code == 0, result.output
+        assert f"Settled by payout {payout['id']} ({Decimal(payout['amount'])} SGD" in result.output
+        assert f"transfer hitpay:payout:{payout['id']}: remote id" in result.output
+    assert "is synced into:" in shop.cli("why", "shop", seeded["first"]["id"]).output

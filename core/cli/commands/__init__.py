@@ -7,6 +7,7 @@ import click
 from core.cli.commands import (
     demo,
     lifecycle,
+    notifying,
     reconcile,
     recovery,
     reports,
@@ -19,6 +20,6 @@ from core.cli.commands import (
 
 def add_operator_commands(cli: click.Group) -> None:
     modules = (settings, lifecycle, syncing, reports, reconcile, recovery, demo, worker, serve)
-    for module in modules:
+    for module in (*modules, notifying):
         for command in module.COMMANDS:
             cli.add_command(command)
