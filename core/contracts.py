@@ -39,6 +39,7 @@ __all__ = [
     "Notifier",
     "PluginContext",
     "QuotaObserver",
+    "RemoteDocument",
     "RunInfo",
     "RunSummary",
     "Source",
@@ -168,6 +169,18 @@ class AccountBalance:
     account_id: str
     currency: str
     balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDocument:
+    """A delivered document as the destination shows it now (for ``verify``).
+
+    A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
+    listing each kind (never one call per document); kinds it cannot list are left out."""
+
+    amount: Decimal | None
+    date: str | None = None  # ISO date
+    status: str | None = None  # e.g. void
 
 
 # ----------------------------------------------------------------------------- sources
