@@ -15,6 +15,7 @@ from core.contracts import (
     Health,
     KeyValueCache,
     PluginContext,
+    RemoteDocument,
 )
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
@@ -25,6 +26,7 @@ from plugins.zoho_books.datacenters import Endpoints, endpoints_for
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.readback import read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -190,6 +192,10 @@ class ZohoBooksDestination:
                 f"but it needs type {needed}"
             )
         return None
+
+    def read_back(self, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
+        """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
+        return read_back(self.client, kinds)
 
     def account_balance(self, account_id: str) -> AccountBalance:
         """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""
