@@ -47,7 +47,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "zoho.filter.reference_number_in_rows",
         "zoho.currencies.exchange_rates_endpoint",
         "zoho.contact.currency_binds_documents",
-        "zoho.fx.exchange_rate_required",
         "zoho.invoice.mark_sent",
         "zoho.invoice.fields_read_back",
         "zoho.expense.create",
