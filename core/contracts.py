@@ -19,14 +19,17 @@ from core.documents import Document
 from core.records import Fetched, Quarantined, Record
 
 __all__ = [
+    "AccountBalance",
     "AccountSettings",
     "ApiCallCounter",
+    "CallCosts",
     "ChargeDocuments",
     "ConnectionInfo",
     "DeliveryContext",
     "Destination",
     "DestinationStandIn",
     "FetchWindow",
+    "GatewayBalance",
     "Health",
     "KeyValueCache",
     "Mapper",
@@ -35,6 +38,7 @@ __all__ = [
     "NoticeKind",
     "Notifier",
     "PluginContext",
+    "RemoteDocument",
     "RunInfo",
     "RunSummary",
     "Source",
@@ -127,6 +131,49 @@ class PluginContext:
     calls: ApiCallCounter
 
 
+# ----------------------------------------------------------------------------- balances
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayBalance:
+    """What a gateway holds for the merchant in one currency (for ``reconcile``).
+
+    A source that can tell implements ``balances() -> Mapping[str, GatewayBalance]``."""
+
+    currency: str
+    available: Decimal
+    pending: Decimal = Decimal(0)
+    reserve: Decimal = Decimal(0)
+    other: Mapping[str, Decimal] = field(default_factory=dict)  # wallets it does not name
+
+    @property
+    def total(self) -> Decimal:
+        return self.available + self.pending + self.reserve
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    """An account's balance as the destination's books show it, in the account's currency.
+
+    A destination that can tell implements ``account_balance(account_id) -> AccountBalance``."""
+
+    account_id: str
+    currency: str
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDocument:
+    """A delivered document as the destination shows it now (for ``verify``).
+
+    A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
+    listing each kind (never one call per document); kinds it cannot list are left out."""
+
+    amount: Decimal | None
+    date: str | None = None  # ISO date
+    status: str | None = None  # e.g. void
+
+
 # ----------------------------------------------------------------------------- sources
 
 
@@ -207,6 +254,27 @@ class Destination(Protocol):
     def health(self) -> Health: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CallCosts:
+    """What delivering costs in the destination's API calls, for the dry-run forecast.
+
+    A destination class may offer ``call_costs(config, cache, currencies) -> CallCosts`` (a
+    classmethod: no connection is opened, no call made). ``per_document`` maps a document kind
+    to the calls one delivery spends at steady state; ``setup`` the calls once per run for
+    what its ``cache`` lacks (metadata, a customer per currency of ``currencies``);
+    ``recheck`` the extra look-up for a document whose earlier attempt is uncertain;
+    ``per_minute`` the API's per-minute limit."""
+
+    per_document: Mapping[str, int]
+    per_minute: int
+    setup: int = 0
+    recheck: int = 1
+    default: int = 1  # a kind the destination did not name
+
+    def calls(self, kind: str) -> int:
+        return self.per_document.get(kind, self.default)
+
+
 # ----------------------------------------------------------------------------- mappers
 
 
@@ -249,6 +317,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +351,7 @@ class SourceTotals:
     charges: Decimal
     fees: Decimal
     refunds: Decimal
+    payouts: Decimal = Decimal(0)  # paid out of them to the merchant's bank (all booked)
 
 
 class SourceStandIn(Protocol):

@@ -102,6 +102,11 @@ KIND_TEXT: dict[NoticeKind, tuple[str, str, str]] = {
         "Some records of {name} could not be read and were set aside.",
         "See `ledgersync quarantine {name}`; everything else synced.",
     ),
+    NoticeKind.TEST: (
+        "ledgersync: test notice for {name}",
+        "This is a test notice for {name}: e-mail from ledgersync reaches you.",
+        "Nothing to do.",
+    ),
 }
 _FALLBACK_TEXT = ("ledgersync: {name}", "A notice about {name}.", "See `ledgersync status {name}`.")
 
@@ -257,11 +262,22 @@ class EmailNotifier:
         return f"EmailNotifier(settings={self.settings!r}, sender={self.sender!r})"
 
     def send(self, notice: Notice) -> None:
+        testing = notice.kind == NoticeKind.TEST  # a test says why nothing went out
         if self.settings is None:
+            if testing:
+                raise ConfigurationError(
+                    f"{URL_VARIABLE} is not set: no e-mail was sent.",
+                    f"Set it, e.g. {URL_VARIABLE}=smtp+starttls://user:pass@mail.example.com.",
+                )
             log.debug("%s is not set: %s notice not e-mailed", URL_VARIABLE, notice.kind)
             return
         recipients = tuple(notice.connection.notify_emails)
         if not recipients:
+            if testing:
+                raise ConfigurationError(
+                    f"connection {notice.connection.name} has no notification address.",
+                    f"Add one: `ledgersync settings {notice.connection.name} --notify-email ADDR`.",
+                )
             log.debug("connection %s has no notification address", notice.connection.name)
             return
         message = compose(notice, self.sender, recipients)

@@ -23,6 +23,7 @@ from core.contracts import SourceTotals
 from core.errors import ConfigurationError
 from core.host import Host
 from core.plugins import Plugins, get_plugins
+from core.reports.reconcile import Reconciliation, reconcile, to_text
 from core.store.repository import utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
 
@@ -50,10 +51,14 @@ class ModeResult:
     expected: dict[str, Decimal]
     clearing: dict[str, Decimal]
     totals: dict[str, SourceTotals]
+    transfers: list[tuple[str, Decimal, str]] = field(default_factory=list)
+    reconciled: Reconciliation | None = None
 
     @property
     def ties_out(self) -> bool:
         currencies = set(self.expected) | set(self.clearing)
+        if self.reconciled is not None and not self.reconciled.ties:
+            return False
         return all(
             self.expected.get(c, Decimal(0)) == self.clearing.get(c, Decimal(0)) for c in currencies
         )
@@ -112,7 +117,7 @@ def previous_month(now: datetime, timezone: str) -> tuple[datetime, int]:
 
 
 def _expected_clearing(totals: dict[str, SourceTotals]) -> dict[str, Decimal]:
-    return {c: t.charges - t.fees - t.refunds for c, t in totals.items()}
+    return {c: t.charges - t.fees - t.refunds - t.payouts for c, t in totals.items()}
 
 
 def run_demo(
@@ -153,7 +158,8 @@ def run_demo(
             host.close()
     echo("")
     echo(
-        "Everything ties out: charges - fees - refunds = clearing account balance."
+        "Everything ties out: charges - fees - refunds - payouts = clearing account balance, "
+        "and reconcile agrees."
         if result.ties_out
         else "MISMATCH: the books do not tie out (see above)."
     )
@@ -192,6 +198,8 @@ def _run_mode(
                 refund_account=settings.refund_account,
                 bank_account=settings.bank_account,
                 item=settings.item,
+                payout_account=settings.payout_account,
+                adjustment_account=settings.adjustment_account,
                 mode=mode,
             ),
         )
@@ -201,12 +209,19 @@ def _run_mode(
         totals = dict(source_fake.expected_totals(start, end))
         books = destination_fake.books(name)
         clearing = dict(destination_fake.clearing_balance(name))
+        reconciled = reconcile(host, name, now=now)
     documents: dict[str, int] = {}
     for document in books:
         documents[str(document["kind"])] = documents.get(str(document["kind"]), 0) + 1
     outcome = ModeResult(
         mode, name, first, second, documents, _expected_clearing(totals), clearing, totals
     )
+    outcome.transfers = [
+        (str(d["reference_number"]), Decimal(d["amount"]), str(d.get("currency_code", "")))
+        for d in books
+        if d["kind"] == "transfer"
+    ]
+    outcome.reconciled = reconciled
     _print_mode(outcome, echo)
     return outcome
 
@@ -220,8 +235,8 @@ def _print_mode(result: ModeResult, echo: Callable[[str], None]) -> None:
         f"  first sync made {result.first.api_calls} API calls; second sync created "
         f"{sum(result.second.documents_delivered.values())} documents (idempotent)"
     )
-    header = f"  {'currency':<8} {'charges':>12} {'fees':>10} {'refunds':>10} {'expected':>12}"
-    echo(header + f" {'clearing':>12}")
+    header = f"  {'currency':<8} {'charges':>12} {'fees':>10} {'refunds':>10} {'payouts':>12}"
+    echo(header + f" {'expected':>12} {'clearing':>12}")
     for currency in sorted(set(result.expected) | set(result.clearing)):
         totals = result.totals.get(currency, SourceTotals(Decimal(0), Decimal(0), Decimal(0)))
         expected = result.expected.get(currency, Decimal(0))
@@ -229,5 +244,16 @@ def _print_mode(result: ModeResult, echo: Callable[[str], None]) -> None:
         mark = "ok" if expected == clearing else "MISMATCH"
         echo(
             f"  {currency:<8} {totals.charges:>12} {totals.fees:>10} {totals.refunds:>10} "
-            f"{expected:>12} {clearing:>12}  {mark}"
+            f"{totals.payouts:>12} {expected:>12} {clearing:>12}  {mark}"
         )
+    per_currency: dict[str, list[Decimal]] = {}
+    for _key, amount, currency in result.transfers:
+        per_currency.setdefault(currency, []).append(amount)
+    for currency, amounts in sorted(per_currency.items()):
+        echo(
+            f"  payouts booked as transfers to the bank: {len(amounts)} in {currency}, "
+            f"{sum(amounts, Decimal(0))} {currency} (e.g. {result.transfers[0][0]})"
+        )
+    if result.reconciled is not None:
+        for line in to_text(result.reconciled):
+            echo(f"  {line}")

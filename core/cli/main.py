@@ -49,6 +49,8 @@ READING_COMMANDS = frozenset(
         "history",
         "ledger",
         "why",
+        "reconcile",
+        "verify",
         "sync",
         "run-due",
         "scheduler",

@@ -124,6 +124,12 @@ def run_sandbox(
                     for line in notes(name):
                         echo(line)
             echo("")
+            echo(
+                f"To connect from scratch (a source account connects to one connection at a "
+                f"time): `ledgersync disconnect {name}` (or Disconnect on its page) first, then "
+                "connect a new name with the values above."
+            )
+            echo("")
             kept = f"; the store stays in {folder}" if workdir else ""
             echo(f"{READY} {url} (Ctrl-C stops the page and both stand-ins{kept})")
 

@@ -13,7 +13,9 @@ Typical use (the caller owns the transaction)::
         notify(plugins, Notice(...))
 
 Sending never breaks a sync: :func:`notify` builds every notifier, catches what fails,
-logs it and returns the failures for the run record.
+logs it and returns the failures for the run record. An episode's notice that no notifier
+could send (a bad SMTP URL, the mail server away) stays unsent (``notified_at`` empty) and
+:func:`retry_unsent` sends it again on the next run until it goes out.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.contracts import Notice, Notifier
+from core.contracts import Notice, NoticeKind, Notifier
 from core.plugins import Plugins
-from core.store.models import Alert
+from core.store.database import Database
+from core.store.models import Alert, Connection
+from core.store.repository import connection_info
 
 __all__ = [
     "NotifierFailure",
@@ -37,6 +41,8 @@ __all__ = [
     "open_alert",
     "open_alerts",
     "resolve_alerts",
+    "retry_unsent",
+    "send_episode",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,3 +146,57 @@ def _notifier_classes(
         log.warning("notifiers could not be listed: %s", text)
         failures.append(NotifierFailure("*", text))
         return ()
+
+
+def send_episode(
+    database: Database, plugins: Plugins, alert_id: int, notice: Notice, now: datetime
+) -> list[NotifierFailure]:
+    """Send an episode's notice; it counts as sent (``notified_at``) only if no notifier
+    failed, so :func:`retry_unsent` sends it again otherwise."""
+    failures = notify(plugins, notice)
+    if not failures:
+        with database.session() as session:
+            alert = session.get(Alert, alert_id)
+            if alert is not None:
+                mark_notified(alert, now)
+    return failures
+
+
+# What a retried notice says: the subject by kind (the message is the episode's own).
+_RETRY_SUBJECTS = {
+    NoticeKind.CONNECTION_FAILED: "ledgersync: connection {name} failed; sync is paused",
+    NoticeKind.SYNC_FAILED: "ledgersync: sync of {name} failed repeatedly",
+    NoticeKind.DAILY_LIMIT_REACHED: "ledgersync: daily API limit reached for {name}",
+}
+
+
+def retry_unsent(
+    database: Database, plugins: Plugins, now: datetime, connection_id: int | None = None
+) -> int:
+    """Send again every open episode whose notice never went out; how many went out now."""
+    query = select(Alert, Connection).join(Connection, Connection.id == Alert.connection_id)
+    query = query.where(Alert.resolved_at.is_(None), Alert.notified_at.is_(None))
+    if connection_id is not None:
+        query = query.where(Alert.connection_id == connection_id)
+    with database.session() as session:
+        unsent = [
+            (alert.id, alert.kind, alert.message, connection_info(row))
+            for alert, row in session.execute(query.order_by(Alert.id))
+        ]
+    sent = 0
+    for alert_id, kind, message, connection in unsent:
+        notice_kind = NoticeKind(kind) if kind in set(NoticeKind) else NoticeKind.SYNC_FAILED
+        subject = _RETRY_SUBJECTS.get(notice_kind, "ledgersync: {name}").format(
+            name=connection.name
+        )
+        notice = Notice(
+            kind=notice_kind,
+            connection=connection,
+            subject=subject,
+            message=message,
+            hint=f"See `ledgersync status {connection.name}`.",
+            occurred_at=now,
+            details={"retried": True},
+        )
+        sent += int(not send_episode(database, plugins, alert_id, notice, now))
+    return sent

@@ -46,10 +46,16 @@ class BackfillPlan:
     charges: Counter[str] = field(default_factory=Counter)  # per skip reason
     amounts: dict[str, Decimal] = field(default_factory=dict)  # per currency
     unfetched_before: datetime | None = None  # the range reaches before this, never fetched
+    unfetched_after: datetime | None = None  # the range reaches past what was fetched so far
 
     @property
     def total(self) -> int:
         return sum(self.charges.values())
+
+    @property
+    def empty(self) -> bool:
+        """Nothing skipped in the range, and all of it fetched: nothing to take back."""
+        return not self.total and self.unfetched_before is None and self.unfetched_after is None
 
 
 def _reopenable(connection_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -110,6 +116,10 @@ def backfill_preview(
         earliest = _earliest(session, row.id)
         if earliest is None or start < earliest:
             plan.unfetched_before = earliest or end
+        fetched = (row.source_state or {}).get("fetched_until")
+        fetched_until = datetime.fromisoformat(fetched) if fetched else None
+        if plan.unfetched_before is None and (fetched_until is None or end > fetched_until):
+            plan.unfetched_after = max(fetched_until or start, start)
     return plan
 
 

@@ -53,8 +53,10 @@ def mark_failed(
     if opened is None:
         return
     host.plugins.connection_failed(info, reason)
-    alerts.notify(
+    alerts.send_episode(
+        host.database,
         host.plugins,
+        opened.id,
         connection_notice(
             info,
             NoticeKind.CONNECTION_FAILED,
@@ -63,6 +65,7 @@ def mark_failed(
             f"{hint or reconnect_hint(info)} {RESUME}",
             now,
         ),
+        now,
     )
 
 

@@ -57,6 +57,9 @@ def report_lines(report: SyncReport) -> list[str]:
     if report.documents_delivered:
         made = ", ".join(f"{n} {k}" for k, n in sorted(report.documents_delivered.items()))
         lines.append(f"  created: {made}")
+    if report.adopted:
+        found = ", ".join(f"{n} {k}" for k, n in sorted(report.adopted.items()))
+        lines.append(f"  adopted (already in the books under their keys, not created): {found}")
     if report.recovered:
         lines.append(f"  recovered by key after an interrupted attempt: {report.recovered}")
     for key, reason in report.failed_documents:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,18 @@ from sqlalchemy.orm import Session
 
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
+from core.reports.reconcile import last_reconcile
 from core.scheduling.events import event_schedule
-from core.store.models import ApiUsage, Connection, QuarantinedRecord, Run, SourceRecord
+from core.store.models import (
+    ApiUsage,
+    Connection,
+    DocumentRow,
+    QuarantinedRecord,
+    Run,
+    SourceRecord,
+)
 from core.store.repository import connection_info, get_connection, utcnow
+from core.sync import leases
 
 __all__ = ["connection_state", "status_of", "status_rows"]
 
@@ -49,9 +59,22 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
             )
         )
         last_run = session.scalar(
-            select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(1)
+            select(Run)
+            .where(Run.connection_id == row.id, Run.dry_run.is_(False))
+            .order_by(Run.id.desc())
+            .limit(1)
         )
+        last_success = session.scalar(
+            select(func.max(Run.started_at)).where(
+                Run.connection_id == row.id, Run.dry_run.is_(False), Run.outcome == "succeeded"
+            )
+        )
+        documents = _documents_by_state(session, row.id)
         unknown = _unknown_channels(session, row.id)
+    last_outcome = last_run.outcome if last_run else None
+    running = last_outcome == "running" and _sync_alive(host, row.id, now)
+    if last_outcome == "running" and not running:
+        last_outcome = "interrupted"  # its process is gone; the next sync closes the run
     events = event_schedule(host, row, now)
     allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
     next_sync = (
@@ -72,8 +95,14 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "organization": row.destination_org,
         "timezone": row.timezone,
         "last_sync": row.last_sync_at,
-        "last_outcome": last_run.outcome if last_run else None,
-        "running": bool(last_run and last_run.outcome == "running"),
+        "last_outcome": last_outcome,
+        "last_success": last_success,
+        "last_attempt": last_run.started_at if last_run else None,
+        "last_attempt_outcome": last_outcome,
+        "last_attempt_error": last_run.error if last_run else None,
+        "running": running,
+        "pending_documents": documents.get("planned", 0),
+        "failed_documents": documents.get("failed", 0),
         "next_scheduled_sync": next_sync,
         "next_manual_sync_allowed": now if allowed else next_manual,
         "paused_until": row.paused_until,
@@ -85,7 +114,23 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "pending_events": events.pending,
         "next_event_sync": events.next_event_sync_at,
         "event_syncs_held": events.held_back or None,
+        "last_reconcile": last_reconcile(host, row.id),
     }
+
+
+def _documents_by_state(session: Session, connection_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(DocumentRow.state, func.count())
+        .where(DocumentRow.connection_id == connection_id, DocumentRow.state != "delivered")
+        .group_by(DocumentRow.state)
+    )
+    return {str(state): int(count) for state, count in rows}
+
+
+def _sync_alive(host: Host, connection_id: int, now: datetime) -> bool:
+    """Whether a sync of the connection holds a live lease (so "running" is true)."""
+    lease = leases.current_lease(host.database, connection_id)
+    return lease is not None and not leases.abandoned(lease, now, socket.gethostname())
 
 
 def _unknown_channels(session: Session, connection_id: int) -> dict[str, int]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from core.connections import alerts
 from core.connections.failure import mark_failed
 from core.connections.schedule import next_scheduled_sync
 from core.errors import LedgersyncError, SyncRefused
@@ -121,6 +122,7 @@ def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
         except Exception as error:  # one connection's trouble must not stop the others
             log.exception("scheduled sync of %s did not start", name)
             results.append(DueRun(name, None, f"{type(error).__name__}: {error}"))
+    alerts.retry_unsent(host.database, host.plugins, utcnow())  # e-mails that did not go out
     return results
 
 

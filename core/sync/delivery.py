@@ -10,7 +10,9 @@ The outbox protocol, per document:
 4. In ONE transaction, insert the binding (key -> remote id) and mark the document delivered.
 
 So whatever happens between 1 and 4, the next run finishes the job with no duplicate and
-nothing missing. Errors, by type:
+nothing missing. With ``look_first`` (adoption: the first delivery of a store to an
+organization, see ``core/sync/adoption.py``) every document is looked up by key before it is
+sent, and one found is bound to its record (``adopted``), never created again. Errors, by type:
 
 - ``DocumentRejected``: the document is ``failed`` with the destination's reason (shown to
   the user); documents that depend on it wait; delivery goes on with the others.
@@ -72,13 +74,16 @@ class DeliveryOutcome:
     """What one delivery pass did.
 
     ``delivered`` counts documents per kind, recovered ones included (``recovered`` says how
-    many were found already created by an earlier attempt). ``pending`` is how many documents
-    are still planned afterwards; ``waiting`` of those are held back by a dependency that
-    failed. ``stopped_by`` is the transient error that ended the pass early, if any.
+    many were found already created by an earlier attempt); ``adopted`` counts per kind the
+    documents found in the books under their key when looking first (not in ``delivered``).
+    ``pending`` is how many documents are still planned afterwards; ``waiting`` of those are
+    held back by a dependency that failed. ``stopped_by`` is the transient error that ended
+    the pass early, if any.
     """
 
     delivered: Counter[str] = field(default_factory=Counter)
     recovered: int = 0
+    adopted: Counter[str] = field(default_factory=Counter)
     failed: list[FailedDocument] = field(default_factory=list)
     pending: int = 0
     waiting: int = 0
@@ -137,6 +142,7 @@ class _Pass:
     total: int
     on_progress: ProgressCallback | None
     done: int = 0
+    look_first: bool = False
 
     def progressed(self) -> None:
         self.done += 1
@@ -154,6 +160,7 @@ def deliver_planned(
     clock: Clock = utcnow,
     on_progress: ProgressCallback | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    look_first: bool = False,
 ) -> DeliveryOutcome:
     """Deliver every planned document of ``connection_id`` exactly once (module notes).
 
@@ -172,6 +179,7 @@ def deliver_planned(
         outcome=outcome,
         total=_count_planned(database, connection_id),
         on_progress=on_progress,
+        look_first=look_first,
     )
     if on_progress is not None:
         on_progress(0, state.total)
@@ -301,30 +309,30 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     previous_attempts = _count_attempt(state, item.id)
     if previous_attempts is None:
         return _Status.SKIPPED
+    look = previous_attempts > 0 or state.look_first
     try:
-        remote_id, recovered = _send(state.destination, document, context, previous_attempts)
+        remote_id, found = _send(state.destination, document, context, look)
     except DocumentRejected as error:
         return _reject(state, item.id, document.key, str(error))
     except BaseException as error:
         _note_error(state, item.id, error)
         raise
-    status = _bind(state, item.id, document, remote_id, recovered)
+    status = _bind(
+        state, item.id, document, remote_id, found, adopted=found and not previous_attempts
+    )
     if status is _Status.DELIVERED:
         bound[document.key] = remote_id
     return status
 
 
 def _send(
-    destination: Destination,
-    document: Document,
-    context: DeliveryContext,
-    previous_attempts: int,
+    destination: Destination, document: Document, context: DeliveryContext, look: bool
 ) -> tuple[str, bool]:
-    """The remote id, and whether it was recovered from an earlier attempt."""
-    if previous_attempts > 0:
+    """The remote id, and whether it was found already in the books (looking first)."""
+    if look:
         found = destination.find_existing(document, context)
         if found:
-            log.info("%s: found as %s from an earlier attempt", document.key, found)
+            log.info("%s: found in the books as %s", document.key, found)
             return found, True
     return destination.deliver(document, context), False
 
@@ -394,7 +402,13 @@ def _count_attempt(state: _Pass, document_id: int) -> int | None:
 
 
 def _bind(
-    state: _Pass, document_id: int, document: Document, remote_id: str, recovered: bool
+    state: _Pass,
+    document_id: int,
+    document: Document,
+    remote_id: str,
+    recovered: bool,
+    *,
+    adopted: bool = False,
 ) -> _Status:
     """Bind the key to ``remote_id`` and mark the document delivered, in one transaction."""
     if not remote_id:
@@ -433,8 +447,11 @@ def _bind(
                 row.last_error = None
     if conflict:
         return _reject(state, document_id, document.key, conflict)
-    state.outcome.delivered[document.kind.value] += 1
-    state.outcome.recovered += int(recovered)
+    if adopted:
+        state.outcome.adopted[document.kind.value] += 1
+    else:
+        state.outcome.delivered[document.kind.value] += 1
+        state.outcome.recovered += int(recovered)
     return _Status.DELIVERED
 
 

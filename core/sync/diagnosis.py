@@ -32,6 +32,7 @@ from core.store.models import (
     SyncPeriod,
 )
 from core.store.repository import connection_info, get_connection, utcnow
+from core.sync.payouts import HELD
 
 __all__ = ["explain_charge"]
 
@@ -46,7 +47,19 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None = None) -> list[str]:
-    """Lines that say where the charge went, or exactly why it has not."""
+    """Lines that say where the charge went, or exactly why it has not, and the payout that
+    settled it (if a payout names it)."""
+    lines = _explain_charge(host, name, charge_id, now)
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        zone = connection_info(row).timezone
+        lines += settled_by(session, row.id, charge_id, zone)
+    return lines
+
+
+def _explain_charge(
+    host: Host, name: str, charge_id: str, now: datetime | None = None
+) -> list[str]:
     now = now or utcnow()
     with host.database.session() as session:
         row = get_connection(session, name)
@@ -134,6 +147,30 @@ def explain_charge(host: Host, name: str, charge_id: str, now: datetime | None =
         f"{head} is fetched and will be planned and delivered at the next sync "
         f"(last sync: {local(last_sync, zone)})."
     ]
+
+
+def settled_by(session: Session, connection_id: int, charge_id: str, zone: ZoneInfo) -> list[str]:
+    """Lines naming the payout(s) that settled ``charge_id`` and how each was booked."""
+    lines: list[str] = []
+    for payout in session.scalars(
+        select(SourceRecord)
+        .where(SourceRecord.connection_id == connection_id, SourceRecord.kind == "payout")
+        .order_by(SourceRecord.created_at)
+    ):
+        if charge_id not in ((payout.payload or {}).get("charge_ids") or []):
+            continue
+        lines.append(
+            f"Settled by payout {payout.source_id} ({payout.amount} {payout.currency}, paid "
+            f"{local(payout.created_at, zone)}):"
+        )
+        documents = _documents(session, payout.id)
+        if documents:
+            lines.extend(_document_lines(documents, "  "))
+        elif payout.skip_reason:
+            lines.append(f"  not booked: {payout.skip_reason.removeprefix(HELD)}.")
+        else:
+            lines.append("  not booked yet: the next sync books it.")
+    return lines
 
 
 def _documents(session: Session, record_id: int) -> list[tuple[DocumentRow, str | None]]:

@@ -42,6 +42,7 @@ from core.sync import leases
 from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
 from core.sync.events import mark_handled
+from core.sync.forecast import Forecast, forecast_for
 from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
@@ -83,6 +84,7 @@ class SyncReport:
     documents_planned: Counter[str] = field(default_factory=Counter)
     documents_delivered: Counter[str] = field(default_factory=Counter)
     recovered: int = 0
+    adopted: Counter[str] = field(default_factory=Counter)
     pending: int = 0
     failed_documents: list[tuple[str, str]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
@@ -91,6 +93,7 @@ class SyncReport:
     error: str = ""
     planned_documents: list[Any] = field(default_factory=list)  # dry run only
     held_payouts: dict[str, str] = field(default_factory=dict)  # payout id -> why
+    forecast: Forecast | None = None  # dry run only: the destination calls the work needs
 
     def summary(self) -> RunSummary:
         return RunSummary(
@@ -200,11 +203,32 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
             "Wait for it to finish; see `ledgersync status`.",
         )
     try:
+        close_abandoned_runs(host, connection_id, now)
         if options.unless_synced_since is not None:
             _check_not_synced_since(host, connection_id, name, options.unless_synced_since)
-        return _run(host, name, connection_id, options, now, holder)
+        report = _run(host, name, connection_id, options, now, holder)
     finally:
         leases.release(host.database, connection_id, holder=holder)
+    if options.trigger == "manual" and not options.dry_run:  # run-due retries for the others
+        alerts.retry_unsent(host.database, host.plugins, utcnow(), connection_id)
+    return report
+
+
+def close_abandoned_runs(host: Host, connection_id: int, now: datetime) -> int:
+    """Mark "interrupted" every run still "running" (call holding the lease: none can be
+    alive); their process stopped before it could say so (kill -9, power loss)."""
+    with host.database.session() as session:
+        stale = session.scalars(
+            select(Run).where(Run.connection_id == connection_id, Run.outcome == "running")
+        ).all()
+        for run in stale:
+            run.outcome = "interrupted"
+            run.finished_at = now
+            run.error = run.error or ABANDONED
+        return len(stale)
+
+
+ABANDONED = "the process running this sync stopped before it finished (closed by the next sync)."
 
 
 def _start_run(host: Host, connection_id: int, options: SyncOptions, now: datetime) -> RunInfo:
@@ -220,8 +244,6 @@ def _start_run(host: Host, connection_id: int, options: SyncOptions, now: dateti
             pid=os.getpid(),
         )
         session.add(run)
-        if options.trigger == "manual" and not options.dry_run:
-            row.last_manual_sync_at = now
         session.flush()
         return RunInfo(
             id=run.id,
@@ -249,7 +271,7 @@ def _run(
         if options.trigger == "event" and run.connection.mode == "bulk":
             # Bulk books closed days at the daily sync: events only refresh the records.
             report.outcome = "succeeded"
-            _succeeded(host, run, report, now)
+            _succeeded(host, run, report, now, options)
             return report
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
@@ -273,6 +295,7 @@ def _run(
         if options.dry_run:
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
             report.planned_documents += payouts.planned
+            report.forecast = forecast_for(host, name, report.planned_documents)
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)
@@ -286,13 +309,14 @@ def _run(
             on_progress=_delivery_progress(keeper, options.progress),
         )
         report.documents_delivered.update(delivery.delivered)
+        report.adopted.update(delivery.adopted)
         report.recovered = delivery.recovered
         report.pending = delivery.pending
         report.failed_documents = list(delivery.failed)
         if delivery.stopped_by is not None:
             raise delivery.stopped_by
         report.outcome = "succeeded" if not delivery.pending else "incomplete"
-        _succeeded(host, run, report, now)
+        _succeeded(host, run, report, now, options)
     except AuthorizationFailed as error:
         report.outcome, report.error = "failed", str(error)
         mark_failed(host, run.connection, error.message, now, hint=error.hint)
@@ -306,6 +330,10 @@ def _run(
         report.outcome, report.error = "failed", _unexpected(error, host)
         log.exception("sync of %s failed", name)
         _failed(host, run, report, now)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under interrupts_on_signals
+        report.outcome = "interrupted"
+        report.error = f"interrupted by {stop.args[0] if stop.args else 'SIGINT'}."
+        raise
     finally:
         if destination_calls is not None and report.outcome != "succeeded":
             # Delivery raised part-way (authorization, daily limit): count from the store.
@@ -371,13 +399,17 @@ def _ingest(
         row.source_state = {"source": state, "fetched_until": window.end.isoformat()}
 
 
-def _succeeded(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:
+def _succeeded(
+    host: Host, run: RunInfo, report: SyncReport, now: datetime, options: SyncOptions
+) -> None:
     if not run.dry_run:  # what the source had at ``now`` is read: its events are covered
         mark_handled(host.database, run.connection.id, received_by=now, run_id=run.id, now=now)
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
         if run.trigger != "event":  # an event sync never stands in for the daily sync
             row.last_sync_at = now
+        if options.trigger == "manual" and report.outcome == "succeeded":
+            row.last_manual_sync_at = now  # only a sync that succeeded uses up the hour
         row.paused_until = None
         for kind in ("sync_failed", "daily_limit_reached"):
             alerts.resolve_alerts(session, run.connection.id, kind, now)
@@ -408,8 +440,10 @@ def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -
             session, run.connection.id, "daily_limit_reached", str(error), now
         )
     if opened is not None:
-        alerts.notify(
+        alerts.send_episode(
+            host.database,
             host.plugins,
+            opened.id,
             connection_notice(
                 run.connection,
                 NoticeKind.DAILY_LIMIT_REACHED,
@@ -419,6 +453,7 @@ def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -
                 "No action needed; a higher plan raises the limit.",
                 now,
             ),
+            now,
         )
 
 
@@ -437,8 +472,10 @@ def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None
             else None
         )
     if opened is not None:
-        alerts.notify(
+        alerts.send_episode(
+            host.database,
             host.plugins,
+            opened.id,
             connection_notice(
                 run.connection,
                 NoticeKind.SYNC_FAILED,
@@ -447,6 +484,7 @@ def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None
                 f"See `ledgersync history {run.connection.name}`.",
                 now,
             ),
+            now,
         )
 
 
@@ -466,6 +504,7 @@ def _finish_run(
             "planned": dict(report.documents_planned),
             "delivered": dict(report.documents_delivered),
             "recovered": report.recovered,
+            "adopted": dict(report.adopted),
             "pending": report.pending,
             "failed": [list(item) for item in report.failed_documents],
             "unknown_channels": dict(report.unknown_channels),

@@ -40,6 +40,7 @@ __all__ = [
     "Lease",
     "LeaseKeeper",
     "LeaseLost",
+    "abandoned",
     "acquire",
     "current_lease",
     "held",
@@ -149,7 +150,8 @@ def _take_over(connection: Connection, seen: Lease, lease: Lease) -> bool:
     return _changed(connection, statement.returning(LeaseRow.connection_id))
 
 
-def _abandoned(seen: Lease, now: datetime, my_host: str) -> bool:
+def abandoned(seen: Lease, now: datetime, my_host: str) -> bool:
+    """Whether ``seen`` may be taken over: expired, or its process on this host is gone."""
     if seen.expires_at <= now:
         return True
     return seen.host == my_host and not process_alive(seen.pid)
@@ -182,7 +184,7 @@ def acquire(
             seen = _read(connection, connection_id)
         if seen is None:
             continue  # released between our insert and our read: try the insert again
-        if not _abandoned(seen, now, my_host):
+        if not abandoned(seen, now, my_host):
             return None
         with database.engine.begin() as connection:
             taken = _take_over(connection, seen, wanted)

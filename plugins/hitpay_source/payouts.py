@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from core.contracts import FetchWindow
+from core.contracts import FetchWindow, GatewayBalance
 from core.errors import BadRecord, TransientError
 from core.money import parse_amount
 from core.records import Payout, Quarantined
@@ -33,6 +33,7 @@ __all__ = [
     "PENDING_STATUSES",
     "fetch_payouts",
     "parse_payout",
+    "read_balances",
 ]
 
 # "succeeded" (and "succeeded_manually", shown as succeeded) are the 2022 backend's; the
@@ -179,3 +180,32 @@ def fetch_payouts(
             payout.raw,
         )
     state[STATE_KEY] = (oldest_pending or window.end).isoformat()
+
+
+def read_balances(client: HitPayClient) -> dict[str, GatewayBalance]:
+    """``GET /v1/balances``: a bare array of ``{currency, wallets: {available, pending?,
+    reserve, deposit?}}`` (a ``{data: [...]}`` wrapper is taken too); a missing wallet is 0,
+    wallets it does not name are kept in ``other``; rows it cannot read are left out."""
+    body = client.get("balances")
+    rows = body.get("data") if isinstance(body, Mapping) else body
+    found: dict[str, GatewayBalance] = {}
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            currency = parse_currency(row.get("currency") if isinstance(row, Mapping) else None)
+            wallets = row.get("wallets") or {}
+            values = {
+                str(name): parse_amount(value, currency)
+                for name, value in wallets.items()
+                if value is not None
+            }
+        except (BadRecord, AttributeError):
+            continue
+        zero = Decimal(0)
+        found[currency] = GatewayBalance(
+            currency=currency,
+            available=values.pop("available", zero),
+            pending=values.pop("pending", zero),
+            reserve=values.pop("reserve", zero),
+            other=values,
+        )
+    return found

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
-from core.contracts import FetchWindow, Health, PluginContext
+from core.contracts import FetchWindow, GatewayBalance, Health, PluginContext
 from core.errors import AuthorizationFailed, BadRecord, ConfigurationError, LedgersyncError
 from core.records import Charge, Fetched, Quarantined
 from plugins.hitpay_source.channels import CHANNELS
@@ -18,7 +18,7 @@ from plugins.hitpay_source.parsing import (
     parse_charge,
     read_listed_charge,
 )
-from plugins.hitpay_source.payouts import fetch_payouts
+from plugins.hitpay_source.payouts import fetch_payouts, read_balances
 from plugins.hitpay_source.refunds import discover_refunds
 from plugins.hitpay_source.settings import ClientSettings
 
@@ -82,6 +82,10 @@ class HitPaySource:
                 yield record
         yield from discover_refunds(self.client, window, state, seen)
         yield from fetch_payouts(self.client, window, state)
+
+    def balances(self) -> Mapping[str, GatewayBalance]:
+        """What HitPay holds per currency (``GET /v1/balances``), for ``ledgersync reconcile``."""
+        return read_balances(self.client)
 
     def lookup(self, charge_id: str) -> Charge | None:
         """One charge by id (for `ledgersync why`): the sale, or None when HitPay does not

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import AccountSettings, DeliveryContext, Health, PluginContext
+from core.contracts import (
+    AccountBalance,
+    AccountSettings,
+    CallCosts,
+    DeliveryContext,
+    Health,
+    KeyValueCache,
+    PluginContext,
+    RemoteDocument,
+)
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
+from plugins.zoho_books.costs import call_costs
 from plugins.zoho_books.datacenters import Endpoints, endpoints_for
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.readback import read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
+from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
 
 __all__ = ["REQUIRED_TYPES", "ZohoBooksDestination"]
@@ -110,6 +123,13 @@ class ZohoBooksDestination:
     def __repr__(self) -> str:
         return f"ZohoBooksDestination(organization={self._organization_id!r})"
 
+    @classmethod
+    def call_costs(
+        cls, config: Mapping[str, Any], cache: KeyValueCache, currencies: Collection[str]
+    ) -> CallCosts:
+        """Zoho calls per document kind and the per-minute limit, for the forecast."""
+        return call_costs(config, cache, currencies)
+
     # -- the Destination protocol ----------------------------------------------------------
 
     def organization_id(self) -> str:
@@ -173,6 +193,14 @@ class ZohoBooksDestination:
                 f"but it needs type {needed}"
             )
         return None
+
+    def read_back(self, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
+        """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
+        return read_back(self.client, kinds)
+
+    def account_balance(self, account_id: str) -> AccountBalance:
+        """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""
+        return bank_account_balance(self.client, account_id)
 
     def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
         return self.writer.find_existing(document, context)

@@ -13,15 +13,22 @@ See docs/vendor-facts.md (zoho.banktransaction.*, zoho.journal.alternative).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountSettings
+from core.contracts import AccountBalance, AccountSettings
 from core.documents import Adjustment, Transfer
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency
 
-__all__ = ["deliver_adjustment", "deliver_transfer", "find_adjustment", "find_transfer"]
+__all__ = [
+    "bank_account_balance",
+    "deliver_adjustment",
+    "deliver_transfer",
+    "find_adjustment",
+    "find_transfer",
+]
 
 _NOTES_LIMIT = 500
 
@@ -115,3 +122,21 @@ def find_adjustment(client: BooksClient, document: Adjustment) -> str | None:
         if row.get("reference_number") == document.key and row.get("journal_id"):
             return str(row["journal_id"])
     return None
+
+
+def bank_account_balance(client: BooksClient, account_id: str) -> AccountBalance:
+    """``GET /bankaccounts/{id}`` -> ``bankaccount.balance`` in the account's currency (the
+    books balance; ``bank_balance`` is the bank feed's and is not used)."""
+    answer = client.get(f"/bankaccounts/{account_id}")
+    account = answer.get("bankaccount")
+    if not isinstance(account, Mapping) or account.get("balance") is None:
+        raise TransientError(
+            f"Zoho Books sent no balance for bank account {account_id}.",
+            "Try again later; if it persists, check the account in Zoho Books.",
+        )
+    balance = account["balance"]
+    return AccountBalance(
+        account_id=str(account_id),
+        currency=str(account.get("currency_code") or ""),
+        balance=balance if isinstance(balance, Decimal) else Decimal(str(balance)),
+    )

@@ -48,8 +48,9 @@ def _connection(host: Host) -> int:
 )
 @given(deliveries=st.lists(EVENTS, max_size=30))
 def test_each_distinct_event_is_stored_exactly_once(
-    host: Host, deliveries: list[SourceEvent]
+    any_host: Host, deliveries: list[SourceEvent]
 ) -> None:
+    host = any_host
     with host.database.session() as session:
         session.execute(delete(SourceEventRow))
     connection_id = _existing(host)

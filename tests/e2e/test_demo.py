@@ -35,8 +35,11 @@ def test_the_demo_prints_its_summary_and_everything_ties_out() -> None:
     assert sorted(currencies) == ["JPY", "JPY", "SGD", "SGD", "USD", "USD"]
     assert "MISMATCH" not in out
     assert out.rstrip().endswith(
-        "Everything ties out: charges - fees - refunds = clearing account balance."
+        "Everything ties out: charges - fees - refunds - payouts = clearing account balance, "
+        "and reconcile agrees."
     )
+    assert out.count("payouts booked as transfers to the bank:") >= 2
+    assert out.count("Reconcile of demo-") == 2 and "does NOT tie out" not in out
 
 
 def test_without_the_standins_extra_the_demo_says_how_to_install_it(tmp_path: Path) -> None:

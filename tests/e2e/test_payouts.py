@@ -4,6 +4,7 @@ exactly Σ(charges - fees - refunds) - Σ transfers + Σ adjustments."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -149,3 +150,112 @@ def test_without_an_adjustment_account_a_payout_is_held_with_the_reason(shop: Sh
     assert len([d for d in shop.books() if d["kind"] == "transfer"]) == len(
         _payouts_after(shop, enabled)
     )
+
+
+def _reconcile(shop: Shop) -> tuple[int, dict[str, Any]]:
+    result = shop.cli("reconcile", "shop", "--json")
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def test_reconcile_ties_the_three_views_after_a_month_with_payouts(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+
+    code, report = _reconcile(shop)
+
+    assert code == 0 and report["ties"], report
+    views = {view["currency"]: view for view in report["currencies"]}
+    assert set(views) == {"SGD", "USD"}
+    sgd = views["SGD"]
+    assert Decimal(sgd["ledger"]) == Decimal(sgd["delivered"]) == Decimal(sgd["books"]) == 0
+    assert Decimal(sgd["gateway_total"]) == 0
+    paid = sum(
+        Decimal(p["amount"]) for p in _payouts_after(shop, enabled) if p["currency"] == "sgd"
+    )
+    assert Decimal(sgd["paid_out"]) == paid
+    text = shop.cli("reconcile", "shop")
+    assert text.exit_code == 0 and "ties out" in text.output
+    status = json.loads(shop.cli("status", "shop", "--json").output)
+    assert status["last_reconcile"]["ties"] is True
+    assert "last reconcile:" in shop.cli("status", "shop").output
+
+
+def test_reconcile_says_what_differs_and_exits_1(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled, adjustments=False)  # two payouts held
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    api = shop.zoho_api
+    org_id = shop.organization_id
+    with api.lock:
+        books = api.organizations[org_id]
+        payment_id = next(iter(books.payments))
+        books.payments[payment_id].amount += Decimal("1.00")  # a bookkeeper's edit
+
+    code, report = _reconcile(shop)
+
+    assert code == 1 and not report["ties"]
+    sgd = next(view for view in report["currencies"] if view["currency"] == "SGD")
+    lines = "\n".join(sgd["differences"])
+    assert "not booked yet" in lines and "--adjustment-account" in lines
+    assert "was changed in the destination" in lines and "1.00 SGD" in lines
+
+
+def test_why_names_the_payout_that_settled_a_charge(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    seeded = _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    settling = {
+        charge: next(
+            p
+            for p in shop.charges_api.payouts.listing()
+            if charge in {row["id"] for row in shop.charges_api.payouts.charges_of(p["id"]) or []}
+        )
+        for charge in (seeded["first"]["id"], seeded["before"]["id"])
+    }
+    for charge, payout in settling.items():
+        result = shop.cli("why", "shop", charge)
+        assert result.exit_code == 0, result.output
+        assert f"Settled by payout {payout['id']} ({Decimal(payout['amount'])} SGD" in result.output
+        assert f"transfer hitpay:payout:{payout['id']}: remote id" in result.output
+    assert "is synced into:" in shop.cli("why", "shop", seeded["first"]["id"]).output
+
+
+def test_verify_names_a_deleted_invoice_and_an_edited_payment(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    clean = shop.cli("verify", "shop", "--json")
+    assert clean.exit_code == 0, clean.output
+    report = json.loads(clean.output)
+    assert report["clean"] and report["checked"] > 0
+    assert set(report["not_checked"]) <= {"credit_refund"}
+
+    api = shop.zoho_api
+    with api.lock:
+        books = api.organizations[shop.organization_id]
+        credited = {note.invoice_id for note in books.creditnotes.values()}
+        invoice = next(i for i in books.invoices.values() if i.invoice_id not in credited)
+        # A bookkeeper deletes an invoice (Zoho wants its payments deleted first)...
+        for paid in [p for p in books.payments.values() if p.applied[0][0] == invoice.invoice_id]:
+            del books.payments[paid.payment_id]
+        del books.invoices[invoice.invoice_id]
+        payment = next(iter(books.payments.values()))
+        payment.amount += Decimal("2.00")  # ... and edits another payment
+    result = shop.cli("verify", "shop")
+
+    assert result.exit_code == 1, result.output
+    assert f"deleted: invoice {invoice.reference_number}" in result.output
+    assert f"changed: payment {payment.reference_number}" in result.output
+    assert "is now" in result.output
+    later = shop.cli("verify", "shop", "--since", "2099-01-01")
+    assert later.exit_code == 0 and "0 document(s) read back" in later.output

@@ -107,13 +107,14 @@ def test_backfill_books_what_was_skipped_before_enabling_and_while_disabled(
     assert shop.cli("sync", "shop", "--force").output.count("created:") == 0
 
 
+@pytest.mark.parametrize("mode", ["bulk", "individual"])
 def test_backfill_brings_the_charges_of_a_channel_selected_later(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     now = clear_of(monkeypatch, DAY_CLOSES)
     day0 = local_midnight(now, 2)
     seed_sales(shop.charges_api, day0)
-    shop.connect(channels=["point_of_sale"])
+    shop.connect(channels=["point_of_sale"], mode=mode)
     shop.enable(day0, now)
     assert shop.cli("sync", "shop").exit_code == 0
     assert shop.cli("settings", "shop", "--channels", "all").exit_code == 0
@@ -125,6 +126,28 @@ def test_backfill_brings_the_charges_of_a_channel_selected_later(
     assert done.exit_code == 0, done.output
     assert "    3 its channel" not in done.output
     assert "skipped charge(s) will be booked" in done.output
+    ties_out(shop, day0, now)
+
+
+def test_a_backfill_while_disabled_is_booked_at_the_next_sync_after_enabling(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clear_of(monkeypatch, DAY_CLOSES)
+    day0 = local_midnight(now, 2)
+    seed_sales(shop.charges_api, day0)
+    shop.connect()
+    enable(shop.host, "shop", since=day0, now=day0)
+    disable(shop.host, "shop", now=day0 + timedelta(hours=1))  # before the first sale
+    first, last = day0.date().isoformat(), (day0 + timedelta(days=1)).date().isoformat()
+
+    done = shop.cli("backfill", "shop", "--from", first, "--to", last, "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert "Not synced now: sync is disabled for 'shop'. Enable it with" in done.output
+    assert "The back-fill is recorded; the first sync that runs books it." in done.output
+    assert shop.books() == []
+    assert shop.cli("enable", "shop").exit_code == 0
+    assert shop.cli("sync", "shop").exit_code == 0
     ties_out(shop, day0, now)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core.connections.schedule import parse_sync_time
 from core.host import Host
 from core.store.models import Connection, Lease, Run
+from core.sync.engine import ABANDONED
 from core.sync.leases import current_lease
 
 pytest.importorskip("celery")
@@ -154,11 +155,13 @@ def test_two_workers_sync_every_connection_once_per_due_time_and_survive_a_kill(
             assert _succeeded(host) == Counter(dict.fromkeys(fleet.names, 1))
             _assert_no_overlap(runs, killed_at)
             killed, finished = runs[victim]
-            assert (killed.pid, killed.finished_at, killed.outcome) == (
+            # the killed run was closed as interrupted by the run that took its lease over
+            assert (killed.pid, killed.outcome, killed.error) == (
                 lease.pid,
-                None,
-                "running",
+                "interrupted",
+                ABANDONED,
             )
+            assert killed.finished_at is not None and killed.finished_at <= finished.started_at
             assert finished.pid != lease.pid and finished.started_at >= killed_at[lease.pid]
             for n, name in enumerate(fleet.names):
                 references = [d["reference_number"] for d in fleet.documents(name)]

@@ -7,16 +7,32 @@ import click
 from core.cli.commands import (
     demo,
     lifecycle,
+    notifying,
+    reconcile,
     recovery,
     reports,
     serve,
     settings,
     syncing,
+    verify,
     worker,
 )
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    for module in (settings, lifecycle, syncing, reports, recovery, demo, worker, serve):
+    modules = (
+        settings,
+        lifecycle,
+        syncing,
+        reports,
+        reconcile,
+        verify,
+        recovery,
+        demo,
+        worker,
+        serve,
+        notifying,
+    )
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -38,6 +38,12 @@ def _describe(plan: BackfillPlan, first: str, last: str) -> list[str]:
             f"  Nothing from {first} to {until:%Y-%m-%d %H:%M} was ever fetched: the sync "
             "fetches it, and books the charges it finds there too."
         )
+    if plan.unfetched_after is not None:
+        after = plan.unfetched_after.astimezone(plan.start.tzinfo)
+        lines.append(
+            f"  Charges created after {after:%Y-%m-%d %H:%M} are not fetched yet: the sync "
+            "fetches them, and books those of the range."
+        )
     return lines
 
 
@@ -64,7 +70,7 @@ def backfill_command(host: Host, name: str, first: datetime, last: datetime, yes
     """Book NAME's charges of these days that were skipped (created before sync was enabled,
     while it was disabled, or from a channel not selected then, if selected now), then sync."""
     plan = backfill_preview(host, name, first.date(), last.date())
-    if not plan.total and plan.unfetched_before is None:
+    if plan.empty:
         click.echo(
             f"Nothing to back-fill: no charge of {safe(name)} from {first.date()} to "
             f"{last.date()} was skipped."

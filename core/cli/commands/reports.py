@@ -44,7 +44,13 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             click.echo(f"  failure: {safe(item['failure_reason'])}")
         channels = item["channels"]
         click.echo(f"  channels: {safe(channels if channels == 'all' else ', '.join(channels))}")
-        click.echo(f"  last sync: {local(item['last_sync'], zone)} ({item['last_outcome'] or '-'})")
+        click.echo(f"  last success: {local(item['last_success'], zone)}")
+        attempt = f"  last attempt: {local(item['last_attempt'], zone)}"
+        if item["last_attempt_outcome"]:
+            attempt += f" ({item['last_attempt_outcome']})"
+        if item["last_attempt_error"] and item["last_attempt_outcome"] != "succeeded":
+            attempt += f": {safe(item['last_attempt_error'])}"
+        click.echo(attempt)
         click.echo(f"  next scheduled sync: {local(item['next_scheduled_sync'], zone)}")
         click.echo(f"  next manual sync allowed: {local(item['next_manual_sync_allowed'], zone)}")
         if item["paused_until"]:
@@ -59,7 +65,16 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             )
             click.echo(f"  next event sync: {safe(when)}")
         click.echo(f"  API calls today: {item['api_calls_today']}")
-        click.echo(f"  quarantined records: {item['quarantined']}")
+        click.echo(
+            f"  documents pending: {item['pending_documents']}, failed: "
+            f"{item['failed_documents']}; quarantined records: {item['quarantined']}"
+        )
+        if reconciled := item.get("last_reconcile"):
+            verdict = (
+                "ties out" if reconciled["ties"] else f"{reconciled['differences']} difference(s)"
+            )
+            at = local(datetime.fromisoformat(reconciled["at"]), zone)
+            click.echo(f"  last reconcile: {at}: {verdict}")
         for raw, count in sorted(item["unknown_channels"].items()):
             click.echo(f"  unknown channel {safe(raw)!r}: {count} charge(s)")
 

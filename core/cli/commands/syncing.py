@@ -6,8 +6,9 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -18,6 +19,7 @@ from core.host import Host
 from core.reports.history import report_lines
 from core.scheduling.runner import DueRun, run_due
 from core.sync.engine import SyncOptions, SyncReport, sync
+from core.sync.interruption import EXIT_INTERRUPTED, interrupts_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,12 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
     progress = ProgressBar() if sys.stderr.isatty() and not as_json else None
     options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)
     try:
-        report = sync(host, name, options)
+        with interrupts_on_signals():
+            report = sync(host, name, options)
+    except KeyboardInterrupt as stop:
+        if progress is not None:
+            progress.close()
+        _stopped(name, stop)
     finally:
         if progress is not None:
             progress.close()
@@ -78,25 +85,52 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
                 "planned": dict(report.documents_planned),
                 "created": dict(report.documents_delivered),
                 "recovered": report.recovered,
+                "adopted": dict(report.adopted),
                 "pending": report.pending,
                 "skipped": dict(report.skipped),
                 "held_payouts": dict(report.held_payouts),
                 "api_calls": report.api_calls,
                 "error": report.error,
+                **({"forecast": report.forecast.to_dict()} if report.forecast else {}),
             }
         )
     else:
         for line in describe(report):
             click.echo(line)
         if dry_run:
+            if report.forecast is not None:
+                click.echo(f"  forecast: {report.forecast.line()}")
+                for kind, calls in sorted(report.forecast.calls.items()):
+                    documents = report.forecast.documents[kind]
+                    what = f"{documents:,} documents" if documents else "metadata, once"
+                    click.echo(f"    {kind}: {what}, {calls:,} calls")
             click.echo("  dry run: nothing was written to the destination. The plan:")
             for document in report.planned_documents:
                 click.echo(
                     f"    {safe(document.key)}  {document.kind}  {document.amount} "
                     f"{document.currency}  {document.date}"
                 )
-    if report.outcome == "failed":
-        sys.exit(1)
+    sys.exit(exit_code([report.outcome]))
+
+
+# Exit codes (README "Exit codes"): what cron, systemd and scripts can tell apart.
+EXIT_CODES = {"succeeded": 0, "failed": 1, "incomplete": 3, "paused": 3}
+
+
+def exit_code(outcomes: Iterable[str]) -> int:
+    """0 when every run succeeded, 1 when one failed, else 3 (incomplete or paused)."""
+    codes = {EXIT_CODES.get(outcome, 1) for outcome in outcomes}
+    return 1 if 1 in codes else max(codes, default=0)
+
+
+def _stopped(name: str, stop: KeyboardInterrupt) -> NoReturn:
+    signal = stop.args[0] if stop.args else "SIGINT"
+    click.echo(
+        f"Sync of {safe(name)} interrupted ({signal}): the run is marked interrupted; the next "
+        "`ledgersync sync` finishes it, with nothing sent twice.",
+        err=True,
+    )
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _due_json(result: DueRun) -> dict[str, Any]:
@@ -117,10 +151,15 @@ def _due_json(result: DueRun) -> dict[str, Any]:
 @pass_host
 def run_due_command(host: Host, as_json: bool) -> None:
     """Sync every connection whose daily sync is due (for cron)."""
-    results = run_due(host)
+    try:
+        with interrupts_on_signals():
+            results = run_due(host)
+    except KeyboardInterrupt as stop:
+        _stopped("the due connections", stop)
+    ran = [result.report.outcome for result in results if result.report is not None]
     if as_json:
         emit_json([_due_json(result) for result in results])
-        return
+        sys.exit(exit_code(ran))
     if not results:
         click.echo("Nothing due.")
     for result in results:
@@ -128,6 +167,7 @@ def run_due_command(host: Host, as_json: bool) -> None:
             click.echo(f"{safe(result.name)}: not run ({safe(result.refused)})")
         else:
             click.echo(describe(result.report)[0])
+    sys.exit(exit_code(ran))
 
 
 def _stamped(line: str) -> str:
@@ -149,22 +189,28 @@ def scheduler_command(host: Host, interval: int) -> None:
     _stop_on_signals()
     try:
         click.echo(_stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop."))
-        while True:
-            try:
-                results = run_due(host)
-            except Exception as error:  # the store may be away for a while: keep the loop
-                log.exception("run-due failed")
-                click.echo(
-                    _stamped(f"run-due failed, trying again in {interval}s: {safe(error)}"),
-                    err=True,
-                )
-                results = []
-            for result in results:
-                state = result.report.outcome if result.report else f"not run: {result.refused}"
-                click.echo(_stamped(f"{safe(result.name)}: {safe(state)}"))
-            time.sleep(interval)
+        with interrupts_on_signals():  # SIGTERM too: a sync in progress is marked interrupted
+            _schedule(host, interval)
     except KeyboardInterrupt:
         click.echo(_stamped("Scheduler stopped."))
+
+
+def _schedule(host: Host, interval: int) -> None:
+    """Run due syncs every ``interval`` seconds, until interrupted."""
+    while True:
+        try:
+            results = run_due(host)
+        except Exception as error:  # the store may be away for a while: keep the loop
+            log.exception("run-due failed")
+            click.echo(
+                _stamped(f"run-due failed, trying again in {interval}s: {safe(error)}"),
+                err=True,
+            )
+            results = []
+        for result in results:
+            state = result.report.outcome if result.report else f"not run: {result.refused}"
+            click.echo(_stamped(f"{safe(result.name)}: {safe(state)}"))
+        time.sleep(interval)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

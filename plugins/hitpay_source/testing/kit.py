@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -38,7 +38,10 @@ class HitPayStandInKit:
             self.standin.stop()
 
     def seed_demo(self, start: datetime, days: int, timezone: str, seed: int) -> None:
+        """The seeded sales, and a payout each morning from the second day on of the day
+        before's balance (the last day's sales stay with HitPay)."""
         self.standin.seed(seed, start.date(), days, timezone)
+        self.standin.payouts.schedule(start.date() + timedelta(days=1), days - 1, next_day=False)
 
     def connect(self, host: Any, connection: str, timezone: str) -> None:
         """As `ledgersync hitpay connect NAME --api-url URL --timezone TZ` would."""
@@ -62,7 +65,8 @@ class HitPayStandInKit:
         ]
 
     def expected_totals(self, since: datetime, until: datetime) -> Mapping[str, SourceTotals]:
-        """Per currency: sales, fees and refunds of the sales created in [since, until)."""
+        """Per currency: sales, fees and refunds of the sales created in [since, until), and
+        the payouts made in it (the demo's payouts settle only such sales)."""
         charges: dict[str, Decimal] = {}
         fees: dict[str, Decimal] = {}
         refunds: dict[str, Decimal] = {}
@@ -79,10 +83,18 @@ class HitPayStandInKit:
             fees[charge.fee_currency] = fees.get(charge.fee_currency, Decimal(0)) + charge.fee
             refunded = Decimal(str(payload.get("refunded_amount") or 0))
             refunds[charge.currency] = refunds.get(charge.currency, Decimal(0)) + refunded
+        payouts: dict[str, Decimal] = {}
+        for payout in self.standin.payouts.listing():
+            if since <= datetime.fromisoformat(payout["created_at"]) < until:
+                code = str(payout["currency"]).upper()
+                payouts[code] = payouts.get(code, Decimal(0)) + Decimal(payout["amount"])
         zero = Decimal(0)
         return {
             currency: SourceTotals(
-                charges.get(currency, zero), fees.get(currency, zero), refunds.get(currency, zero)
+                charges.get(currency, zero),
+                fees.get(currency, zero),
+                refunds.get(currency, zero),
+                payouts.get(currency, zero),
             )
             for currency in sorted(set(charges) | set(fees) | set(refunds))
         }

@@ -185,3 +185,34 @@ def test_a_server_without_payouts_syncs_charges_and_says_why_in_the_state(
     items = list(source.fetch(window(ENABLED, ENABLED + timedelta(days=2)), state))
     assert len(items) == 1 and _payouts(items) == []
     assert "404" in state["payouts_unavailable"]
+
+
+@pytest.mark.vendor_fact("hitpay.balances.bare_array")
+@pytest.mark.parametrize(
+    "wrapped, drop, extra",
+    [
+        (False, (), {}),
+        (False, ("pending", "deposit"), {}),
+        (False, (), {"in_transit": Decimal("7.50")}),
+        (True, (), {}),
+    ],
+    ids=["as-documented", "optional-wallets-missing", "extra-wallet", "data-wrapper"],
+)
+def test_the_source_reads_balances_in_every_shape(
+    standin: HitPayStandIn,
+    open_source: SourceFactory,
+    wrapped: bool,
+    drop: tuple[str, ...],
+    extra: dict[str, Decimal],
+) -> None:
+    sale = _sale(standin, ENABLED + timedelta(hours=9), "120.00")
+    standin.payouts.balances_wrapped = wrapped
+    standin.payouts.balances_drop = drop
+    standin.payouts.balances_extra = extra
+    source, _ = open_source()
+    balances = source.balances()
+    assert set(balances) == {"SGD"}
+    sgd = balances["SGD"]
+    held = sgd.available + (sgd.pending if "pending" not in drop else Decimal(0))
+    assert held == _net(sale)  # nothing paid out yet: the whole net sale is held
+    assert dict(sgd.other) == ({"deposit": Decimal(0)} if "deposit" not in drop else {}) | extra

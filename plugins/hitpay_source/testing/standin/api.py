@@ -234,7 +234,8 @@ class HitPayApi:
         return self._listing(request, rows)
 
     def _balances(self, request: Request) -> Response:
-        return _json(self.payouts.balances(self.ledger.clock()))
+        rows = self.payouts.balances(self.ledger.clock())
+        return _json({"data": rows} if self.payouts.balances_wrapped else rows)
 
     def _account_status(self, request: Request) -> Response:
         return _json(

@@ -76,6 +76,11 @@ class PayoutBook:
         self._settled: set[tuple[str, str]] = set()  # (kind, id) already paid out
         self._adjustments: list[Movement] = []
         self.status_of_new = "succeeded"
+        # GET /v1/balances variants the evidence leaves open: a {data: [...]} wrapper, and
+        # wallets dropped (pending, deposit are optional) or added (e.g. in_transit).
+        self.balances_wrapped = False
+        self.balances_drop: tuple[str, ...] = ()
+        self.balances_extra: dict[str, Decimal] = {}
         self.on_paid: Callable[[dict[str, Any]], None] | None = None  # the payout.created webhook
 
     # -- movements -------------------------------------------------------------------------
@@ -236,15 +241,16 @@ class PayoutBook:
                 if (m.kind, m.source_id) in self._settled or m.at >= now:
                     continue
                 row[0 if m.at < midnight else 1] += m.amount
-            return [
-                {
-                    "currency": currency,
-                    "wallets": {
-                        "available": available,
-                        "pending": pending,
-                        "reserve": Decimal(0),
-                        "deposit": Decimal(0),
-                    },
+            rows = []
+            for currency, (available, pending) in sorted(totals.items()):
+                wallets = {
+                    "available": available,
+                    "pending": pending,
+                    "reserve": Decimal(0),
+                    "deposit": Decimal(0),
+                    **self.balances_extra,
                 }
-                for currency, (available, pending) in sorted(totals.items())
-            ]
+                for name in self.balances_drop:
+                    wallets.pop(name, None)
+                rows.append({"currency": currency, "wallets": wallets})
+            return rows
