@@ -38,6 +38,7 @@ __all__ = [
     "NoticeKind",
     "Notifier",
     "PluginContext",
+    "QuotaObserver",
     "RemoteDocument",
     "RunInfo",
     "RunSummary",
@@ -118,6 +119,14 @@ class ApiCallCounter(Protocol):
     """Counts remote API calls; the host reports them per run and per day."""
 
     def count(self, calls: int = 1) -> None: ...
+
+
+@runtime_checkable
+class QuotaObserver(Protocol):
+    """A call counter that also keeps the daily quota the API answers with (the host's does):
+    calls a day, calls left, when it resets. A destination reports it on every answer."""
+
+    def note_quota(self, limit: int, remaining: int, resets_at: datetime) -> None: ...
 
 
 @dataclass(slots=True)

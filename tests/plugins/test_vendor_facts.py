@@ -59,7 +59,6 @@ NOT_YET_TIED: frozenset[str] = frozenset(
         "zoho.banktransaction.list_filters",
         "zoho.banktransaction.fx",
         "hitpay.refund.fee_not_returned",
-        "hitpay.payouts.fields_and_pagination",
         "hitpay.payouts.two_balances",
         "hitpay.balances.transactions",
         "hitpay.webhook.delivery_ips",
