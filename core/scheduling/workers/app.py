@@ -165,7 +165,7 @@ def enqueue_event_syncs(host: Host, name: str) -> None:
         )
     except (RedisError, OperationalError) as error:
         # The event is stored: beat enqueues its window once it falls due and Redis is back.
-        # The webhook is still answered 2xx (a 500 would only make HitPay send it again).
+        # The webhook is still answered 2xx (a 500 would only make the source send it again).
         log.warning(
             "could not enqueue the event sync of %s (%s); beat enqueues it when it falls due",
             name,
