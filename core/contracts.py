@@ -39,6 +39,8 @@ __all__ = [
     "NoticeKind",
     "Notifier",
     "PluginContext",
+    "QuotaObserver",
+    "RemoteDocument",
     "RunInfo",
     "RunSummary",
     "Source",
@@ -120,6 +122,14 @@ class ApiCallCounter(Protocol):
     def count(self, calls: int = 1) -> None: ...
 
 
+@runtime_checkable
+class QuotaObserver(Protocol):
+    """A call counter that also keeps the daily quota the API answers with (the host's does):
+    calls a day, calls left, when it resets. A destination reports it on every answer."""
+
+    def note_quota(self, limit: int, remaining: int, resets_at: datetime) -> None: ...
+
+
 @dataclass(slots=True)
 class PluginContext:
     """What the host gives a source or destination for one connection."""
@@ -160,6 +170,18 @@ class AccountBalance:
     account_id: str
     currency: str
     balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDocument:
+    """A delivered document as the destination shows it now (for ``verify``).
+
+    A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
+    listing each kind (never one call per document); kinds it cannot list are left out."""
+
+    amount: Decimal | None
+    date: str | None = None  # ISO date
+    status: str | None = None  # e.g. void
 
 
 # ----------------------------------------------------------------------------- sources

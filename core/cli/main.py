@@ -50,6 +50,7 @@ READING_COMMANDS = frozenset(
         "ledger",
         "why",
         "reconcile",
+        "verify",
         "sync",
         "run-due",
         "scheduler",

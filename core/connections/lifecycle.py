@@ -65,6 +65,7 @@ class SettingsChange:
     sync_time: str | None = None
     notify_emails: list[str] | None = None
     tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
+    api_share: int | None = None  # percent of the destination's daily API quota, 1..100
 
     def touches_accounts(self) -> bool:
         return self.tax is not None or any(
@@ -146,6 +147,15 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
     extra = dict(current.settings.extra)
     if change.tax is not None:
         extra["tax"] = change.tax.strip() or "none"
+    if change.api_share is not None:
+        if not 1 <= change.api_share <= 100:
+            problems.append(
+                ConfigurationError(
+                    f"API share {change.api_share}% is not between 1 and 100.",
+                    "Use e.g. --api-share 80 (the default).",
+                )
+            )
+        extra["api_share"] = str(change.api_share)
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=extra)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.connections.quota import quota_status
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
 from core.reports.reconcile import last_reconcile
@@ -71,6 +72,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         )
         documents = _documents_by_state(session, row.id)
         unknown = _unknown_channels(session, row.id)
+        quota = quota_status(session, row.id, info.settings.extra, now)
     last_outcome = last_run.outcome if last_run else None
     running = last_outcome == "running" and _sync_alive(host, row.id, now)
     if last_outcome == "running" and not running:
@@ -107,6 +109,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "next_manual_sync_allowed": now if allowed else next_manual,
         "paused_until": row.paused_until,
         "api_calls_today": calls_today,
+        "api_quota": quota.to_dict() if quota else None,
         "quarantined": quarantined,
         "unknown_channels": unknown,
         "last_event": events.last_event,

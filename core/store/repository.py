@@ -16,6 +16,7 @@ from core.errors import ConfigurationError
 from core.secrets import SecretBox
 from core.store.database import Database
 from core.store.models import ApiUsage, CacheEntry, Connection, Credential
+from core.store.quota import DailyQuota, write_quota
 
 __all__ = [
     "CallCounter",
@@ -154,12 +155,20 @@ class CallCounter:
         self.total = 0
         self._pending = 0
         self._clock = clock
+        self.quota: DailyQuota | None = None  # the last one noted, not yet stored
 
     def count(self, calls: int = 1) -> None:
         self.total += calls
         self._pending += calls
 
+    def note_quota(self, limit: int, remaining: int, resets_at: datetime) -> None:
+        """The daily quota the destination's last answer gave; :meth:`flush` stores it."""
+        self.quota = DailyQuota(limit, remaining, resets_at, self._clock())
+
     def flush(self, session: Session, connection_id: int) -> None:
+        if self.quota is not None:
+            write_quota(session, connection_id, self.quota)
+            self.quota = None
         if not self._pending:
             return
         day: date = self._clock().date()

@@ -296,7 +296,7 @@ def _run(
         if options.dry_run:
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
             report.planned_documents += payouts.planned
-            report.forecast = forecast_for(host, name, report.planned_documents)
+            report.forecast = forecast_for(host, name, report.planned_documents, now)
             report.outcome = "succeeded"
             return report
         destination, destination_calls = host.open_destination(name)

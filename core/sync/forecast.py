@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.connections.quota import quota_status
 from core.contracts import CallCosts
 from core.documents import Document
 from core.host import Host
 from core.store.models import DocumentRow
-from core.store.repository import get_connection
+from core.store.repository import connection_info, get_connection
 
 __all__ = ["Forecast", "forecast", "forecast_for", "waiting_documents"]
 
@@ -56,7 +57,7 @@ class Forecast:
             text += f": about {self.minutes:,} minute{'s' if self.minutes != 1 else ''}"
             text += f" at {self.per_minute:,} a minute"
         if self.remaining_today is None:
-            return text + "; today's remaining quota is not known yet (the first call reads it)"
+            return text + "; today's quota is not known yet (the next sync reads it)"
         if self.fits_today:
             return text + f"; fits today's remaining {self.remaining_today:,}"
         reset = ""
@@ -123,9 +124,12 @@ def forecast(
     )
 
 
-def forecast_for(host: Host, name: str, new_documents: Iterable[Document]) -> Forecast | None:
+def forecast_for(
+    host: Host, name: str, new_documents: Iterable[Document], now: datetime
+) -> Forecast | None:
     """The forecast for connection ``name`` when the documents ``new_documents`` are planned
-    now; None when its destination does not say what its calls cost."""
+    now, against what is left of ledgersync's share of today's quota; None when its
+    destination does not say what its calls cost."""
     with host.database.session() as session:
         row = get_connection(session, name)
         if not row.destination:
@@ -144,8 +148,16 @@ def forecast_for(host: Host, name: str, new_documents: Iterable[Document]) -> Fo
         )
         connection_id = row.id
         config = dict(row.destination_config)
+        quota = quota_status(session, row.id, connection_info(row).settings.extra, now)
     documents = list(new_documents)
     currencies.update(document.currency for document in documents)
     costs: CallCosts = call_costs(config, host.cache(connection_id), sorted(currencies))
     kinds = [str(document.kind) for document in documents]
-    return forecast(costs, kinds, waiting, attempted)
+    return forecast(
+        costs,
+        kinds,
+        waiting,
+        attempted,
+        remaining_today=quota.share_left if quota else None,
+        resets_at=quota.resets_at if quota else None,
+    )

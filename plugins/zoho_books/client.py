@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from core.contracts import ApiCallCounter
+from core.contracts import ApiCallCounter, QuotaObserver
 from core.errors import (
     AuthorizationFailed,
     DailyLimitReached,
@@ -250,6 +250,14 @@ class BooksClient:
             remaining = int(response.headers.get("X-Rate-Limit-Remaining") or "")
         except ValueError:
             return  # absent or unreadable: unknown, never 0
+        if isinstance(self._calls, QuotaObserver):
+            try:
+                limit = int(response.headers.get("X-Rate-Limit-Limit") or "")
+            except ValueError:
+                limit = None
+            if limit is not None and limit > 0:
+                reset = self._quota_reset(response)
+                self._calls.note_quota(limit, max(0, remaining), reset)
         if remaining <= 0:
             self._quota_resumes = self._quota_reset(response)
 

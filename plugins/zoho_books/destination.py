@@ -16,6 +16,7 @@ from core.contracts import (
     Health,
     KeyValueCache,
     PluginContext,
+    RemoteDocument,
 )
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
@@ -27,6 +28,7 @@ from plugins.zoho_books.datacenters import Endpoints, endpoints_for
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
+from plugins.zoho_books.readback import read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -117,6 +119,7 @@ class ZohoBooksDestination:
             unique_field=config.get("unique_field") or None,
             payment_mode=str(config.get("payment_mode") or "others"),
             connection_name=context.connection.name,
+            exchange_rates=str(config.get("exchange_rates") or "zoho"),
         )
 
     def __repr__(self) -> str:
@@ -192,6 +195,10 @@ class ZohoBooksDestination:
                 f"but it needs type {needed}"
             )
         return None
+
+    def read_back(self, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
+        """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
+        return read_back(self.client, kinds)
 
     def account_balance(self, account_id: str) -> AccountBalance:
         """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""

@@ -226,3 +226,52 @@ def test_why_names_the_payout_that_settled_a_charge(shop: Shop) -> None:
         assert f"Settled by payout {payout['id']} ({Decimal(payout['amount'])} SGD" in result.output
         assert f"transfer hitpay:payout:{payout['id']}: remote id" in result.output
     assert "is synced into:" in shop.cli("why", "shop", seeded["first"]["id"]).output
+
+
+def test_verify_names_a_deleted_invoice_and_an_edited_payment(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    clean = shop.cli("verify", "shop", "--json")
+    assert clean.exit_code == 0, clean.output
+    report = json.loads(clean.output)
+    assert report["clean"] and report["checked"] > 0
+    assert set(report["not_checked"]) <= {"credit_refund"}
+
+    api = shop.zoho_api
+    with api.lock:
+        books = api.organizations[shop.organization_id]
+        credited = {note.invoice_id for note in books.creditnotes.values()}
+        invoice = next(i for i in books.invoices.values() if i.invoice_id not in credited)
+        # A bookkeeper deletes an invoice (Zoho wants its payments deleted first)...
+        for paid in [p for p in books.payments.values() if p.applied[0][0] == invoice.invoice_id]:
+            del books.payments[paid.payment_id]
+        del books.invoices[invoice.invoice_id]
+        payment = next(iter(books.payments.values()))
+        payment.amount += Decimal("2.00")  # ... and edits another payment
+    result = shop.cli("verify", "shop")
+
+    assert result.exit_code == 1, result.output
+    assert f"deleted: invoice {invoice.reference_number}" in result.output
+    assert f"changed: payment {payment.reference_number}" in result.output
+    assert "is now" in result.output
+    later = shop.cli("verify", "shop", "--since", "2099-01-01")
+    assert later.exit_code == 0 and "0 document(s) read back" in later.output
+
+
+def test_without_a_payout_account_payouts_are_held_in_one_line(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    shop.connect(mode="bulk")  # no payout account
+    shop.enable(since=enabled, now=enabled)
+
+    result = shop.cli("sync", "shop", "--force")
+
+    assert result.exit_code == 0, result.output
+    count = len(_payouts_after(shop, enabled))
+    assert f"payouts held: {count}: no payout account set: set it with " in result.output
+    assert "--payout-account ID" in result.output
+    assert not [d for d in shop.books() if d["kind"] == "transfer"]

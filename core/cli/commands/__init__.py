@@ -14,12 +14,25 @@ from core.cli.commands import (
     serve,
     settings,
     syncing,
+    verify,
     worker,
 )
 
 
 def add_operator_commands(cli: click.Group) -> None:
-    modules = (settings, lifecycle, syncing, reports, reconcile, recovery, demo, worker, serve)
-    for module in (*modules, notifying):
+    modules = (
+        settings,
+        lifecycle,
+        syncing,
+        reports,
+        reconcile,
+        verify,
+        recovery,
+        demo,
+        worker,
+        serve,
+        notifying,
+    )
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -65,6 +65,7 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             )
             click.echo(f"  next event sync: {safe(when)}")
         click.echo(f"  API calls today: {item['api_calls_today']}")
+        click.echo(f"  destination API quota: {_quota_line(item['api_quota'], zone)}")
         click.echo(
             f"  documents pending: {item['pending_documents']}, failed: "
             f"{item['failed_documents']}; quarantined records: {item['quarantined']}"
@@ -77,6 +78,19 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             click.echo(f"  last reconcile: {at}: {verdict}")
         for raw, count in sorted(item["unknown_channels"].items()):
             click.echo(f"  unknown channel {safe(raw)!r}: {count} charge(s)")
+
+
+def _quota_line(quota: dict[str, Any] | None, zone: ZoneInfo) -> str:
+    """Calls used today, the quota, what remains (all apps; ledgersync's share) and the reset."""
+    if quota is None:
+        return "not known yet (read from the destination's answers on the next sync)"
+    resets = quota["resets_at"]
+    when = f"resets {local(datetime.fromisoformat(resets), zone)}" if resets else "has reset"
+    return (
+        f"{quota['used_today']:,} calls used today by ledgersync; {quota['limit']:,} a day, "
+        f"{quota['remaining']:,} left for all apps ({when}); ledgersync's share "
+        f"{quota['share_percent']}% = {quota['share_calls']:,}, {quota['share_left']:,} left"
+    )
 
 
 @click.command("history")

@@ -7,6 +7,7 @@ import click
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
 from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.host import Host
 from core.store.repository import get_connection
@@ -38,6 +39,11 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
 @click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
 @click.option("--notify-email", "notify_email", help="Alert recipients, comma-separated.")
+@click.option(
+    "--api-share",
+    type=click.IntRange(1, 100),
+    help="Percent of the destination's daily API quota ledgersync may use (default 80).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
 def settings_command(
@@ -56,6 +62,7 @@ def settings_command(
     timezone: str | None,
     sync_time: str | None,
     notify_email: str | None,
+    api_share: int | None,
     as_json: bool,
 ) -> None:
     """Show NAME's settings, or change them (accounts are checked with the destination)."""
@@ -73,6 +80,7 @@ def settings_command(
         sync_time=sync_time,
         notify_emails=_split(notify_email),
         tax=tax,
+        api_share=api_share,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -93,6 +101,7 @@ def settings_command(
         "timezone": str(info.timezone),
         "sync_time": sync_time_value,
         "notify_email": list(info.notify_emails),
+        "api_share": api_share_of(info.settings.extra),
     }
     if as_json:
         emit_json(data)

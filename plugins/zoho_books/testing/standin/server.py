@@ -462,6 +462,12 @@ class ZohoBooksStandIn:
             day = self.now().date().isoformat()
             return self._daily.get((organization_id, day), 0)
 
+    def spend(self, organization_id: str, calls: int) -> None:
+        """The organization's other apps spend ``calls`` of today's quota (shared by all)."""
+        with self.lock:
+            day = (organization_id, self.now().date().isoformat())
+            self._daily[day] = self._daily.get(day, 0) + calls
+
     def codes(self) -> list[int | None]:
         """Zoho's result code of every answered API request, in order."""
         with self.lock:

@@ -1,0 +1,58 @@
+"""Reading delivered documents back from Zoho Books, by listing, for ``ledgersync verify``.
+
+One listing per kind (page by page), never one call per document: invoices, customer payments,
+expenses, credit notes, fund transfers and journals. Each row becomes a ``RemoteDocument``
+(amount, date, status) indexed by its Zoho id, which ledgersync bound to the document's key
+when it delivered it. Credit-note refunds have no listing of their own and are not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from core.contracts import RemoteDocument
+from plugins.zoho_books.client import BooksClient
+
+__all__ = ["LISTINGS", "read_back"]
+
+# document kind -> (path, list key(s), id field, amount field, date field)
+LISTINGS: dict[str, tuple[str, tuple[str, ...], str, str, str]] = {
+    "invoice": ("/invoices", ("invoices",), "invoice_id", "total", "date"),
+    "payment": (
+        "/customerpayments",
+        ("customerpayments", "customer_payments"),
+        "payment_id",
+        "amount",
+        "date",
+    ),
+    "expense": ("/expenses", ("expenses",), "expense_id", "total", "date"),
+    "credit_note": ("/creditnotes", ("creditnotes",), "creditnote_id", "total", "date"),
+    "transfer": ("/banktransactions", ("banktransactions",), "transaction_id", "amount", "date"),
+    "adjustment": ("/journals", ("journals",), "journal_id", "total", "journal_date"),
+}
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def read_back(client: BooksClient, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
+    """Per kind (those Zoho can list): remote id -> what Zoho holds now."""
+    found: dict[str, dict[str, RemoteDocument]] = {}
+    for kind in sorted(kinds & set(LISTINGS)):
+        path, keys, id_field, amount_field, date_field = LISTINGS[kind]
+        rows = client.list_all(path, keys)
+        found[kind] = {
+            str(row[id_field]): RemoteDocument(
+                amount=_amount(row.get(amount_field)),
+                date=str(row.get(date_field) or "") or None,
+                status=str(row.get("status") or "") or None,
+            )
+            for row in rows
+            if row.get(id_field) is not None
+        }
+    return found
