@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.reasons import OUTSIDE_SYNC_PERIODS, REFUND_OF_UNFETCHED_CHARGE
-from core.store.models import Connection, SourceRecord, SyncPeriod
+from core.store.models import Assignment, Connection, SourceRecord, SyncPeriod
 from core.store.repository import connection_info, get_connection, utcnow
 
 __all__ = ["BackfillPlan", "backfill", "backfill_preview", "reopen_skips"]
@@ -104,6 +104,7 @@ def backfill_preview(
             raise ConfigurationError(
                 f"connection {name!r} is disconnected.", "Reconnect it before back-filling."
             )
+        refuse_paid_out(session, row, start)
         plan = BackfillPlan(name, start, end, row.timezone)
         # Summed here, as Decimal: a database's SUM of a money column may come back a float.
         for reason, currency, amount in session.execute(
@@ -129,12 +130,71 @@ def _earliest(session: Session, connection_id: int) -> datetime | None:
     )
 
 
+def _taken_back(reason: str | None) -> bool:
+    """Whether a back-fill takes back a charge skipped for ``reason``."""
+    return reason is not None and (
+        reason == OUTSIDE_SYNC_PERIODS or reason.startswith(CHANNEL_SKIP)
+    )
+
+
+def refuse_paid_out(session: Session, row: Connection, start: datetime) -> None:
+    """Refuse to take back skips from ``start`` on when a payout from after ``start`` is already
+    booked and settled charges ledgersync had not booked (never fetched, or skipped): its
+    adjustment put them into clearing, so booking them now would count them twice."""
+    booked_payouts = session.execute(
+        select(SourceRecord.source_id, SourceRecord.created_at, SourceRecord.payload).where(
+            SourceRecord.connection_id == row.id,
+            SourceRecord.kind == "payout",
+            SourceRecord.created_at > start,
+            exists().where(Assignment.record_id == SourceRecord.id),
+        )
+    )
+    earliest = _earliest(session, row.id)
+    refetches = earliest is None or start < earliest  # never-fetched charges would come in
+    for payout_id, created_at, payload in booked_payouts:
+        charge_ids = [str(c) for c in (payload or {}).get("charge_ids") or []]
+        if not charge_ids:
+            continue
+        stored = {
+            source_id: (created, reason)
+            for source_id, created, reason in session.execute(
+                select(
+                    SourceRecord.source_id, SourceRecord.created_at, SourceRecord.skip_reason
+                ).where(
+                    SourceRecord.connection_id == row.id,
+                    SourceRecord.kind == "charge",
+                    SourceRecord.source_id.in_(charge_ids),
+                )
+            )
+        }
+        unbooked = [
+            charge_id
+            for charge_id in charge_ids
+            if (charge_id not in stored and refetches)
+            or (
+                charge_id in stored
+                and _taken_back(stored[charge_id][1])
+                and stored[charge_id][0] >= start
+            )
+        ]
+        if unbooked:
+            raise ConfigurationError(
+                f"payout {payout_id} ({created_at.astimezone(start.tzinfo):%Y-%m-%d}) is booked "
+                f"and settled {len(unbooked)} charge(s) ledgersync had not synced (e.g. "
+                f"{unbooked[0]}) through its adjustment; taking back skips from "
+                f"{start:%Y-%m-%d} would book them twice.",
+                "Back-fill only days after that payout, or reverse its adjustment journal in "
+                "the books first.",
+            )
+
+
 def reopen_skips(
     session: Session, row: Connection, start: datetime, end: datetime | None = None
 ) -> int:
     """Take back the period and channel skips of charges created in ``[start, end)`` and the
     refunds skipped with them; refetch from ``start`` when it precedes every sync period (call
     before adding the period). Returns the number of charges reopened."""
+    refuse_paid_out(session, row, start)
     end = end or datetime.max.replace(tzinfo=start.tzinfo)
     where = _reopenable(row.id, start, end)
     charge_ids = list(session.scalars(select(SourceRecord.source_id).where(where)))

@@ -68,8 +68,11 @@ def report_lines(report: SyncReport) -> list[str]:
         lines.append(f"  skipped {count}: {reason}")
     for channel, count in sorted(report.unknown_channels.items()):
         lines.append(f"  unknown channel {channel!r}: {count} charge(s)")
-    for _payout, reason in sorted(report.held_payouts.items()):
-        lines.append(f"  held: {reason}")
+    held: dict[str, int] = {}
+    for reason in report.held_payouts.values():
+        held[reason] = held.get(reason, 0) + 1
+    for reason, count in sorted(held.items()):
+        lines.append(f"  payouts held: {count}: {reason}" if count > 1 else f"  held: {reason}")
     if report.pending:
         lines.append(f"  still to deliver: {report.pending} (the next sync continues)")
     lines.append(f"  API calls: {report.api_calls}")

@@ -150,8 +150,8 @@ def plan_payout(session: Session, connection_id: int, payout: SourceRecord) -> P
 def _hold_reason(plan: PayoutPlan, settings: AccountSettings, name: str) -> str | None:
     if not settings.payout_account:
         return (
-            f"{HELD}no payout account set for payout {plan.payout_id} of {plan.amount} "
-            f"{plan.currency}: set it with `ledgersync settings {name} --payout-account ID`"
+            f"{HELD}no payout account set: set it with "
+            f"`ledgersync settings {name} --payout-account ID`"
         )
     if plan.unbooked and not settings.adjustment_account:
         return (

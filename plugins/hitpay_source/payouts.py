@@ -55,12 +55,22 @@ def _pages(client: HitPayClient, path: str) -> Iterator[Any]:
         if cursor:
             params.append(("cursor", cursor))
         page = client.get(path, params)
+        if isinstance(page, list):  # a bare array: everything at once, no pagination
+            yield from page
+            return
         rows = page.get("data") if isinstance(page, Mapping) else None
         if not isinstance(rows, list):
             raise TransientError(f"HitPay sent a {path} page without a data list.")
         yield from rows
         meta = page.get("meta")
         next_cursor = meta.get("next_cursor") if isinstance(meta, Mapping) else None
+        if not next_cursor and isinstance(meta, Mapping) and "current_page" in meta:
+            # Laravel's page-number pagination: ask for the next page until the last.
+            current, last = meta.get("current_page"), meta.get("last_page")
+            if isinstance(current, int) and isinstance(last, int) and current < last:
+                params_page = [*params, ("page", str(current + 1))]
+                yield from _numbered(client, path, params_page, last)
+            return
         if not isinstance(next_cursor, str) or not next_cursor:
             return
         if next_cursor in seen:
@@ -68,6 +78,20 @@ def _pages(client: HitPayClient, path: str) -> Iterator[Any]:
         seen.add(next_cursor)
         cursor = next_cursor
     raise TransientError(f"HitPay listed more than {_MAX_PAGES} pages of {path}; stopping.")
+
+
+def _numbered(
+    client: HitPayClient, path: str, params: list[tuple[str, str]], last: int
+) -> Iterator[Any]:
+    """Pages 2..``last`` of a page-numbered list (``params`` asks for page 2)."""
+    base = [(k, v) for k, v in params if k != "page"]
+    first = int(dict(params)["page"])
+    for number in range(first, min(last, first + _MAX_PAGES) + 1):
+        page = client.get(path, [*base, ("page", str(number))])
+        rows = page.get("data") if isinstance(page, Mapping) else None
+        if not isinstance(rows, list):
+            raise TransientError(f"HitPay sent a {path} page without a data list.")
+        yield from rows
 
 
 def _moment(payload: Mapping[str, Any]) -> datetime:

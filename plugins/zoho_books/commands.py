@@ -128,6 +128,14 @@ def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, 
     help="Client-side limit; Zoho Books allows 100 per minute per organization.",
 )
 @click.option("--unique-field", help="API name of a unique custom field for upserts.")
+@click.option(
+    "--exchange-rates",
+    type=click.Choice(["zoho", "source"]),
+    default="zoho",
+    show_default=True,
+    help="Rate of a foreign-currency document when the source gives none: the organization's "
+    "own rate in Zoho Books, or none (the document is held with the reason).",
+)
 @pass_host
 def connect_command(
     host: Host,
@@ -144,6 +152,7 @@ def connect_command(
     wait_seconds: float,
     requests_per_minute: int,
     unique_field: str | None,
+    exchange_rates: str,
 ) -> None:
     """Connect connection NAME to a Zoho Books organization."""
     load_connection(host, name)  # the source side must exist first
@@ -170,7 +179,7 @@ def connect_command(
         revoke_quietly(oauth, str(grant.refresh_token))
         raise
     choice = OrganizationChoice(
-        datacenter, client_id, str(client_secret), requests_per_minute, unique_field
+        datacenter, client_id, str(client_secret), requests_per_minute, unique_field, exchange_rates
     )
     attach_organization(
         host, name, oauth=oauth, grant=grant, api_url=root, organization=chosen, choice=choice

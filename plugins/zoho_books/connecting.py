@@ -41,6 +41,7 @@ class OrganizationChoice:
     client_secret: str
     requests_per_minute: int = 100
     unique_field: str | None = None
+    exchange_rates: str = "zoho"  # where a foreign-currency document's rate comes from
 
 
 def accounts_server(configured: str, announced: str | None) -> str:
@@ -115,6 +116,7 @@ def attach_organization(
     }
     if choice.unique_field:
         config["unique_field"] = choice.unique_field
+    config["exchange_rates"] = choice.exchange_rates
     try:
         return attach_destination(
             host,

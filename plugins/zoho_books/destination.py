@@ -117,6 +117,7 @@ class ZohoBooksDestination:
             unique_field=config.get("unique_field") or None,
             payment_mode=str(config.get("payment_mode") or "others"),
             connection_name=context.connection.name,
+            exchange_rates=str(config.get("exchange_rates") or "zoho"),
         )
 
     def __repr__(self) -> str:

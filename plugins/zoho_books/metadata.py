@@ -42,6 +42,7 @@ class Currency:
     currency_code: str
     price_precision: int
     is_base_currency: bool
+    exchange_rate: str = ""  # the organization's rate to its base currency, Decimal text
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ def _currency(row: dict[str, Any]) -> dict[str, Any]:
         "currency_code": str(row["currency_code"]),
         "price_precision": int(row.get("price_precision", 2)),
         "is_base_currency": bool(row.get("is_base_currency", False)),
+        "exchange_rate": str(row.get("exchange_rate") or ""),
     }
 
 

@@ -83,8 +83,10 @@ class Writer:
         unique_field: str | None = None,
         payment_mode: str = "others",
         connection_name: str = "NAME",
+        exchange_rates: str = "zoho",
     ) -> None:
         self._connection_name = connection_name
+        self._exchange_rates = exchange_rates
         self._client = client
         self._metadata = metadata
         self._cache = cache
@@ -147,6 +149,32 @@ class Writer:
                 "Raise the currency's decimal places in Zoho Books; nothing was rounded.",
             )
         return currency
+
+    def _exchange_rate(self, document: Document, currency: Currency) -> Decimal | None:
+        """The rate of a foreign-currency document (zoho.fx.exchange_rate_required): the
+        source's (HitPay's) where it gave one, else the organization's own rate in Zoho Books
+        when the connection takes rates from there (``--exchange-rates zoho``, the default);
+        no rate holds the document with the reason, never silently."""
+        if currency.is_base_currency:
+            return None
+        given = getattr(document, "exchange_rate", None)  # invoices carry the source's
+        if isinstance(given, Decimal):
+            return given
+        if self._exchange_rates == "zoho" and currency.exchange_rate:
+            rate = _decimal(currency.exchange_rate)
+            if rate > 0:
+                return rate
+        raise DocumentRejected(
+            f"{document.key}: no exchange rate for {document.currency}: the source gave none"
+            + (
+                " and Zoho Books has none for it"
+                if self._exchange_rates == "zoho"
+                else " and the connection takes rates only from the source"
+            )
+            + ".",
+            "Set the currency's rate in Zoho Books (Settings > Currencies) and connect with "
+            "--exchange-rates zoho; the document is held, nothing was sent.",
+        )
 
     @staticmethod
     def _setting(settings: AccountSettings, name: str) -> str:
@@ -266,8 +294,9 @@ class Writer:
             "reference_number": document.key,
             "line_items": [line],
         }
-        if document.exchange_rate is not None and not currency.is_base_currency:
-            body["exchange_rate"] = document.exchange_rate
+        rate = self._exchange_rate(document, currency)
+        if rate is not None:
+            body["exchange_rate"] = rate
         self._taxed(context.settings, body, line)
         invoice = self._create(INVOICES, body, document.key)
         invoice_id = str(invoice["invoice_id"])
@@ -330,6 +359,9 @@ class Writer:
         }
         if document.description:
             body["description"] = document.description
+        rate = self._exchange_rate(document, currency)
+        if rate is not None:
+            body["exchange_rate"] = rate
         try:
             payment = self._create(PAYMENTS, body, document.key)
         except DocumentRejected:
@@ -375,6 +407,9 @@ class Writer:
         }
         if document.description:
             body["description"] = document.description[:100]
+        rate = self._exchange_rate(document, currency)
+        if rate is not None:
+            body["exchange_rate"] = rate
         expense = self._create(EXPENSES, body, document.key)
         asked = {
             "total": document.amount,
@@ -409,6 +444,9 @@ class Writer:
         params = None
         if document.invoice_key:
             params = {"invoice_id": self._depends(context, document.invoice_key, document)}
+        rate = self._exchange_rate(document, currency)
+        if rate is not None:
+            body["exchange_rate"] = rate
         self._taxed(context.settings, body, line)
         note = self._create(CREDIT_NOTES, body, document.key, params)
         asked = {

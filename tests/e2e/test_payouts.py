@@ -259,3 +259,19 @@ def test_verify_names_a_deleted_invoice_and_an_edited_payment(shop: Shop) -> Non
     assert "is now" in result.output
     later = shop.cli("verify", "shop", "--since", "2099-01-01")
     assert later.exit_code == 0 and "0 document(s) read back" in later.output
+
+
+def test_without_a_payout_account_payouts_are_held_in_one_line(shop: Shop) -> None:
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    shop.connect(mode="bulk")  # no payout account
+    shop.enable(since=enabled, now=enabled)
+
+    result = shop.cli("sync", "shop", "--force")
+
+    assert result.exit_code == 0, result.output
+    count = len(_payouts_after(shop, enabled))
+    assert f"payouts held: {count}: no payout account set: set it with " in result.output
+    assert "--payout-account ID" in result.output
+    assert not [d for d in shop.books() if d["kind"] == "transfer"]

@@ -15,7 +15,8 @@ from support.clock import clear_of
 from support.smtp import ReceivedMail
 
 from core import clock
-from core.connections.lifecycle import disable, enable
+from core.connections.lifecycle import SettingsChange, change_settings, disable, enable
+from core.sync.engine import SyncOptions, sync
 from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
 
 DAY_CLOSES = [(TIMEZONE, datetime.min.time())]
@@ -204,3 +205,40 @@ def test_quarantine_lists_reasons_and_a_retry_takes_them_back_after_a_fix(
     assert fixed.output.rstrip().endswith("Nothing of shop is quarantined.")
     assert sums(shop.books(), "invoice") == {"SGD": Decimal("70.00")}
     assert json.loads(shop.cli("status", "shop", "--json").output)["quarantined"] == 0
+
+
+def test_a_backfill_never_books_charges_a_booked_payout_settled_through_its_adjustment(
+    shop: Shop,
+) -> None:
+    """A payout settled a charge from before enabling; its adjustment put it into clearing.
+    Booking that charge now would count it twice: the back-fill is refused, books untouched."""
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    api = shop.charges_api
+    before = api.add_charge(amount=Decimal("80.00"), created_at=day0 + timedelta(hours=10))
+    api.add_charge(amount=Decimal("120.00"), created_at=enabled + timedelta(hours=9))
+    api.payouts.schedule(enabled.date(), 2)
+    shop.connect()
+    org = shop.zoho.connected[shop.name]
+    change_settings(
+        shop.host,
+        "shop",
+        SettingsChange(
+            payout_account=org.other_bank_account, adjustment_account=org.adjustment_account
+        ),
+    )
+    shop.enable(since=enabled, now=enabled)
+    assert sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4))).outcome == (
+        "succeeded"
+    )
+    notes = " | ".join(d["notes"] for d in shop.books() if d["kind"] == "adjustment")
+    assert f"charge {before['id']} never synced" in notes
+    books, clearing = shop.books(), shop.clearing()
+
+    for args in (["backfill", "shop", "--from", day0.date().isoformat(), "--to",
+                  day0.date().isoformat(), "--yes"],
+                 ["enable", "shop", "--since", day0.isoformat()]):  # fmt: skip
+        line = one_line_error(shop.cli(*args).output)
+        assert "is booked and settled 1 charge(s) ledgersync had not synced" in line
+        assert "would book them twice" in line
+    assert shop.books() == books and shop.clearing() == clearing

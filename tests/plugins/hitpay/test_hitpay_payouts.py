@@ -216,3 +216,25 @@ def test_the_source_reads_balances_in_every_shape(
     held = sgd.available + (sgd.pending if "pending" not in drop else Decimal(0))
     assert held == _net(sale)  # nothing paid out yet: the whole net sale is held
     assert dict(sgd.other) == ({"deposit": Decimal(0)} if "deposit" not in drop else {}) | extra
+
+
+@pytest.mark.vendor_fact("hitpay.payouts.fields_and_pagination")
+@pytest.mark.parametrize("shape", ["cursor", "pages", "bare"])
+@pytest.mark.parametrize("amount_as", ["number", "string"])
+def test_payouts_are_read_whatever_the_list_shape_and_amount_type(
+    standin: HitPayStandIn, open_source: SourceFactory, shape: str, amount_as: str
+) -> None:
+    for day in range(5):
+        _sale(standin, ENABLED + timedelta(days=day, hours=9), f"{100 + day}.00")
+    standin.payouts.schedule(date(2026, 3, 4), 5)
+    made = standin.payouts.listing()
+    assert len(made) == 5
+    if amount_as == "string":
+        for payout in made:
+            standin.payouts.edit(payout["id"], amount=str(payout["amount"]), currency="SGD")
+    standin.payouts.listing_shape = shape
+    source, _ = open_source(per_page=2)
+    items = list(source.fetch(window(ENABLED, ENABLED + timedelta(days=10)), {}))
+    found = {p.source_id: p.amount for p in _payouts(items)}
+    assert found == {p["id"]: Decimal(str(p["amount"])) for p in made}
+    assert not [item for item in items if isinstance(item, Quarantined)]

@@ -92,6 +92,7 @@ def test_a_lost_create_of_each_kind_leaves_exactly_one_record(
     }
 
 
+@pytest.mark.vendor_fact("zoho.invoice.mark_sent")
 @pytest.mark.parametrize("fault", ["drop_after_commit", "fail"])
 def test_an_invoice_is_delivered_only_once_marked_sent(
     build: Build,

@@ -98,6 +98,7 @@ def test_the_tax_setting_is_checked_with_the_organization(gst: System) -> None:
     assert info.settings.extra["tax"] == "none"
 
 
+@pytest.mark.vendor_fact("zoho.list_key.taxes")
 def test_the_taxes_command_and_the_settings_option(gst: System) -> None:
     listed = cli(gst, "zoho", "taxes", CONNECTION)
     assert listed.exit_code == 0, listed.output

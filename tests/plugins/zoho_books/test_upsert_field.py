@@ -16,6 +16,7 @@ from zoho_books.helpers import Build
 
 @pytest.mark.vendor_fact("zoho.upsert.field_written_on_create", "zoho.upsert.headers")
 @pytest.mark.parametrize("written_from", ["body", "header"])
+@pytest.mark.vendor_fact("zoho.custom_fields.body_shape")
 def test_a_resent_upsert_updates_the_record_it_made(
     build: Build,
     zoho: ZohoBooksStandIn,

@@ -146,7 +146,8 @@ def test_a_warm_run_spends_no_calls_on_metadata(
     assert calls.total == 2
 
 
-def test_exchange_rate_is_sent_only_for_a_foreign_currency_and_only_when_given(
+@pytest.mark.vendor_fact("zoho.fx.exchange_rate_required", "zoho.currencies.fields")
+def test_a_foreign_document_carries_the_source_s_rate_else_the_organization_s(
     build: Build, zoho: ZohoBooksStandIn, settings: AccountSettings
 ) -> None:
     destination = build()
@@ -158,8 +159,41 @@ def test_exchange_rate_is_sent_only_for_a_foreign_currency_and_only_when_given(
         settings,
     )
     bodies = [r.body for r in zoho.api_requests("POST", "/invoices")]
-    assert ["exchange_rate" in body for body in bodies] == [False, False, True]
-    assert bodies[2]["exchange_rate"] == Decimal("1.3421")
+    assert ["exchange_rate" in body for body in bodies] == [False, True, True]
+    assert bodies[1]["exchange_rate"] == Decimal("1.35")  # USD's rate in Zoho Books
+    assert bodies[2]["exchange_rate"] == Decimal("1.3421")  # HitPay's
+
+
+@pytest.mark.vendor_fact("zoho.fx.exchange_rate_required")
+def test_without_a_rate_a_foreign_document_is_held_with_the_reason(
+    build: Build, zoho: ZohoBooksStandIn, settings: AccountSettings
+) -> None:
+    destination = build(exchange_rates="source")
+    with pytest.raises(DocumentRejected, match="no exchange rate for USD") as caught:
+        deliver_all(destination, [sale("2", currency="USD", amount="10.00")["invoice"]], settings)
+    assert "--exchange-rates zoho" in caught.value.hint
+    assert zoho.api_requests("POST", "/invoices") == []  # nothing was sent
+
+
+@pytest.mark.vendor_fact("zoho.fx.exchange_rate_required")
+def test_the_stand_in_refuses_a_foreign_invoice_without_a_rate(
+    build: Build, zoho: ZohoBooksStandIn, org: SeededOrganization
+) -> None:
+    client = build().client
+    usd = org.currencies["USD"]
+    customer = client.post(
+        "/contacts", {"contact_name": "US buyer", "contact_type": "customer", "currency_id": usd}
+    )["contact"]["contact_id"]
+    body = {
+        "customer_id": customer,
+        "currency_id": usd,
+        "date": "2026-01-14",
+        "line_items": [{"item_id": org.item, "rate": 10, "quantity": 1}],
+    }
+    with pytest.raises(DocumentRejected, match="exchange_rate is required for a USD document"):
+        client.post("/invoices", body)
+    zoho.organization(org.organization_id).foreign_rate_required = False  # the other reading
+    assert client.post("/invoices", body)["invoice"]["exchange_rate"] == Decimal("1.35")
 
 
 def test_a_currency_the_organization_lacks_rejects_that_document_only(

@@ -215,6 +215,18 @@ class HitPayApi:
         status = request.args.get("status")
         if status:
             rows = [row for row in rows if row.get("status") == status]
+        if self.payouts.listing_shape == "bare":
+            return _json(rows)
+        if self.payouts.listing_shape == "pages":
+            errors: dict[str, list[str]] = {}
+            per_page = self._per_page(request.args.get("per_page"), errors)
+            if errors:
+                raise Unprocessable(errors)
+            number = int(request.args.get("page", "1") or 1)
+            last = max(1, -(-len(rows) // per_page))
+            page = rows[(number - 1) * per_page : number * per_page]
+            meta = {"current_page": number, "last_page": last, "per_page": per_page}
+            return _json({"data": page, "meta": meta})
         return self._listing(request, rows)
 
     def _payout(self, request: Request, payout_id: str) -> Response:

@@ -79,6 +79,9 @@ class PayoutBook:
         # GET /v1/balances variants the evidence leaves open: a {data: [...]} wrapper, and
         # wallets dropped (pending, deposit are optional) or added (e.g. in_transit).
         self.balances_wrapped = False
+        # GET /v1/payouts variants (its pagination is not documented): "cursor" (like every
+        # other HitPay list), "pages" (Laravel page numbers) or "bare" (an array, no pages).
+        self.listing_shape = "cursor"
         self.balances_drop: tuple[str, ...] = ()
         self.balances_extra: dict[str, Decimal] = {}
         self.on_paid: Callable[[dict[str, Any]], None] | None = None  # the payout.created webhook

@@ -316,6 +316,7 @@ class Organization:
     journals: dict[str, Any] = field(default_factory=dict)  # banking.Journal
     taxes: dict[str, Tax] = field(default_factory=dict)
     item_default_tax: bool = True  # a line without tax_id takes its item's tax
+    foreign_rate_required: bool = True  # else a missing exchange_rate takes the stored rate
     serial: int = 0
 
     # -- ids and settings ---------------------------------------------------------------
@@ -442,6 +443,14 @@ class Organization:
 
     def _exchange_rate(self, body: dict[str, Any], currency: Currency) -> Decimal:
         if "exchange_rate" not in body:
+            if not currency.is_base_currency and self.foreign_rate_required:
+                # zoho.fx.exchange_rate_required: "Required when the invoice currency differs
+                # from the organization's base currency."
+                raise _bad(
+                    f"exchange_rate is required for a {currency.currency_code} document "
+                    f"(the base currency is {self.base_currency().currency_code}).",
+                    MANDATORY,
+                )
             return currency.exchange_rate
         rate = _number(body["exchange_rate"], "exchange_rate")
         if rate <= 0:
@@ -720,8 +729,7 @@ class Organization:
                     f"A credit note cannot be raised against a {invoice.status} invoice.",
                     INVOICE_NOT_OPEN,
                 )
-        if "exchange_rate" in body:
-            self._exchange_rate(body, currency)
+        self._exchange_rate(body, currency)
         number = str(body.get("creditnote_number") or f"CN-{len(self.creditnotes) + 1:06d}")
         note = CreditNote(
             creditnote_id=self.new_id(),
