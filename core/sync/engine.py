@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
 from core.connections.lifecycle import missing_settings
+from core.connections.quota import share_guard
 from core.connections.schedule import manual_sync_allowed
 from core.contracts import FetchWindow, NoticeKind, RunInfo, RunSummary
 from core.errors import (
@@ -307,6 +308,7 @@ def _run(
             run.connection.settings,
             run_id=run.id,
             on_progress=_delivery_progress(keeper, options.progress),
+            budget=share_guard(host.database, run.connection, destination_calls, now),
         )
         report.documents_delivered.update(delivery.delivered)
         report.adopted.update(delivery.adopted)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import select
+import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -84,7 +86,13 @@ def _cluster(tmp_path: Path, redis_url: str, shop: Shop) -> Cluster:
 @pytest.fixture
 def serve_on_workers(cluster: Cluster, shop: Shop) -> Iterator[str]:
     """``ledgersync serve --workers`` as a real process on the cluster's broker; its base URL."""
-    env = cluster.env | {"LEDGERSYNC_WEB_PASSWORD": "operator:a long enough password"}
+    with serving(shop, cluster.env) as url:
+        yield url
+
+
+@contextmanager
+def serving(shop: Shop, env: Mapping[str, str]) -> Iterator[str]:
+    env = {**env, "LEDGERSYNC_WEB_PASSWORD": "operator:a long enough password"}
     argv = [str(LEDGERSYNC), "--db", shop.db_url, "serve", "--port", "0", "--workers"]
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -243,3 +251,31 @@ def test_beat_enqueues_an_event_sync_that_fell_due_without_a_job(
     with shop.host.database.session() as session:
         triggers = [r.trigger for r in session.scalars(query(Run))]
     assert triggers == ["event"]  # beat sent no daily sync: the daily time is not near
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_with_the_broker_away_the_route_still_accepts_and_beat_enqueues_later(
+    shop: Shop, cluster: Cluster
+) -> None:
+    away = f"redis://127.0.0.1:{_closed_port()}/0"
+    with serving(shop, cluster.env | {"LEDGERSYNC_BROKER_URL": away}) as url:
+        hitpay = shop.charges_api
+        hitpay.webhooks.register(webhook_url(url, shop.name), SALT)
+        sale = hitpay.add_charge(amount=Decimal("12.34"))
+
+    assert [d.status for d in hitpay.webhooks.deliveries] == [202]  # stored, not a 500
+    assert pending_events(shop) == 1 and event_claims(cluster) == []
+
+    worker = cluster.worker("a")  # the broker is back: beat enqueues the window that fell due
+    cluster.beat()
+    [run] = wait_for(
+        lambda: finished_runs(shop), "beat's late event sync ran", within=60, explain=cluster.logs
+    )
+    assert run.outcome == "succeeded" and run.pid == worker.pid, cluster.logs()
+    assert invoices(shop) == [Decimal(str(sale["amount"]))]
+    assert_each_once(shop)

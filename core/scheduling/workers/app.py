@@ -19,6 +19,8 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu.exceptions import OperationalError
+from redis import RedisError
 
 from core import clock
 from core.host import Host
@@ -147,7 +149,8 @@ def send_event_sync(job: DueSync) -> None:
 
 def enqueue_event_syncs(host: Host, name: str) -> None:
     """What ``ledgersync serve --workers`` does with an accepted event: claim its connection's
-    window once and enqueue its event sync for the workers."""
+    window once and enqueue its event sync for the workers. With Redis away it logs a warning
+    and returns: the event is stored, and beat enqueues the window late."""
     claims = RedisClaims(
         SETTINGS.require_claims_url(), prefix=SETTINGS.key_prefix, ttl=SETTINGS.claim_seconds
     )
@@ -159,6 +162,14 @@ def enqueue_event_syncs(host: Host, name: str) -> None:
             claim=claims.claim,
             send=send_event_sync,
             release=claims.release,
+        )
+    except (RedisError, OperationalError) as error:
+        # The event is stored: beat enqueues its window once it falls due and Redis is back.
+        # The webhook is still answered 2xx (a 500 would only make the source send it again).
+        log.warning(
+            "could not enqueue the event sync of %s (%s); beat enqueues it when it falls due",
+            name,
+            type(error).__name__,
         )
     finally:
         claims.close()
