@@ -100,6 +100,7 @@ def run_mode(mode: str) -> dict[str, Any]:
                 bank_account=accounts.bank_account,
                 item=accounts.item,
                 mode=mode,
+                api_share=100,  # a local stand-in: no other app shares its daily quota
             ),
         )
         enable(host, "shop", since=start - timedelta(days=1), now=now)

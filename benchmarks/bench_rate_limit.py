@@ -95,6 +95,7 @@ def main() -> None:
                 bank_account=accounts.bank_account,
                 item=accounts.item,
                 mode="individual",
+                api_share=100,  # a local stand-in: no other app shares its daily quota
             ),
         )
         enable(host, "shop", since=start - timedelta(days=1), now=now)

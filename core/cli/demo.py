@@ -201,6 +201,7 @@ def _run_mode(
                 payout_account=settings.payout_account,
                 adjustment_account=settings.adjustment_account,
                 mode=mode,
+                api_share=100,  # a local stand-in: no other app shares its daily quota
             ),
         )
         enable(host, name, since=start, now=now)

@@ -31,8 +31,13 @@ SANDBOX_CONNECTION = "demo"
 READY = "ledgersync sandbox ready:"
 
 
-def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # the same clean stop as Ctrl-C
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM: the same clean stop as Ctrl-C
+
+
+# Installed explicitly for SIGINT too: a sandbox started from a script with ``&`` inherits SIGINT
+# ignored, and Ctrl-C (or a test's SIGINT) would then do nothing.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run_sandbox(
@@ -59,9 +64,10 @@ def run_sandbox(
     now = now or utcnow()
     start, days = previous_month(now, DEMO_TIMEZONE)
     name = SANDBOX_CONNECTION
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous = {number: signal.signal(number, _stop) for number in _STOP_SIGNALS}
     with ExitStack() as stack:
-        stack.callback(signal.signal, signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            stack.callback(signal.signal, number, handler)
         folder = workdir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="ledgersync-sandbox-"))
         )

@@ -8,13 +8,17 @@ default 80), caps ledgersync's part of the day so the organization's other apps 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.contracts import ConnectionInfo
+from core.errors import DailyLimitReached
+from core.store.database import Database
 from core.store.models import ApiUsage
 from core.store.quota import DailyQuota, read_quota
 
@@ -24,6 +28,7 @@ __all__ = [
     "QuotaStatus",
     "api_share",
     "quota_status",
+    "share_guard",
 ]
 
 DEFAULT_API_SHARE = 80  # percent of the destination's daily quota ledgersync may use
@@ -93,9 +98,55 @@ def quota_status(
     quota = read_quota(session, connection_id)
     if quota is None:
         return None
-    used = destination_calls_on(session, connection_id, now.date())
-    if now >= quota.resets_at:
-        return QuotaStatus(quota.limit, quota.limit, None, quota.seen_at, api_share(extra), used)
-    return QuotaStatus(
-        quota.limit, quota.remaining, quota.resets_at, quota.seen_at, api_share(extra), used
-    )
+    share = api_share(extra)
+    if now < quota.resets_at:
+        used = destination_calls_on(session, connection_id, now.date())
+        return QuotaStatus(
+            quota.limit, quota.remaining, quota.resets_at, quota.seen_at, share, used
+        )
+    # The day it counted has reset: the whole quota is back, and only calls made on a later
+    # UTC day than the reset count against the new one (the store counts calls per UTC day).
+    later = now.date() > quota.resets_at.astimezone(UTC).date()
+    used = destination_calls_on(session, connection_id, now.date()) if later else 0
+    return QuotaStatus(quota.limit, quota.limit, None, quota.seen_at, share, used)
+
+
+def _next_utc_midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(UTC).date() + timedelta(days=1), time(0), UTC)
+
+
+def share_guard(
+    database: Database, connection: ConnectionInfo, calls: Any, now: datetime
+) -> Callable[[], None]:
+    """A check the delivery makes before each document: it raises DailyLimitReached once
+    ledgersync's destination calls today reach its share of the quota (the quota as this
+    run's ``calls`` counter saw it, else as stored). A document's calls may pass it by a few."""
+    share = api_share(connection.settings.extra)
+    with database.session() as session:
+        stored = quota_status(session, connection.id, connection.settings.extra, now)
+        used_before = (
+            stored.used_today
+            if stored
+            else destination_calls_on(session, connection.id, now.date())
+        )
+
+    def check() -> None:
+        seen = getattr(calls, "last_quota", None)
+        limit = seen.limit if seen is not None else stored.limit if stored else None
+        if limit is None:
+            return  # the quota is not known yet: the destination's own limit answers
+        share_calls = limit * share // 100
+        spent = used_before + int(calls.total)
+        if spent < share_calls:
+            return
+        resets = seen.resets_at if seen is not None else stored.resets_at if stored else None
+        resume = resets or _next_utc_midnight(now)
+        raise DailyLimitReached(
+            "paused: ledgersync's share of today's API quota is spent",
+            f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day); the "
+            f"sync resumes after {resume:%Y-%m-%d %H:%M} UTC and nothing is lost. "
+            f"`ledgersync settings {connection.name} --api-share PERCENT` changes the share.",
+            resume_after=resume,
+        )
+
+    return check

@@ -156,6 +156,7 @@ class CallCounter:
         self._pending = 0
         self._clock = clock
         self.quota: DailyQuota | None = None  # the last one noted, not yet stored
+        self.last_quota: DailyQuota | None = None  # the last one noted in this run
 
     def count(self, calls: int = 1) -> None:
         self.total += calls
@@ -163,7 +164,7 @@ class CallCounter:
 
     def note_quota(self, limit: int, remaining: int, resets_at: datetime) -> None:
         """The daily quota the destination's last answer gave; :meth:`flush` stores it."""
-        self.quota = DailyQuota(limit, remaining, resets_at, self._clock())
+        self.quota = self.last_quota = DailyQuota(limit, remaining, resets_at, self._clock())
 
     def flush(self, session: Session, connection_id: int) -> None:
         if self.quota is not None:

@@ -144,6 +144,7 @@ class _Pass:
     on_progress: ProgressCallback | None
     done: int = 0
     look_first: bool | Container[str] = False
+    budget: Callable[[], None] | None = None  # raises DailyLimitReached when the share is spent
 
     def progressed(self) -> None:
         self.done += 1
@@ -162,6 +163,7 @@ def deliver_planned(
     on_progress: ProgressCallback | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     look_first: bool | Container[str] = False,
+    budget: Callable[[], None] | None = None,
 ) -> DeliveryOutcome:
     """Deliver every planned document of ``connection_id`` exactly once (module notes).
 
@@ -181,6 +183,7 @@ def deliver_planned(
         total=_count_planned(database, connection_id),
         on_progress=on_progress,
         look_first=look_first,
+        budget=budget,
     )
     if on_progress is not None:
         on_progress(0, state.total)
@@ -303,6 +306,8 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     hold = _unmet_dependency(state, document, bound)
     if hold is not None:
         return hold
+    if state.budget is not None:
+        state.budget()  # before the attempt: a pause leaves the document untouched
     context = DeliveryContext(
         settings=state.settings,
         remote_ids={key: bound[key] for key in document.depends_on},

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
 from core.connections.lifecycle import missing_settings
+from core.connections.quota import share_guard
 from core.connections.schedule import manual_sync_allowed
 from core.contracts import FetchWindow, NoticeKind, RunInfo, RunSummary
 from core.errors import (
@@ -314,6 +315,7 @@ def _run(
             run_id=run.id,
             on_progress=_delivery_progress(keeper, options.progress),
             look_first=look_first,
+            budget=share_guard(host.database, run.connection, destination_calls, now),
         )
         if adopting and delivery.complete:
             mark_adopted(host.database, connection_id, utcnow())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from flask import Flask
@@ -37,7 +40,16 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: 
     )
 
 
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_forever(server: Any, on_start: Callable[[str], None]) -> None:
+    """Serve until Ctrl-C or SIGTERM (a service manager), then close: both are handled
+    explicitly, since a server started from a script with ``&`` inherits SIGINT ignored."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
     on_start(f"http://{server.effective_host}:{server.effective_port}/")
     try:
         server.run()
@@ -45,3 +57,8 @@ def serve_forever(server: Any, on_start: Callable[[str], None]) -> None:
         pass
     finally:
         server.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

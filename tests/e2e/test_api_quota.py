@@ -115,3 +115,46 @@ def test_the_forecast_measures_the_work_against_what_is_left_of_the_share(
 
     assert tight["remaining_today"] == max(0, min(limit - used, limit // 100 - used))
     assert tight["fits_today"] is False
+
+
+def test_a_sync_pauses_at_the_share_and_a_larger_share_finishes_it_exactly_once(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clear_of(monkeypatch, [UTC_MIDNIGHT])
+    day0 = local_midnight(now, 3)
+    seed_sales(shop.charges_api, day0)
+    shop.connect(mode="individual")
+    shop.enable(since=day0, now=now)
+    organization = shop.organization_id
+    limit = shop.zoho_api.organization(organization).daily_limit
+    assert shop.cli("settings", "shop", "--api-share", "1").exit_code == 0
+    share_calls = limit // 100
+    dry = json.loads(shop.cli("sync", "shop", "--dry-run", "--json").output)
+    planned = sum(dry["planned"].values())
+    assert dry["forecast"]["fits_today"] is False
+    used_before = shop.zoho_api.usage(organization)
+
+    paused = shop.cli("sync", "shop", "--json")
+
+    report = json.loads(paused.output)
+    assert report["outcome"] == "paused", paused.output
+    assert "ledgersync's share of today's API quota is spent" in report["error"]
+    spent = shop.zoho_api.usage(organization)
+    assert used_before < spent
+    assert spent <= share_calls + 3  # the last document's calls may pass the share a little
+    assert 0 < sum(report["created"].values()) < planned
+    status = json.loads(shop.cli("status", "shop", "--json").output)
+    assert status["paused_until"] is not None
+    assert near_next_utc_midnight(status["paused_until"])
+    assert status["api_quota"]["share_left"] == 0
+    partial = shop.books()
+    assert len(partial) == sum(report["created"].values())
+
+    assert shop.cli("settings", "shop", "--api-share", "100").exit_code == 0
+    finished = shop.cli("sync", "shop", "--force", "--json")
+
+    assert json.loads(finished.output)["outcome"] == "succeeded", finished.output
+    books = shop.books()
+    references = [document["reference_number"] for document in books]
+    assert len(references) == len(set(references))  # nothing twice
+    assert len(books) == planned

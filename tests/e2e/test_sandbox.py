@@ -32,14 +32,20 @@ def _cli(
     )
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    # Started with SIGINT ignored, as from a script with `&`: Ctrl-C must stop it all the same.
     process = subprocess.Popen(
         [str(LEDGERSYNC), "demo", "--serve", "--port", "0", "--keep", str(tmp_path / "kept")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint,
     )
     lines: list[str] = []
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -11,7 +15,7 @@ from core.cli.main import build_cli
 from core.host import Host
 from core.plugins import get_plugins
 from core.web.operator import load_operator
-from web.browser import served
+from web.browser import LEDGERSYNC, served
 
 
 def _cli(db_url: str, *args: str, input: str | None = None) -> tuple[int, str]:
@@ -65,3 +69,34 @@ def test_serve_answers_on_loopback_with_the_login(
         login = requests.get(f"{base}/login", timeout=10)
         assert login.status_code == 200 and "Log in" in login.text
         assert login.headers["X-Frame-Options"] == "DENY"
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_cleanly_on_ctrl_c_or_sigterm_even_started_with_sigint_ignored(
+    db_url: str, secret_key: str, stop: signal.Signals
+) -> None:
+    """A server started from a script with ``&`` inherits SIGINT ignored; service managers send
+    SIGTERM. Either way the server closes and exits 0, not killed mid-answer."""
+    process = subprocess.Popen(
+        [str(LEDGERSYNC), "--db", db_url, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"LEDGERSYNC_WEB_PASSWORD": "a fine passphrase", "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        assert process.stdout is not None
+        assert "(Ctrl-C stops it)" in process.stdout.readline()
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
