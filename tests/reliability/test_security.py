@@ -39,7 +39,10 @@ from reliability.system import ZONE, System, small_data_set
 
 OPS = "ops@shop.example"
 ESC = "\x1b"
-HOSTILE_NAME = "shop'; DROP TABLE connections; --\x1b[2J\x1b]0;owned\x07<b>bold</b>"
+# A name may hold quotes, SQL and markup (stored as given, shown inert), but not control
+# characters: those are refused with one line (core.connections.setup.check_name).
+HOSTILE_NAME = "shop'; DROP TABLE connections; -- <b>bold</b>"
+CONTROL_NAME = "shop\x1b[2J\x1b]0;owned\x07"
 HOSTILE_REMARK = "\x1b[31mPAID\x1b[0m '; DELETE FROM documents; -- <script>alert(1)</script>"
 
 
@@ -309,6 +312,14 @@ def test_hostile_names_and_texts_are_stored_as_given_and_shown_inert(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     system = world.system
+    refused = world.cli(
+        "hitpay", "connect", CONTROL_NAME, "--api-url", system.hitpay.url, "--timezone", str(ZONE),
+        env={"HITPAY_API_KEY": system.hitpay.api_key},
+    )  # fmt: skip
+    assert refused.exit_code == 1 and "control characters" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    with system.host.database.session() as session:
+        assert session.scalar(select(Connection.name)) is None  # nothing stored
     name = HOSTILE_NAME
     connect_by_cli(world, name)
     zoho_org = system.zoho.organization(system.org.organization_id)
