@@ -86,3 +86,16 @@ def test_shell_completion_is_documented_and_works() -> None:
     }
     done = subprocess.run([program], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["plain,status"], done.stderr
+
+
+def test_the_pre_commit_hooks_are_the_checks_ci_makes() -> None:
+    """Each check .ci/run makes before the tests (ruff, ruff format, mypy) is a pre-commit hook,
+    and no hook checks something CI does not."""
+    root = DOC.parents[1]
+    ci = (root / ".ci" / "run").read_text()
+    checks = {
+        line.split("#")[0].strip() for line in ci.splitlines() if line.startswith(("ruff ", "mypy"))
+    }
+    hooks = set(re.findall(r"name: (.+)", (root / ".pre-commit-config.yaml").read_text()))
+    named = {hook.split(" (")[0] for hook in hooks}
+    assert {check.removesuffix(" .") for check in checks} == named
