@@ -53,6 +53,7 @@ def run_sandbox(
 ) -> None:
     """Serve the sandbox until Ctrl-C; the store stays in ``workdir`` when one is given."""
     # Flask loads only here, as for `ledgersync serve`.
+    from core.scheduling.events import EventSyncLoop
     from core.web import create_app, make_server, serve_forever
     from core.web.operator import DEFAULT_USER, PASSWORD_ENV, load_operator, save_operator
 
@@ -97,8 +98,21 @@ def run_sandbox(
             password = secrets.token_urlsafe(12)
             save_operator(host.key_file, DEFAULT_USER, password)
             login = f"user {DEFAULT_USER}, password {password} (made for this sandbox)"
-        server = make_server(create_app(host), bind, port)
+        app = create_app(host)
+        server = make_server(app, bind, port)
+        page_url = f"http://{server.effective_host}:{server.effective_port}/"
         db = f"sqlite:///{store}"
+        # Webhooks make their connection sync sooner, as under `ledgersync serve`; a kit that
+        # can keep selling (and send its webhooks here) does so while the sandbox runs.
+        event_syncs = EventSyncLoop(host)
+        app.extensions["ledgersync.events"] = event_syncs.poke
+        event_syncs.start()
+        stack.callback(event_syncs.stop)
+        live_notes: list[str] = []
+        for kit in (source_fake, destination_fake):
+            live = getattr(kit, "sandbox_live", None)
+            if live is not None:
+                live_notes += stack.enter_context(live(host, name, page_url))
 
         def ready(url: str) -> None:
             echo(f"ledgersync sandbox: {source_kit.name} -> {destination_kit.name}")
@@ -129,6 +143,10 @@ def run_sandbox(
                     echo("")
                     for line in notes(name):
                         echo(line)
+            if live_notes:
+                echo("")
+                for line in live_notes:
+                    echo(line)
             echo("")
             echo(
                 f"To connect from scratch (a source account connects to one connection at a "

@@ -4,17 +4,21 @@ on Ctrl-C (SIGINT) or SIGTERM; `demo --keep` leaves a store and key the CLI find
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from e2e.conftest import LEDGERSYNC
+from plugins.hitpay_source.testing.kit import SALE_SECONDS_ENV
 
 READY = "ledgersync sandbox ready: "
 
@@ -36,15 +40,17 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+@contextmanager
+def running_sandbox(
+    tmp_path: Path, sale_seconds: str
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     # Started with SIGINT ignored, as from a script with `&`: Ctrl-C must stop it all the same.
     process = subprocess.Popen(
         [str(LEDGERSYNC), "demo", "--serve", "--port", "0", "--keep", str(tmp_path / "kept")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        env=os.environ | {"PYTHONUNBUFFERED": "1", SALE_SECONDS_ENV: sale_seconds},
         preexec_fn=_ignore_sigint,
     )
     lines: list[str] = []
@@ -60,6 +66,13 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]
         if process.poll() is None:
             process.kill()
             process.wait(30)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """The sandbox with no new sales (so no event sync races the test's own commands)."""
+    with running_sandbox(tmp_path, "0") as started:
+        yield started
 
 
 def test_demo_serve_keeps_the_page_and_both_standins_up_until_sigint(
@@ -163,3 +176,30 @@ def test_demo_keep_leaves_a_store_and_key_the_cli_finds(tmp_path: Path) -> None:
         f"Error: {kept} already holds a store (ledgersync.sqlite). Give --keep an empty or new "
         "folder (or delete that one's store and key first)."
     )
+
+
+def test_the_sandbox_keeps_selling_and_its_webhooks_reach_the_page(tmp_path: Path) -> None:
+    """The stand-in's new sales arrive as signed webhooks at the sandbox's page: stored as
+    events, and an event sync runs (in Bulk mode it refreshes the records; the day is booked
+    once closed)."""
+    with running_sandbox(tmp_path, "1") as (process, lines):
+        text = "\n".join(lines)
+        assert "HitPay stand-in webhooks: a new sale every 1 s" in text, text
+        db = re.search(r"export LEDGERSYNC_DB=(\S+)", text)
+        assert db, text
+        deadline = time.monotonic() + 120
+        while True:  # a bounded wait on observable state: the event sync's run
+            history = _cli(db[1], "history", "demo", "--json")
+            assert history.returncode == 0, history.stderr
+            runs = json.loads(history.stdout)
+            if any(r["trigger"] == "event" and r["outcome"] == "succeeded" for r in runs):
+                break
+            assert time.monotonic() < deadline, runs
+            time.sleep(0.5)
+        status = json.loads(_cli(db[1], "status", "demo", "--json").stdout)
+        shown = status[0] if isinstance(status, list) else status
+        assert shown["last_event_at"], shown
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err and "Sandbox stopped" in out

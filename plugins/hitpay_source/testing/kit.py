@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import random
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from core.connections.event_timing import set_event_timing
 from core.connections.setup import connect_source
 from core.contracts import SourceTotals
 from core.errors import BadRecord
+from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge
 from plugins.hitpay_source.source import key_fingerprint
 from plugins.hitpay_source.testing.standin.server import HitPayStandIn
@@ -17,6 +24,10 @@ from plugins.hitpay_source.testing.standin.server import HitPayStandIn
 __all__ = ["HitPayStandInKit"]
 
 FAST_RETRIES = {"backoff_factor": 0, "attempts": 3}
+
+
+SALE_SECONDS_ENV = "LEDGERSYNC_SANDBOX_SALE_SECONDS"
+DEFAULT_SALE_SECONDS = 30.0
 
 
 class HitPayStandInKit:
@@ -63,6 +74,42 @@ class HitPayStandInKit:
             f"  ledgersync hitpay connect {connection} --api-url {self.standin.url} "
             "--timezone Asia/Singapore (paste the key at the prompt)",
         ]
+
+    @contextmanager
+    def sandbox_live(self, host: Any, connection: str, page_url: str) -> Iterator[list[str]]:
+        """A shop that keeps selling while ``ledgersync demo --serve`` runs: a new sale every
+        ``LEDGERSYNC_SANDBOX_SALE_SECONDS`` (default 30; 0: no new sales), each sent as a signed
+        webhook to the page, as HitPay does once an endpoint is registered. Yields the lines to
+        print."""
+        every = float(os.environ.get(SALE_SECONDS_ENV) or DEFAULT_SALE_SECONDS)
+        salt = secrets.token_hex(16)
+        store_webhook_salt(host, connection, salt)
+        set_event_timing(host.database, connection, every_minutes=1, quiet_seconds=5)
+        url = webhook_url(page_url, connection)
+        self.standin.webhooks.register(url, salt)
+        stop = threading.Event()
+        amounts = random.Random(connection)
+
+        def sell() -> None:
+            while not stop.wait(every):
+                cents = amounts.randrange(500, 20_000)
+                self.standin.add_charge(amount=Decimal(cents) / 100)
+
+        seller = threading.Thread(target=sell, name="sandbox-sales", daemon=True)
+        if every > 0:
+            seller.start()
+        selling = f"a new sale every {every:g} s" if every > 0 else "no new sales"
+        try:
+            yield [
+                f"HitPay stand-in webhooks: {selling}, each signed and sent to {url}",
+                f"  (the salt is stored; watch `ledgersync status {connection}`: last event, next "
+                "event sync; in Bulk mode events refresh the records, the day is booked once "
+                "closed; in Individual mode each sale is booked within a minute)",
+            ]
+        finally:
+            stop.set()
+            if seller.is_alive():
+                seller.join(timeout=every + 10)
 
     def expected_totals(self, since: datetime, until: datetime) -> Mapping[str, SourceTotals]:
         """Per currency: sales, fees and refunds of the sales created in [since, until), and
