@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from support.smtp import MailServer
 
+from core.connections.lifecycle import SettingsChange, change_settings
 from core.errors import SyncRefused
 from core.scheduling.runner import probe_health, run_due
 from core.store.models import Connection
@@ -80,7 +81,11 @@ def daily_limit(system: System, tamper: Tamper) -> Fired:
 
 
 def daily_quota_spent(system: System, tamper: Tamper) -> Fired:
-    """X-Rate-Limit-Remaining reaches 0: the client pauses before it provokes code 45."""
+    """X-Rate-Limit-Remaining reaches 0: the client pauses before it provokes code 45.
+
+    ledgersync's share of the quota is 100% here, so the quota itself, not the share (issue 17,
+    tested in its own tests), is what runs out each day."""
+    change_settings(system.host, CONNECTION, SettingsChange(api_share=100))
     org_id = system.org.organization_id
     org = system.zoho.organization(org_id)
     org.daily_limit = system.zoho.usage(org_id) + 6
