@@ -50,8 +50,8 @@ def serve_forever(server: Any, on_start: Callable[[str], None]) -> None:
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
-    on_start(f"http://{server.effective_host}:{server.effective_port}/")
-    try:
+    try:  # a signal right after the ready line is a clean stop too, not "Aborted!"
+        on_start(f"http://{server.effective_host}:{server.effective_port}/")
         server.run()
     except KeyboardInterrupt:
         pass
