@@ -249,6 +249,8 @@ class System:
     db_url: str
     start: datetime | None = None
     mode: str = "bulk"
+    fees: str | None = None  # --fees daily / charge (None: the default)
+    payments: str | None = None  # --payments daily / charge
     notify_emails: tuple[str, ...] = ()
     destination_config: dict[str, Any] = field(default_factory=dict)
     source_config: dict[str, Any] = field(default_factory=dict)
@@ -387,6 +389,8 @@ class System:
                 item=org.item,
                 mode=self.mode,
                 notify_emails=list(self.notify_emails) or None,
+                fees=self.fees,
+                payments=self.payments,
             ),
         )
         since = data.since if data is not None and data.since is not None else self.now()

@@ -10,6 +10,7 @@ from core.connections.lifecycle import SettingsChange, change_settings
 from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.host import Host
+from core.mapping.daily import grouping_options
 from core.store.repository import get_connection
 
 
@@ -44,6 +45,18 @@ def _split(value: str | None) -> list[str] | None:
     type=click.IntRange(1, 100),
     help="Percent of the destination's daily API quota ledgersync may use (default 80).",
 )
+@click.option(
+    "--fees",
+    type=click.Choice(["charge", "daily"]),
+    help="Gateway fees: one expense per charge (default), or one per business day and "
+    "currency (daily).",
+)
+@click.option(
+    "--payments",
+    type=click.Choice(["charge", "daily"]),
+    help="Individual mode: one payment per charge (default), or one per business day and "
+    "currency applied to that day's invoices (daily).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
 def settings_command(
@@ -63,6 +76,8 @@ def settings_command(
     sync_time: str | None,
     notify_email: str | None,
     api_share: int | None,
+    fees: str | None,
+    payments: str | None,
     as_json: bool,
 ) -> None:
     """Show NAME's settings, or change them (accounts are checked with the destination)."""
@@ -81,6 +96,8 @@ def settings_command(
         notify_emails=_split(notify_email),
         tax=tax,
         api_share=api_share,
+        fees=fees,
+        payments=payments,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -102,6 +119,7 @@ def settings_command(
         "sync_time": sync_time_value,
         "notify_email": list(info.notify_emails),
         "api_share": api_share_of(info.settings.extra),
+        **grouping_options(info.settings.extra),
     }
     if as_json:
         emit_json(data)
