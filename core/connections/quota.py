@@ -117,10 +117,12 @@ def _next_utc_midnight(moment: datetime) -> datetime:
 
 def share_guard(
     database: Database, connection: ConnectionInfo, calls: Any, now: datetime
-) -> Callable[[], None]:
-    """A check the delivery makes before each document: it raises DailyLimitReached once
-    ledgersync's destination calls today reach its share of the quota (the quota as this
-    run's ``calls`` counter saw it, else as stored). A document's calls may pass it by a few."""
+) -> Callable[[int], None]:
+    """A check the delivery makes before each unit of documents (``core.sync.pacing``), with
+    the calls the unit needs: it raises DailyLimitReached when they would take ledgersync's
+    destination calls today past its share of the quota (the quota as this run's ``calls``
+    counter saw it, else as stored). A unit bigger than the whole share only needs one call
+    of room (it could never fit); a unit's calls may pass the share by a few look-ups."""
     share = api_share(connection.settings.extra)
     with database.session() as session:
         stored = quota_status(session, connection.id, connection.settings.extra, now)
@@ -130,14 +132,15 @@ def share_guard(
             else destination_calls_on(session, connection.id, now.date())
         )
 
-    def check() -> None:
+    def check(needed: int = 1) -> None:
         seen = getattr(calls, "last_quota", None)
         limit = seen.limit if seen is not None else stored.limit if stored else None
         if limit is None:
             return  # the quota is not known yet: the destination's own limit answers
         share_calls = limit * share // 100
         spent = used_before + int(calls.total)
-        if spent < share_calls:
+        room = needed if needed <= share_calls else 1
+        if spent + room <= share_calls:
             return
         resets = seen.resets_at if seen is not None else stored.resets_at if stored else None
         resume = resets or _next_utc_midnight(now)
