@@ -22,6 +22,7 @@ from core.connections.quota import quota_status
 from core.contracts import CallCosts
 from core.documents import Document
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
 
@@ -88,7 +89,9 @@ def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str
     attempted: Counter[str] = Counter()
     rows = session.execute(
         select(DocumentRow.kind, DocumentRow.attempts > 0, func.count())
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
         .group_by(DocumentRow.kind, DocumentRow.attempts > 0)
     )
     for kind, touched, count in rows:
@@ -142,7 +145,7 @@ def forecast_for(
         currencies = set(
             session.scalars(
                 select(DocumentRow.currency).where(
-                    DocumentRow.connection_id == row.id, DocumentRow.state == "planned"
+                    DocumentRow.connection_id == row.id, DocumentRow.state == DocumentState.PLANNED
                 )
             )
         )
