@@ -28,6 +28,8 @@ class DocumentState(StrEnum):
     PLANNED = "planned"  # waiting to be delivered
     DELIVERED = "delivered"  # bound to its remote id
     FAILED = "failed"  # refused for good: quarantined until retried
+    DELETING = "deleting"  # a rollback is taking it back from the destination
+    DELETED = "deleted"  # taken back; removed once its whole group is
 
 
 class RunOutcome(StrEnum):
@@ -48,6 +50,7 @@ class SyncTrigger(StrEnum):
     SCHEDULED = "scheduled"
     WORKER = "worker"
     EVENT = "event"
+    ROLLBACK = "rollback"  # `ledgersync rollback` / `repost` taking documents back
 
 
 class SyncMode(StrEnum):

@@ -17,9 +17,9 @@ CORE = Path(core.__file__).parent
 FIELDS = {"status", "state", "outcome", "trigger", "mode"}
 VALUES = {
     ConnectionStatus: {"new", "active", "failed", "disconnected"},
-    DocumentState: {"planned", "delivered", "failed"},
+    DocumentState: {"planned", "delivered", "failed", "deleting", "deleted"},
     RunOutcome: {"running", "succeeded", "incomplete", "failed", "paused", "interrupted"},
-    SyncTrigger: {"manual", "scheduled", "worker", "event"},
+    SyncTrigger: {"manual", "scheduled", "worker", "event", "rollback"},
     SyncMode: {"bulk", "individual"},
 }
 
