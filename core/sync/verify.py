@@ -4,9 +4,9 @@ The destination lists each kind once (``read_back``); every delivered document i
 remote id it was bound to on delivery. A document that is gone was deleted; one whose status is
 ``void`` was voided; one whose amount, date, account or customer differs was changed by a
 person (account and customer are compared where the destination lists them and says, through
-``written_with``, what it wrote). Kinds the
-destination cannot list are named as not checked. Nothing is written: changes are reported for
-a person, never overwritten. (Re-delivering deleted documents, ``--repair``, is not built yet.)
+``written_with``, what it wrote). Kinds the destination cannot list are named as not checked.
+Nothing is written: changes are reported for a person, never overwritten (``--repair``, in
+``core/sync/repair.py``, delivers what was deleted or voided again).
 """
 
 from __future__ import annotations
