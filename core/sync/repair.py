@@ -58,7 +58,9 @@ class Repair:
         }
 
     def lines(self) -> list[str]:
-        lines = [f"  repaired: {old} delivered again as {new}" for old, new in self.replanned.items()]
+        lines = [
+            f"  repaired: {old} delivered again as {new}" for old, new in self.replanned.items()
+        ]
         lines += [f"  left for you: {why}" for why in self.left]
         if self.replanned:
             lines.append(f"  delivery: {self.sync_outcome}")

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.contracts import RemoteDocument
 from core.connections.setup import load_connection
+from core.contracts import RemoteDocument
 from core.errors import ConfigurationError
 from core.host import Host
 from core.store.models import Binding, DocumentRow

@@ -42,14 +42,17 @@ def test_verify_names_a_document_moved_to_another_account_or_customer(shop: Shop
     assert result.exit_code == 1, result.output
     found = {f["key"]: f for f in json.loads(result.output)["findings"]}
     assert found[expense.reference_number]["problem"] == "changed"
-    assert f"account {seeded.fee_account} is now {office}" in (
-        found[expense.reference_number]["detail"]
+    assert (
+        f"account {seeded.fee_account} is now {office}"
+        in (found[expense.reference_number]["detail"])
     )
-    assert f"customer {written_to} is now {other.contact_id}" in (
-        found[invoice.reference_number]["detail"]
+    assert (
+        f"customer {written_to} is now {other.contact_id}"
+        in (found[invoice.reference_number]["detail"])
     )
-    assert f"account {seeded.bank_account} is now {seeded.other_bank_account}" in (
-        found[deposit.reference_number]["detail"]
+    assert (
+        f"account {seeded.bank_account} is now {seeded.other_bank_account}"
+        in (found[deposit.reference_number]["detail"])
     )
     assert len(found) == 3, found
 
@@ -103,9 +106,7 @@ def test_repair_restores_a_deleted_invoice_and_its_payment_and_leaves_an_edit_re
     assert json.loads(again.output)["repair"]["replanned"] == {}
     assert len(shop.books()) == len(before)
     findings = json.loads(again.output)["findings"]
-    assert [(f["key"], f["problem"]) for f in findings] == [
-        (edited.reference_number, "changed")
-    ]
+    assert [(f["key"], f["problem"]) for f in findings] == [(edited.reference_number, "changed")]
     reconciled = json.loads(shop.cli("reconcile", "shop", "--json").output)
     sgd = next(view for view in reconciled["currencies"] if view["currency"] == "SGD")
     assert "2.00 SGD was changed in the destination" in "\n".join(sgd["differences"])
