@@ -133,7 +133,7 @@ def _waiting(host: Host, name: str) -> list[str]:
         connection_id = get_connection(session, name).id
         keys = session.scalars(
             select(DocumentRow.key).where(
-                DocumentRow.connection_id == connection_id, DocumentRow.state != "delivered"
+                DocumentRow.connection_id == connection_id, DocumentRow.state == "planned"
             )
         ).all()
     return [key for key in keys if _REPAIRED.match(key)]
