@@ -15,6 +15,7 @@ __all__ = [
     "DailyLimitReached",
     "DeliveryUncertain",
     "DocumentRejected",
+    "EventSyncDeferred",
     "LedgersyncError",
     "SecretKeyError",
     "StoreMissing",
@@ -97,6 +98,10 @@ class DailyLimitReached(LedgersyncError):
     def __init__(self, message: str, hint: str = "", *, resume_after: datetime | None = None):
         super().__init__(message, hint)
         self.resume_after = resume_after
+
+
+class EventSyncDeferred(LedgersyncError):
+    """An event sync stopped so as to leave the daily sync the calls it needs (not a pause)."""
 
 
 class SyncRefused(LedgersyncError):
