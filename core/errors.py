@@ -13,6 +13,7 @@ __all__ = [
     "BadRecord",
     "ConfigurationError",
     "DailyLimitReached",
+    "DeletionRefused",
     "DeliveryUncertain",
     "DocumentRejected",
     "EventSyncDeferred",
@@ -82,6 +83,11 @@ class DeliveryUncertain(TransientError):
 
 class DocumentRejected(LedgersyncError):
     """The destination refused this one document for a reason retrying will not fix."""
+
+
+class DeletionRefused(LedgersyncError):
+    """The destination will not delete this document (a person paid, matched, locked or
+    otherwise changed it): it stays, with the destination's reason; retrying will not help."""
 
 
 class AuthorizationFailed(LedgersyncError):
