@@ -5,6 +5,7 @@ from __future__ import annotations
 from plugins.zoho_books.testing.standin.resources import (
     banking,
     creditnotes,
+    deletes,
     expenses,
     invoices,
     organizations,
@@ -23,5 +24,6 @@ ROUTES: list[Route] = [
     *expenses.ROUTES,
     *creditnotes.ROUTES,
     *banking.ROUTES,
+    *deletes.ROUTES,
 ]
 ROUTE_MAP = route_map(ROUTES)

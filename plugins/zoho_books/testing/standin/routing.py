@@ -20,6 +20,7 @@ from plugins.zoho_books.testing.standin.errors import ApiError
 from plugins.zoho_books.testing.standin.listing import ListFilters
 
 if TYPE_CHECKING:
+    from plugins.zoho_books.testing.standin.resources.deletes import DeleteRules
     from plugins.zoho_books.testing.standin.state import Organization
 
 __all__ = ["Answer", "Call", "Route", "StandInVariants", "done", "route_map", "the_object"]
@@ -38,6 +39,8 @@ class StandInVariants(Protocol):
 
     @property
     def list_filters(self) -> ListFilters: ...
+
+    def delete_rules(self, organization_id: str) -> DeleteRules: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from plugins.zoho_books.testing.standin.listing import (
     reference_matcher,
 )
 from plugins.zoho_books.testing.standin.oauth import OAuthServer
+from plugins.zoho_books.testing.standin.resources.deletes import DeleteRules
 from plugins.zoho_books.testing.standin.routes import ROUTE_MAP, ROUTES
 from plugins.zoho_books.testing.standin.routing import Call
 from plugins.zoho_books.testing.standin.seeding import (
@@ -149,6 +150,7 @@ class ZohoBooksStandIn:
         self.hold_seconds = hold_seconds
         self.faults = Faults()
         self.organizations: dict[str, Organization] = {}
+        self._delete_rules: dict[str, DeleteRules] = {}
         self.requests: list[RecordedRequest] = []
         self.accounts_requests: list[tuple[str, str, dict[str, str]]] = []
         self.answers: dict[int, tuple[int, int | None]] = {}  # request number -> (HTTP, code)
@@ -257,6 +259,11 @@ class ZohoBooksStandIn:
 
     def organization(self, organization_id: str) -> Organization:
         return self.organizations[organization_id]
+
+    def delete_rules(self, organization_id: str) -> DeleteRules:
+        """The delete switches of ``organization_id`` (tests set ``matched``,
+        ``locked_until``, ``refusal_status``, ``creditnote_cascade``; resources/deletes.py)."""
+        return self._delete_rules.setdefault(organization_id, DeleteRules())
 
     def issue_grant_code(
         self, scope: tuple[str, ...] = ALL_SCOPES, client_id: str | None = None
