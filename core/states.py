@@ -50,6 +50,7 @@ class SyncTrigger(StrEnum):
     SCHEDULED = "scheduled"
     WORKER = "worker"
     EVENT = "event"
+    REPAIR = "repair"  # `ledgersync verify --repair` planning documents again
     ROLLBACK = "rollback"  # `ledgersync rollback` / `repost` taking documents back
 
 

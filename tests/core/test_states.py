@@ -19,7 +19,7 @@ VALUES = {
     ConnectionStatus: {"new", "active", "failed", "disconnected"},
     DocumentState: {"planned", "delivered", "failed", "deleting", "deleted"},
     RunOutcome: {"running", "succeeded", "incomplete", "failed", "paused", "interrupted"},
-    SyncTrigger: {"manual", "scheduled", "worker", "event", "rollback"},
+    SyncTrigger: {"manual", "scheduled", "worker", "event", "repair", "rollback"},
     SyncMode: {"bulk", "individual"},
 }
 
