@@ -803,6 +803,20 @@ class ZohoBooksStandIn:
         invoice = org.invoice(record_id)
         return _json(200, {"code": 0, "message": "success", "invoice": org.invoice_json(invoice)})
 
+    def _do_update_invoice(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        """zoho.invoice.update: ``PUT /invoices/{id}`` rewrites the invoice's lines."""
+        invoice = org.update_invoice(record_id, _object(body))
+        return _json(
+            200,
+            {
+                "code": 0,
+                "message": "Invoice information has been updated.",
+                "invoice": org.invoice_json(invoice),
+            },
+        )
+
     def _do_mark_sent(
         self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
     ) -> Response:
@@ -1209,6 +1223,7 @@ def _rules() -> Iterator[Rule]:
         yield rule(f"/{collection}", f"create_{kind}", "POST")
         yield rule(f"/{collection}", f"upsert_{kind}", "PUT")
         yield rule(f"/{collection}/<record_id>", one, "GET")
+    yield rule("/invoices/<record_id>", "update_invoice", "PUT")
     yield rule("/invoices/<record_id>/status/sent", "mark_sent", "POST")
     yield rule("/invoices/<record_id>/payments", "invoice_payments", "GET")
     yield rule("/invoices/<record_id>/creditsapplied", "invoice_credits", "GET")
