@@ -164,7 +164,7 @@ def retry_command(
     if retrying:
         retry_rejected(host, name, chosen)
         if as_json:
-            sync(host, name, SyncOptions(trigger="manual", force=True))
+            sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
         else:
             _sync_now(host, name)
         still = [row.key for row in rejected_documents(host, name, [row.key for row in rows])]
