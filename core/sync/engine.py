@@ -50,6 +50,7 @@ from core.sync.forecast import Forecast, forecast_for
 from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
+from core.sync.rejections import alert_rejections
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 
@@ -329,6 +330,7 @@ def _run(
         report.recovered = delivery.recovered
         report.pending = delivery.pending
         report.failed_documents = list(delivery.failed)
+        alert_rejections(host, run.connection, report.failed_documents, now)
         if delivery.stopped_by is not None:
             raise delivery.stopped_by
         report.outcome = "succeeded" if not delivery.pending else "incomplete"
