@@ -18,6 +18,7 @@ from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.reasons import OUTSIDE_SYNC_PERIODS
+from core.states import ConnectionStatus, SyncMode
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MODES = ("bulk", "individual")
+MODES = tuple(SyncMode)
 # How far back each sync looks for refunds of earlier sales (docs/vendor-facts.md,
 # hitpay.refund.max_period: wallets refuse refunds after 30 days, cards have no limit).
 REFUND_LOOKBACK_DAYS = 120
@@ -252,7 +253,7 @@ def enable(
         raise ConfigurationError("--since is in the future.", "Leave it out to start now.")
     with host.database.session() as session:
         row = get_connection(session, name)
-        if row.status == "disconnected":
+        if row.status == ConnectionStatus.DISCONNECTED:
             raise ConfigurationError(
                 f"connection {name!r} is disconnected.", "Reconnect it before enabling sync."
             )
@@ -342,7 +343,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
             select(Alert).where(Alert.connection_id == row.id, Alert.resolved_at.is_(None))
         ):
             alert.resolved_at = now
-        row.status = "disconnected"
+        row.status = ConnectionStatus.DISCONNECTED
         row.disconnected_at = now
         row.source_account = None
         row.destination_org = None
@@ -352,7 +353,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
 def _revoke(host: Host, name: str) -> list[str]:
     """Ask each side that offers ``revoke()`` to revoke its authorization; never raises."""
     info = _info(host, name)
-    if info.status == "disconnected":
+    if info.status == ConnectionStatus.DISCONNECTED:
         return []
     notes: list[str] = []
     sides: list[tuple[str, Callable[[str], tuple[Any, CallCounter]]]] = [

@@ -16,6 +16,7 @@ from core.connections.lifecycle import (
 from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.host import Host
+from core.states import SyncMode
 from core.store.repository import get_connection
 
 
@@ -40,7 +41,7 @@ def _split(value: str | None) -> list[str] | None:
 @click.option(
     "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
 )
-@click.option("--mode", type=click.Choice(["bulk", "individual"]))
+@click.option("--mode", type=click.Choice([mode.value for mode in SyncMode]))
 @click.option("--channels", help="all, or a comma-separated list of channel slugs.")
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
 @click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
