@@ -36,6 +36,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 MODES = tuple(SyncMode)
+# How far back each sync looks for refunds of earlier sales (docs/vendor-facts.md,
+# hitpay.refund.max_period: wallets refuse refunds after 30 days, cards have no limit).
+REFUND_LOOKBACK_DAYS = 120
+REFUND_LOOKBACK_RANGE = (31, 3650)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ROLE_SETTINGS = (
@@ -67,6 +71,7 @@ class SettingsChange:
     notify_emails: list[str] | None = None
     tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
     api_share: int | None = None  # percent of the destination's daily API quota, 1..100
+    refund_lookback: int | None = None  # days back to look for refunds, 31..3650
 
     def touches_accounts(self) -> bool:
         return self.tax is not None or any(
@@ -125,6 +130,16 @@ def _reject(problems: Sequence[ConfigurationError]) -> None:
         raise SettingsRejected(problems)
 
 
+def refund_lookback_days(extra: Any) -> int:
+    """Days back each sync re-reads sales for refunds (the setting, else the default)."""
+    try:
+        days = int((extra or {}).get("refund_lookback_days") or REFUND_LOOKBACK_DAYS)
+    except (TypeError, ValueError, AttributeError):
+        days = REFUND_LOOKBACK_DAYS
+    low, high = REFUND_LOOKBACK_RANGE
+    return min(max(days, low), high)
+
+
 def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
     """The error for a connection that cannot sync yet: which settings, and the command."""
     flags = " ".join(f"--{setting.replace('_', '-')} ID" for setting in missing)
@@ -157,6 +172,17 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
                 )
             )
         extra["api_share"] = str(change.api_share)
+    if change.refund_lookback is not None:
+        low, high = REFUND_LOOKBACK_RANGE
+        if not low <= change.refund_lookback <= high:
+            problems.append(
+                ConfigurationError(
+                    f"refund look-back {change.refund_lookback} days is not between {low} and "
+                    f"{high}.",
+                    f"Use e.g. --refund-lookback {REFUND_LOOKBACK_DAYS} (the default).",
+                )
+            )
+        extra["refund_lookback_days"] = str(change.refund_lookback)
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=extra)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
-from core.connections.lifecycle import missing_settings
+from core.connections.lifecycle import missing_settings, refund_lookback_days
 from core.connections.quota import share_guard
 from core.connections.schedule import manual_sync_allowed
 from core.contracts import FetchWindow, NoticeKind, RunInfo, RunSummary
@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 
 INGEST_BATCH = 500
 OVERLAP = timedelta(days=3)  # re-read recent charges so late arrivals are not missed
-REFUND_LOOKBACK = timedelta(days=120)
 LEASE_TTL = timedelta(minutes=10)  # LEDGERSYNC_LEASE_TTL_SECONDS overrides it
 FAILURES_BEFORE_ALERT = 3
 
@@ -183,7 +182,8 @@ def _window(row: Connection, now: datetime, earliest: datetime) -> FetchWindow:
     start = earliest
     if fetched_until:
         start = max(earliest, datetime.fromisoformat(fetched_until) - OVERLAP)
-    refunds_since = max(earliest, now - REFUND_LOOKBACK)
+    lookback = refund_lookback_days((row.settings or {}).get("extra"))
+    refunds_since = max(earliest, now - timedelta(days=lookback))
     return FetchWindow(start=start, end=now, refunds_since=min(refunds_since, start))
 
 
