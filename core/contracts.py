@@ -26,6 +26,7 @@ __all__ = [
     "CallCosts",
     "ChargeDocuments",
     "ConnectionInfo",
+    "Deleting",
     "DeliveryContext",
     "Destination",
     "DestinationStandIn",
@@ -177,11 +178,15 @@ class RemoteDocument:
     """A delivered document as the destination shows it now (for ``verify``).
 
     A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
-    listing each kind (never one call per document); kinds it cannot list are left out."""
+    listing each kind (never one call per document); kinds it cannot list are left out.
+    ``written_with(kind, currency, settings) -> RemoteDocument`` (optional) says which account
+    and customer it writes a document of that kind with, so verify can compare them."""
 
     amount: Decimal | None
     date: str | None = None  # ISO date
     status: str | None = None  # e.g. void
+    account: str | None = None  # the account it books to (None: the listing does not say)
+    customer: str | None = None  # the customer it names (None: none, or not listed)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -302,6 +307,24 @@ class BooksIndex(Protocol):
         ...
 
 
+@runtime_checkable
+class Deleting(Protocol):
+    """Optional for a Destination: it can take back what it delivered (``ledgersync rollback``).
+
+    ``deletable_kinds`` is the capability: the document kinds it can delete. The host refuses
+    a rollback that needs any other kind before deleting anything."""
+
+    deletable_kinds: ClassVar[frozenset[str]]
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        """Delete the delivered ``document`` (bound to ``remote_id``; ``context`` holds the
+        remote ids of what it depends on). Return normally once it is gone, also when it was
+        gone already. Raise DeletionRefused when the destination will not delete it (with its
+        reason), DeliveryUncertain when the request may have been done without an answer,
+        AuthorizationFailed, DailyLimitReached or TransientError otherwise."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ChargeDocuments:
     """Where an already-planned charge went: its invoice and payment keys."""
@@ -344,6 +367,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    DOCUMENTS_REJECTED = "documents_rejected"  # the destination refused documents; they wait
     TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 

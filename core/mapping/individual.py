@@ -17,6 +17,7 @@ from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice,
 from core.mapping.daily import DAILY, daily_fees, daily_payments
 from core.mapping.keys import fit_key, local_date
 from core.records import Charge, Record, Refund
+from core.states import SyncMode
 
 __all__ = ["IndividualMapper", "charge_keys", "refund_keys"]
 
@@ -48,7 +49,7 @@ class IndividualMapper:
     closed; a day synced while open gets a supplement (``:2``...) for what came later.
     """
 
-    name: ClassVar[str] = "individual"
+    name: ClassVar[str] = SyncMode.INDIVIDUAL
     description: ClassVar[str] = (
         "One invoice and payment per charge (plus an expense for its fee), dated the "
         "charge's local date; one credit note and refund per refund."

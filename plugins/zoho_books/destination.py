@@ -8,27 +8,30 @@ from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import (
+from core.api import (
     AccountBalance,
     AccountSettings,
+    AuthorizationFailed,
     CallCosts,
+    ConfigurationError,
     DeliveryContext,
+    Document,
     Health,
     KeyValueCache,
+    LedgersyncError,
     PluginContext,
     RemoteDocument,
 )
-from core.documents import Document
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.costs import call_costs
 from plugins.zoho_books.datacenters import Endpoints, endpoints_for
+from plugins.zoho_books.deleting import DELETABLE_KINDS, delete_document
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
-from plugins.zoho_books.readback import read_back
+from plugins.zoho_books.readback import CUSTOMER_KINDS, read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -59,6 +62,7 @@ class ZohoBooksDestination:
 
     name: ClassVar[str] = "zoho_books"
     display_name: ClassVar[str] = "Zoho Books"
+    deletable_kinds: ClassVar[frozenset[str]] = DELETABLE_KINDS  # rollback (core.contracts)
 
     def __init__(
         self,
@@ -200,6 +204,19 @@ class ZohoBooksDestination:
         """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
         return read_back(self.client, kinds)
 
+    def written_with(self, kind: str, currency: str, settings: AccountSettings) -> RemoteDocument:
+        """The account and customer a document of ``kind`` in ``currency`` is written with
+        (``verify`` compares them with what Zoho Books shows now)."""
+        account = {
+            "invoice": settings.sales_account,
+            "credit_note": settings.refund_account,
+            "payment": settings.bank_account,
+            "expense": settings.fee_account,
+            "transfer": settings.bank_account,
+        }.get(kind)
+        customer = self.metadata.known_customer(currency) if kind in CUSTOMER_KINDS else None
+        return RemoteDocument(amount=None, account=account, customer=customer)
+
     def account_balance(self, account_id: str) -> AccountBalance:
         """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""
         return bank_account_balance(self.client, account_id)
@@ -213,6 +230,10 @@ class ZohoBooksDestination:
 
     def deliver(self, document: Document, context: DeliveryContext) -> str:
         return self.writer.deliver(document, context)
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        """Take back a delivered document (``ledgersync rollback``; plugins/zoho_books/deleting)."""
+        delete_document(self.client, remote_id, document, context)
 
     def health(self) -> Health:
         try:

@@ -16,8 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from core.contracts import ApiCallCounter
-from core.errors import AuthorizationFailed, ConfigurationError, TransientError
+from core.api import ApiCallCounter, AuthorizationFailed, ConfigurationError, TransientError
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.jsonnum import loads
 
@@ -32,8 +31,10 @@ SCOPES: tuple[str, ...] = (
     "ZohoBooks.settings.READ",
     "ZohoBooks.accountants.READ",
     "ZohoBooks.accountants.CREATE",  # journals: payout adjustments
+    "ZohoBooks.accountants.DELETE",  # rollback of payout adjustments
     "ZohoBooks.banking.READ",  # bank account balances: reconcile
     "ZohoBooks.banking.CREATE",  # fund transfers: payouts
+    "ZohoBooks.banking.DELETE",  # rollback of payout transfers
 )
 
 RECONNECT_HINT = "Reconnect with `ledgersync zoho connect {name} --datacenter DC`."

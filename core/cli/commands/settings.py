@@ -6,11 +6,18 @@ import click
 
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.lifecycle import (
+    REFUND_LOOKBACK_DAYS,
+    REFUND_LOOKBACK_RANGE,
+    SettingsChange,
+    change_settings,
+    refund_lookback_days,
+)
 from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.host import Host
 from core.mapping.daily import grouping_options
+from core.states import SyncMode
 from core.store.repository import get_connection
 
 
@@ -35,7 +42,7 @@ def _split(value: str | None) -> list[str] | None:
 @click.option(
     "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
 )
-@click.option("--mode", type=click.Choice(["bulk", "individual"]))
+@click.option("--mode", type=click.Choice([mode.value for mode in SyncMode]))
 @click.option("--channels", help="all, or a comma-separated list of channel slugs.")
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
 @click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
@@ -56,6 +63,12 @@ def _split(value: str | None) -> list[str] | None:
     type=click.Choice(["charge", "daily"]),
     help="Individual mode: one payment per charge (default), or one per business day and "
     "currency applied to that day's invoices (daily).",
+)
+@click.option(
+    "--refund-lookback",
+    type=click.IntRange(*REFUND_LOOKBACK_RANGE),
+    help=f"Days back each sync looks for refunds of earlier sales (default "
+    f"{REFUND_LOOKBACK_DAYS}; HitPay wallets allow refunds for 30 days, cards longer).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
@@ -78,6 +91,7 @@ def settings_command(
     api_share: int | None,
     fees: str | None,
     payments: str | None,
+    refund_lookback: int | None,
     as_json: bool,
 ) -> None:
     """Show NAME's settings, or change them (accounts are checked with the destination)."""
@@ -98,6 +112,7 @@ def settings_command(
         api_share=api_share,
         fees=fees,
         payments=payments,
+        refund_lookback=refund_lookback,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -120,6 +135,7 @@ def settings_command(
         "notify_email": list(info.notify_emails),
         "api_share": api_share_of(info.settings.extra),
         **grouping_options(info.settings.extra),
+        "refund_lookback_days": refund_lookback_days(info.settings.extra),
     }
     if as_json:
         emit_json(data)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
 from collections.abc import Iterable
-from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
 import click
@@ -18,6 +16,7 @@ from core.cli.output import emit_json, safe
 from core.host import Host
 from core.reports.history import report_lines
 from core.scheduling.runner import DueRun, run_due
+from core.states import RunOutcome, SyncTrigger
 from core.sync.engine import SyncOptions, SyncReport, sync
 from core.sync.interruption import EXIT_INTERRUPTED, interrupts_on_signals
 
@@ -63,7 +62,9 @@ def describe(report: SyncReport) -> list[str]:
 def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: bool) -> None:
     """Sync NAME now (at most once per hour without --force)."""
     progress = ProgressBar() if sys.stderr.isatty() and not as_json else None
-    options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)
+    options = SyncOptions(
+        trigger=SyncTrigger.MANUAL, force=force, dry_run=dry_run, progress=progress
+    )
     try:
         with interrupts_on_signals():
             report = sync(host, name, options)
@@ -114,7 +115,12 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
 
 
 # Exit codes (README "Exit codes"): what cron, systemd and scripts can tell apart.
-EXIT_CODES = {"succeeded": 0, "failed": 1, "incomplete": 3, "paused": 3}
+EXIT_CODES: dict[str, int] = {
+    RunOutcome.SUCCEEDED: 0,
+    RunOutcome.FAILED: 1,
+    RunOutcome.INCOMPLETE: 3,
+    RunOutcome.PAUSED: 3,
+}
 
 
 def exit_code(outcomes: Iterable[str]) -> int:
@@ -186,10 +192,13 @@ def _stamped(line: str) -> str:
 @pass_host
 def scheduler_command(host: Host, interval: int) -> None:
     """Run the scheduler loop in the foreground (Ctrl-C stops it)."""
-    _stop_on_signals()
     try:
-        click.echo(_stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop."))
-        with interrupts_on_signals():  # SIGTERM too: a sync in progress is marked interrupted
+        # Ctrl-C and SIGTERM stop the loop cleanly (also when started from a script with `&`,
+        # which leaves SIGINT ignored); a sync in progress is marked interrupted.
+        with interrupts_on_signals():
+            click.echo(
+                _stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop.")
+            )
             _schedule(host, interval)
     except KeyboardInterrupt:
         click.echo(_stamped("Scheduler stopped."))
@@ -211,17 +220,6 @@ def _schedule(host: Host, interval: int) -> None:
             state = result.report.outcome if result.report else f"not run: {result.refused}"
             click.echo(_stamped(f"{safe(result.name)}: {safe(state)}"))
         time.sleep(interval)
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM (systemd, a supervisor, ``kill``) stop the loop cleanly, also when the
-    scheduler was started from a script with ``&``, which leaves SIGINT ignored."""
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _stop)
 
 
 COMMANDS = [sync_command, run_due_command, scheduler_command]
