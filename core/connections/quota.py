@@ -153,12 +153,16 @@ def share_guard(
                     f"The events wait for the quota's reset at {resume:%Y-%m-%d %H:%M} UTC; "
                     "the daily sync still books everything.",
                 )
+        left = share_calls - spent
+        if seen is not None:  # the organization's calls left (other apps spend them too)
+            left = min(left, seen.remaining)
         room = needed if needed <= share_calls else 1
-        if spent + room <= share_calls:
+        if room <= left:
             return
         raise DailyLimitReached(
             "paused: ledgersync's share of today's API quota is spent",
-            f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day); the "
+            f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day; "
+            f"{max(left, 0):,} left, {room:,} needed next); the "
             f"sync resumes after {resume:%Y-%m-%d %H:%M} UTC and nothing is lost. "
             f"`ledgersync settings {connection.name} --api-share PERCENT` changes the share.",
             resume_after=resume,

@@ -351,7 +351,7 @@ def _run(
         log.info("event sync of %s deferred: %s", name, error)
     except DailyLimitReached as error:
         resume = _paused(host, run, error, now)
-        left = documents_left(host.database, connection_id)
+        left = report.pending = documents_left(host.database, connection_id)
         report.outcome = RunOutcome.PAUSED
         report.error = (
             f"{error.message}; resumes at {resume:%Y-%m-%d %H:%M} UTC: {left:,} "

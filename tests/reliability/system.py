@@ -258,6 +258,7 @@ class System:
     payments_list_key: str = "customerpayments"
     reference_filter: str = "contains"
     tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
+    plan: str = "standard"  # the Zoho Books plan: its daily API quota (free: 1,000)
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
     host: Host = field(init=False)
@@ -344,7 +345,7 @@ class System:
         encrypted; the first time also a fresh organization (the kit's own steps)."""
         if not reconnect:
             self.org = self.zoho.create_organization(
-                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered
+                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered, plan=self.plan
             )
         tokens = self.zoho.tokens()
         expires = self.zoho.now() + timedelta(seconds=int(tokens["expires_in"]))
