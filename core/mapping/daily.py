@@ -38,7 +38,7 @@ __all__ = [
 DAILY = "daily"
 CHARGE = "charge"  # the default: one document per charge
 GROUPING_OPTIONS = ("fees", "payments")  # connection settings, each CHARGE or DAILY
-# Zoho documents no limit on a payment's invoices[]; a bounded list keeps each request (and
+# No limit on a payment's invoices is documented; a bounded list keeps each request (and
 # a look-up after an uncertain attempt) small. 100 invoices cost one extra call a day at most.
 MAX_INVOICES_PER_PAYMENT = 100
 
