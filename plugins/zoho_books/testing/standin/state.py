@@ -90,6 +90,7 @@ class Account:
     account_type: str
     is_active: bool = True
     account_code: str = ""
+    currency_id: str = ""  # a bank account is kept in one currency; "" is the base currency
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -325,8 +326,11 @@ class Organization:
         self.serial += 1
         return f"{4600 + self.number}{self.serial:08d}"
 
-    def add_account(self, name: str, account_type: str, *, active: bool = True) -> str:
-        account = Account(self.new_id(), name, account_type, active, f"{len(self.accounts) + 1000}")
+    def add_account(
+        self, name: str, account_type: str, *, active: bool = True, currency_id: str = ""
+    ) -> str:
+        code = f"{len(self.accounts) + 1000}"
+        account = Account(self.new_id(), name, account_type, active, code, currency_id)
         self.accounts[account.account_id] = account
         return account.account_id
 
