@@ -6,11 +6,18 @@ import click
 
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.lifecycle import (
+    REFUND_LOOKBACK_DAYS,
+    REFUND_LOOKBACK_RANGE,
+    SettingsChange,
+    change_settings,
+    refund_lookback_days,
+)
 from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.errors import ConfigurationError
 from core.host import Host
+from core.states import SyncMode
 from core.store.repository import get_connection
 
 
@@ -68,7 +75,7 @@ def _accounts(setting: str, values: tuple[str, ...]) -> tuple[str | None, dict[s
 @click.option(
     "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
 )
-@click.option("--mode", type=click.Choice(["bulk", "individual"]))
+@click.option("--mode", type=click.Choice([mode.value for mode in SyncMode]))
 @click.option("--channels", help="all, or a comma-separated list of channel slugs.")
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
 @click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
@@ -77,6 +84,12 @@ def _accounts(setting: str, values: tuple[str, ...]) -> tuple[str | None, dict[s
     "--api-share",
     type=click.IntRange(1, 100),
     help="Percent of the destination's daily API quota ledgersync may use (default 80).",
+)
+@click.option(
+    "--refund-lookback",
+    type=click.IntRange(*REFUND_LOOKBACK_RANGE),
+    help=f"Days back each sync looks for refunds of earlier sales (default "
+    f"{REFUND_LOOKBACK_DAYS}; HitPay wallets allow refunds for 30 days, cards longer).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
@@ -97,6 +110,7 @@ def settings_command(
     sync_time: str | None,
     notify_email: str | None,
     api_share: int | None,
+    refund_lookback: int | None,
     as_json: bool,
 ) -> None:
     """Show NAME's settings, or change them (accounts are checked with the destination).
@@ -121,6 +135,7 @@ def settings_command(
         tax=tax,
         api_share=api_share,
         currency_accounts={**bank_pairs, **payout_pairs} or None,
+        refund_lookback=refund_lookback,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -144,6 +159,7 @@ def settings_command(
         "sync_time": sync_time_value,
         "notify_email": list(info.notify_emails),
         "api_share": api_share_of(info.settings.extra),
+        "refund_lookback_days": refund_lookback_days(info.settings.extra),
     }
     if as_json:
         emit_json(data)
