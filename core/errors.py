@@ -16,6 +16,7 @@ __all__ = [
     "DeletionRefused",
     "DeliveryUncertain",
     "DocumentRejected",
+    "EventSyncDeferred",
     "LedgersyncError",
     "SecretKeyError",
     "StoreMissing",
@@ -103,6 +104,10 @@ class DailyLimitReached(LedgersyncError):
     def __init__(self, message: str, hint: str = "", *, resume_after: datetime | None = None):
         super().__init__(message, hint)
         self.resume_after = resume_after
+
+
+class EventSyncDeferred(LedgersyncError):
+    """An event sync stopped so as to leave the daily sync the calls it needs (not a pause)."""
 
 
 class SyncRefused(LedgersyncError):

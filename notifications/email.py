@@ -102,6 +102,11 @@ KIND_TEXT: dict[NoticeKind, tuple[str, str, str]] = {
         "Some records of {name} could not be read and were set aside.",
         "See `ledgersync quarantine {name}`; everything else synced.",
     ),
+    NoticeKind.DOCUMENTS_REJECTED: (
+        "ledgersync: documents of {name} rejected by the destination",
+        "The destination refused some documents of {name}; they and what depends on them wait.",
+        "Fix the cause each line names, then run `ledgersync retry {name} --all-failed`.",
+    ),
     NoticeKind.TEST: (
         "ledgersync: test notice for {name}",
         "This is a test notice for {name}: e-mail from ledgersync reaches you.",

@@ -22,6 +22,7 @@ from core.connections.quota import quota_status
 from core.contracts import CallCosts
 from core.documents import Document
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
 
@@ -86,14 +87,18 @@ def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str
     ones an earlier attempt touched (each needs a look-up before it is sent again)."""
     planned: Counter[str] = Counter()
     attempted: Counter[str] = Counter()
+    # grouped by the attempts themselves: PostgreSQL does not match ``attempts > 0`` in the
+    # select with the same expression in GROUP BY (each binds its own parameter)
     rows = session.execute(
-        select(DocumentRow.kind, DocumentRow.attempts > 0, func.count())
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
-        .group_by(DocumentRow.kind, DocumentRow.attempts > 0)
+        select(DocumentRow.kind, DocumentRow.attempts, func.count())
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
+        .group_by(DocumentRow.kind, DocumentRow.attempts)
     )
-    for kind, touched, count in rows:
+    for kind, attempts, count in rows:
         planned[str(kind)] += int(count)
-        if touched:
+        if attempts:
             attempted[str(kind)] += int(count)
     return planned, attempted
 
@@ -142,7 +147,7 @@ def forecast_for(
         currencies = set(
             session.scalars(
                 select(DocumentRow.currency).where(
-                    DocumentRow.connection_id == row.id, DocumentRow.state == "planned"
+                    DocumentRow.connection_id == row.id, DocumentRow.state == DocumentState.PLANNED
                 )
             )
         )

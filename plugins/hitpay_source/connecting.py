@@ -16,7 +16,7 @@ from core.store.repository import connection_info, get_connection
 from plugins.hitpay_source.client import HitPayClient
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
 from plugins.hitpay_source.source import key_fingerprint
-from plugins.hitpay_source.webhooks import SALT
+from plugins.hitpay_source.webhooks import API_SALT, SALT
 
 __all__ = ["api_url_for", "connect_business", "store_webhook_salt", "webhook_url", "where"]
 
@@ -71,9 +71,17 @@ def webhook_url(base_url: str, name: str) -> str:
     return f"{base_url.strip().rstrip('/')}/webhooks/hitpay/{quote(name, safe='')}"
 
 
-def store_webhook_salt(host: Host, name: str, salt: str) -> ConnectionInfo:
-    """Store the salt of connection ``name``'s HitPay webhook endpoint, encrypted."""
+def store_webhook_salt(
+    host: Host, name: str, salt: str, *, api_salt: str | None = None
+) -> ConnectionInfo:
+    """Store the salt of connection ``name``'s HitPay webhook endpoint, encrypted; and the
+    API key's salt, which keys the older form-encoded payment webhooks, when given."""
     salt = salt.strip()
+    if api_salt is not None and not api_salt.strip():
+        raise ConfigurationError(
+            "the API salt is empty.",
+            "Copy it from HitPay's dashboard (Settings > API Keys), or leave --api-salt out.",
+        )
     if not salt:
         raise ConfigurationError(
             "the webhook salt is empty.",
@@ -92,4 +100,6 @@ def store_webhook_salt(host: Host, name: str, salt: str) -> ConnectionInfo:
             f"Reconnect it first with `ledgersync hitpay connect {name}`.",
         )
     host.vault(connection.id).set(SALT, salt)
+    if api_salt is not None:
+        host.vault(connection.id).set(API_SALT, api_salt.strip())
     return connection

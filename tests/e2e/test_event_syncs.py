@@ -1,5 +1,6 @@
 """Event syncs: the HitPay stand-in posts real signed webhooks to the web app on a real port;
-the debounce, the interval and the quota reserve are driven by explicit instants (no sleeps).
+the debounce and the interval are driven by explicit instants (no sleeps; the quota share
+event syncs may spend is tests/e2e/test_event_sync_quota.py).
 
 Every test books through the real engine into the Zoho Books stand-in and checks the books
 against what HitPay holds: an event only makes the poll happen sooner, and nothing an event
@@ -168,20 +169,33 @@ def test_a_manual_or_daily_sync_covers_pending_events(shop: Shop, served: str) -
     assert run_due_event_syncs(shop.host, clock.now() + timedelta(hours=1)) == []
 
 
-def test_event_syncs_stop_when_their_daily_call_reserve_is_spent(shop: Shop, served: str) -> None:
+@pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
+def test_a_payment_webhook_keyed_with_the_api_salt_makes_an_event_sync(
+    shop: Shop, served: str
+) -> None:
     hooked(shop, served, mode="individual")
-    set_event_timing(shop.host.database, shop.name, call_reserve=1, every_minutes=1)
-    shop.charges_api.add_charge(amount=Decimal("9.00"))
-    opened = first_pending(shop)
-    run_due_event_syncs(shop.host, opened + QUIET)
-    shop.charges_api.add_charge(amount=Decimal("9.50"))
-    later = opened + QUIET + timedelta(minutes=5)
+    api_salt = "e2e-api-salt-40b7"
+    shop.env |= {"HITPAY_WEBHOOK_SALT": SALT, "HITPAY_API_SALT": api_salt}
+    done = shop.cli("hitpay", "webhook", "shop", "--public-url", served)
+    assert done.exit_code == 0, done.output
+    assert "Stored the webhook salt and API salt of shop" in done.output
+    assert api_salt not in done.output and SALT not in done.output
+    hitpay = shop.charges_api
+    hitpay.webhooks.lose_next()  # the sale's event webhook is lost: only the form one comes
+    sale = hitpay.add_charge(amount=Decimal("33.00"))
+    url = webhook_url(served, shop.name)
 
-    schedule = event_schedule(shop.host, shop.row(), later)
+    assert hitpay.webhooks.send_payment_webhook(url, "another-salt", sale) == 401
+    assert hitpay.webhooks.send_payment_webhook(url, api_salt, sale) == 202
+    [row] = events(shop)
+    assert (row.object, row.object_id, row.event_type) == (
+        "payment_request",
+        sale["id"],
+        "completed",
+    )
+    run_due_event_syncs(shop.host, first_pending(shop) + QUIET)
 
-    assert run_due_event_syncs(shop.host, later) == []
-    assert schedule.next_event_sync_at is not None and schedule.next_event_sync_at > later
-    assert schedule.next_event_sync_at.time() == datetime.min.time()  # the next UTC day
+    assert list(invoiced(shop).values()) == [Decimal("33.00")]
 
 
 def _signed_post(base: str, body: dict[str, Any], change: str = "created") -> int:
