@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 from plugins.file_journal.entries import JournalEntry
 
 __all__ = ["FORMATS", "OPEN_DATE", "Beancount", "Csv", "JournalFormat", "Scan", "format_named"]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from core.errors import DeliveryUncertain, TransientError
+from core.api import DeliveryUncertain, TransientError
 from plugins.file_journal.entries import JournalEntry, Posting
 from plugins.file_journal.formats import JournalFormat, Scan
 
