@@ -43,6 +43,7 @@ from plugins.zoho_books.testing.standin.faults import Faults
 from plugins.zoho_books.testing.standin.limits import Quota
 from plugins.zoho_books.testing.standin.listing import (
     DATE_FILTERS,
+    DEFAULT_DATE_FILTER,
     PAYMENT_LIST_KEYS,
     REFERENCE_FILTERS,
     ListFilters,
@@ -117,7 +118,7 @@ class ZohoBooksStandIn:
         organization_base: int | None = None,
         payments_list_key: str = "customerpayments",
         reference_filter: str = "contains",
-        date_filter: str = "exclusive_end",
+        date_filter: str = DEFAULT_DATE_FILTER,
         upsert_field_from: str = "body",
     ) -> None:
         """``payments_list_key``, ``reference_filter`` and ``date_filter`` pick the variant of
