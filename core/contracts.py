@@ -178,11 +178,15 @@ class RemoteDocument:
     """A delivered document as the destination shows it now (for ``verify``).
 
     A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
-    listing each kind (never one call per document); kinds it cannot list are left out."""
+    listing each kind (never one call per document); kinds it cannot list are left out.
+    ``written_with(kind, currency, settings) -> RemoteDocument`` (optional) says which account
+    and customer it writes a document of that kind with, so verify can compare them."""
 
     amount: Decimal | None
     date: str | None = None  # ISO date
     status: str | None = None  # e.g. void
+    account: str | None = None  # the account it books to (None: the listing does not say)
+    customer: str | None = None  # the customer it names (None: none, or not listed)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -360,6 +364,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    DOCUMENTS_REJECTED = "documents_rejected"  # the destination refused documents; they wait
     TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 

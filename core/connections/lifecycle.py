@@ -18,6 +18,7 @@ from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.reasons import OUTSIDE_SYNC_PERIODS
+from core.states import ConnectionStatus, SyncMode
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 
@@ -34,7 +35,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MODES = ("bulk", "individual")
+MODES = tuple(SyncMode)
+# How far back each sync looks for refunds of earlier sales (docs/vendor-facts.md,
+# hitpay.refund.max_period: wallets refuse refunds after 30 days, cards have no limit).
+REFUND_LOOKBACK_DAYS = 120
+REFUND_LOOKBACK_RANGE = (31, 3650)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ROLE_SETTINGS = (
@@ -66,6 +71,7 @@ class SettingsChange:
     notify_emails: list[str] | None = None
     tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
     api_share: int | None = None  # percent of the destination's daily API quota, 1..100
+    refund_lookback: int | None = None  # days back to look for refunds, 31..3650
 
     def touches_accounts(self) -> bool:
         return self.tax is not None or any(
@@ -124,6 +130,16 @@ def _reject(problems: Sequence[ConfigurationError]) -> None:
         raise SettingsRejected(problems)
 
 
+def refund_lookback_days(extra: Any) -> int:
+    """Days back each sync re-reads sales for refunds (the setting, else the default)."""
+    try:
+        days = int((extra or {}).get("refund_lookback_days") or REFUND_LOOKBACK_DAYS)
+    except (TypeError, ValueError, AttributeError):
+        days = REFUND_LOOKBACK_DAYS
+    low, high = REFUND_LOOKBACK_RANGE
+    return min(max(days, low), high)
+
+
 def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
     """The error for a connection that cannot sync yet: which settings, and the command."""
     flags = " ".join(f"--{setting.replace('_', '-')} ID" for setting in missing)
@@ -156,6 +172,17 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
                 )
             )
         extra["api_share"] = str(change.api_share)
+    if change.refund_lookback is not None:
+        low, high = REFUND_LOOKBACK_RANGE
+        if not low <= change.refund_lookback <= high:
+            problems.append(
+                ConfigurationError(
+                    f"refund look-back {change.refund_lookback} days is not between {low} and "
+                    f"{high}.",
+                    f"Use e.g. --refund-lookback {REFUND_LOOKBACK_DAYS} (the default).",
+                )
+            )
+        extra["refund_lookback_days"] = str(change.refund_lookback)
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=extra)
@@ -226,7 +253,7 @@ def enable(
         raise ConfigurationError("--since is in the future.", "Leave it out to start now.")
     with host.database.session() as session:
         row = get_connection(session, name)
-        if row.status == "disconnected":
+        if row.status == ConnectionStatus.DISCONNECTED:
             raise ConfigurationError(
                 f"connection {name!r} is disconnected.", "Reconnect it before enabling sync."
             )
@@ -316,7 +343,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
             select(Alert).where(Alert.connection_id == row.id, Alert.resolved_at.is_(None))
         ):
             alert.resolved_at = now
-        row.status = "disconnected"
+        row.status = ConnectionStatus.DISCONNECTED
         row.disconnected_at = now
         row.source_account = None
         row.destination_org = None
@@ -326,7 +353,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
 def _revoke(host: Host, name: str) -> list[str]:
     """Ask each side that offers ``revoke()`` to revoke its authorization; never raises."""
     info = _info(host, name)
-    if info.status == "disconnected":
+    if info.status == ConnectionStatus.DISCONNECTED:
         return []
     notes: list[str] = []
     sides: list[tuple[str, Callable[[str], tuple[Any, CallCounter]]]] = [

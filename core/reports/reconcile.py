@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from core.contracts import AccountBalance, GatewayBalance
 from core.errors import LedgersyncError
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Assignment, DocumentRow, SourceRecord
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.payouts import HELD, plan_payout
@@ -107,7 +108,7 @@ def _ledger(session: Session, connection_id: int, views: dict[str, CurrencyView]
         effect = _effect(row)
         view = views.setdefault(row.currency, CurrencyView(row.currency))
         view.ledger += effect
-        if row.state == "delivered":
+        if row.state == DocumentState.DELIVERED:
             view.delivered += effect
         elif effect:
             count, total = pending.get(row.currency, (0, Decimal(0)))

@@ -6,9 +6,15 @@ import os
 from collections.abc import Callable
 from typing import ClassVar
 
-from core.contracts import AccountSettings, DeliveryContext, Health, PluginContext
-from core.documents import Document
-from core.errors import DocumentRejected, LedgersyncError
+from core.api import (
+    AccountSettings,
+    DeliveryContext,
+    Document,
+    DocumentRejected,
+    Health,
+    LedgersyncError,
+    PluginContext,
+)
 from plugins.file_journal.accounts import JournalAccounts
 from plugins.file_journal.config import JournalConfig
 from plugins.file_journal.entries import JournalEntry, entry_for

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 from plugins.file_journal.entries import JournalEntry
 
 __all__ = ["FORMATS", "OPEN_DATE", "Beancount", "Csv", "JournalFormat", "Scan", "format_named"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.errors import DeliveryUncertain, TransientError
+from core.api import DeliveryUncertain, TransientError
 from plugins.file_journal.entries import JournalEntry
 from plugins.file_journal.formats import JournalFormat, Scan
 

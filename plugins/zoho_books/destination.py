@@ -8,18 +8,20 @@ from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import (
+from core.api import (
     AccountBalance,
     AccountSettings,
+    AuthorizationFailed,
     CallCosts,
+    ConfigurationError,
     DeliveryContext,
+    Document,
     Health,
     KeyValueCache,
+    LedgersyncError,
     PluginContext,
     RemoteDocument,
 )
-from core.documents import Document
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
@@ -29,7 +31,7 @@ from plugins.zoho_books.deleting import DELETABLE_KINDS, delete_document
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
-from plugins.zoho_books.readback import read_back
+from plugins.zoho_books.readback import CUSTOMER_KINDS, read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -201,6 +203,19 @@ class ZohoBooksDestination:
     def read_back(self, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
         """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
         return read_back(self.client, kinds)
+
+    def written_with(self, kind: str, currency: str, settings: AccountSettings) -> RemoteDocument:
+        """The account and customer a document of ``kind`` in ``currency`` is written with
+        (``verify`` compares them with what Zoho Books shows now)."""
+        account = {
+            "invoice": settings.sales_account,
+            "credit_note": settings.refund_account,
+            "payment": settings.bank_account,
+            "expense": settings.fee_account,
+            "transfer": settings.bank_account,
+        }.get(kind)
+        customer = self.metadata.known_customer(currency) if kind in CUSTOMER_KINDS else None
+        return RemoteDocument(amount=None, account=account, customer=customer)
 
     def account_balance(self, account_id: str) -> AccountBalance:
         """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""

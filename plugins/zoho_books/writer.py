@@ -22,18 +22,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
-from core.documents import (
+from core.api import (
+    AccountSettings,
     Adjustment,
+    ConfigurationError,
     CreditNote,
     CreditRefund,
+    DeliveryContext,
+    DeliveryUncertain,
     Document,
+    DocumentRejected,
     Expense,
     Invoice,
+    KeyValueCache,
     Payment,
     Transfer,
+    TransientError,
 )
-from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
 from plugins.zoho_books.transfers import (
@@ -111,7 +116,7 @@ class Writer:
 
     def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
         if isinstance(document, Invoice):
-            return self.find_invoice(document)
+            return self.find_invoice(document, context)
         if isinstance(document, Payment):
             return self._find_by_reference(PAYMENTS, document.key) or self.find_payment_on_invoice(
                 document, context
@@ -277,11 +282,20 @@ class Writer:
         if pending:
             return self._finish_invoice(str(pending), document.key, status=None)
         currency = self._currency(document)
-        item = self._setting(context.settings, "item")
-        sales = self._setting(context.settings, "sales_account")
+        body = self._invoice_body(document, context, currency)
+        invoice = self._create(INVOICES, body, document.key)
+        invoice_id = str(invoice["invoice_id"])
+        self._verify_invoice(document, currency, invoice)
+        self._cache.set(self._pending_key(document.key), invoice_id)
+        return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
+
+    def _invoice_body(
+        self, document: Invoice, context: DeliveryContext, currency: Currency
+    ) -> dict[str, Any]:
+        """The invoice as asked under the current settings (accounts, item, tax)."""
         line: dict[str, Any] = {
-            "item_id": item,
-            "account_id": sales,
+            "item_id": self._setting(context.settings, "item"),
+            "account_id": self._setting(context.settings, "sales_account"),
             "rate": document.amount,
             "quantity": 1,
         }
@@ -298,11 +312,7 @@ class Writer:
         if rate is not None:
             body["exchange_rate"] = rate
         self._taxed(context.settings, body, line)
-        invoice = self._create(INVOICES, body, document.key)
-        invoice_id = str(invoice["invoice_id"])
-        self._verify_invoice(document, currency, invoice)
-        self._cache.set(self._pending_key(document.key), invoice_id)
-        return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
+        return body
 
     def _finish_invoice(self, invoice_id: str, key: str, status: str | None) -> str:
         """Mark a created invoice sent; only then is it delivered."""
@@ -334,14 +344,32 @@ class Writer:
         record = f"invoice {answer.get('invoice_number') or answer.get('invoice_id')}"
         self._verify("the invoice", document.key, asked, answer, record)
 
-    def find_invoice(self, document: Invoice) -> str | None:
+    def find_invoice(self, document: Invoice, context: DeliveryContext | None = None) -> str | None:
+        """The invoice an earlier attempt created, finished (marked sent). A draft that is not
+        what was asked (Zoho added the item's tax before the tax was set) is corrected in place
+        under the current settings (``PUT /invoices/{id}``, zoho.invoice.update): a draft is
+        not in the books yet, and its id and key stay, so nothing is created twice."""
         rows = self._find_rows(INVOICES, document.key)
         if not rows:
             return None
         row = rows[0]
         currency = self._currency(document)
-        self._verify_invoice(document, currency, row)
+        try:
+            self._verify_invoice(document, currency, row)
+        except DocumentRejected:
+            if context is None or row.get("status") != "draft":
+                raise
+            self._correct_draft(document, context, currency, str(row["invoice_id"]))
+            return self._finish_invoice(str(row["invoice_id"]), document.key, "draft")
         return self._finish_invoice(str(row["invoice_id"]), document.key, str(row["status"]))
+
+    def _correct_draft(
+        self, document: Invoice, context: DeliveryContext, currency: Currency, invoice_id: str
+    ) -> None:
+        # The lines sent replace the draft's (a line left out is deleted: zoho.invoice.update).
+        body = self._invoice_body(document, context, currency)
+        answer = dict(self._client.put(f"/invoices/{invoice_id}", body)["invoice"])
+        self._verify_invoice(document, currency, answer)
 
     # -- payment -------------------------------------------------------------------------
 

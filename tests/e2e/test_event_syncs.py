@@ -169,6 +169,35 @@ def test_a_manual_or_daily_sync_covers_pending_events(shop: Shop, served: str) -
     assert run_due_event_syncs(shop.host, clock.now() + timedelta(hours=1)) == []
 
 
+@pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
+def test_a_payment_webhook_keyed_with_the_api_salt_makes_an_event_sync(
+    shop: Shop, served: str
+) -> None:
+    hooked(shop, served, mode="individual")
+    api_salt = "e2e-api-salt-40b7"
+    shop.env |= {"HITPAY_WEBHOOK_SALT": SALT, "HITPAY_API_SALT": api_salt}
+    done = shop.cli("hitpay", "webhook", "shop", "--public-url", served)
+    assert done.exit_code == 0, done.output
+    assert "Stored the webhook salt and API salt of shop" in done.output
+    assert api_salt not in done.output and SALT not in done.output
+    hitpay = shop.charges_api
+    hitpay.webhooks.lose_next()  # the sale's event webhook is lost: only the form one comes
+    sale = hitpay.add_charge(amount=Decimal("33.00"))
+    url = webhook_url(served, shop.name)
+
+    assert hitpay.webhooks.send_payment_webhook(url, "another-salt", sale) == 401
+    assert hitpay.webhooks.send_payment_webhook(url, api_salt, sale) == 202
+    [row] = events(shop)
+    assert (row.object, row.object_id, row.event_type) == (
+        "payment_request",
+        sale["id"],
+        "completed",
+    )
+    run_due_event_syncs(shop.host, first_pending(shop) + QUIET)
+
+    assert list(invoiced(shop).values()) == [Decimal("33.00")]
+
+
 def _signed_post(base: str, body: dict[str, Any], change: str = "created") -> int:
     raw = json.dumps(body).encode()
     headers = {

@@ -6,10 +6,17 @@ import click
 
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.lifecycle import (
+    REFUND_LOOKBACK_DAYS,
+    REFUND_LOOKBACK_RANGE,
+    SettingsChange,
+    change_settings,
+    refund_lookback_days,
+)
 from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.host import Host
+from core.states import SyncMode
 from core.store.repository import get_connection
 
 
@@ -34,7 +41,7 @@ def _split(value: str | None) -> list[str] | None:
 @click.option(
     "--tax", help="Tax id for every invoice and credit note line (amounts include it), or none."
 )
-@click.option("--mode", type=click.Choice(["bulk", "individual"]))
+@click.option("--mode", type=click.Choice([mode.value for mode in SyncMode]))
 @click.option("--channels", help="all, or a comma-separated list of channel slugs.")
 @click.option("--timezone", help="IANA time zone of the business, e.g. Asia/Singapore.")
 @click.option("--sync-time", help="Local time of the daily sync, HH:MM (default 02:00).")
@@ -43,6 +50,12 @@ def _split(value: str | None) -> list[str] | None:
     "--api-share",
     type=click.IntRange(1, 100),
     help="Percent of the destination's daily API quota ledgersync may use (default 80).",
+)
+@click.option(
+    "--refund-lookback",
+    type=click.IntRange(*REFUND_LOOKBACK_RANGE),
+    help=f"Days back each sync looks for refunds of earlier sales (default "
+    f"{REFUND_LOOKBACK_DAYS}; HitPay wallets allow refunds for 30 days, cards longer).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
@@ -63,6 +76,7 @@ def settings_command(
     sync_time: str | None,
     notify_email: str | None,
     api_share: int | None,
+    refund_lookback: int | None,
     as_json: bool,
 ) -> None:
     """Show NAME's settings, or change them (accounts are checked with the destination)."""
@@ -81,6 +95,7 @@ def settings_command(
         notify_emails=_split(notify_email),
         tax=tax,
         api_share=api_share,
+        refund_lookback=refund_lookback,
     )
     changed = change != SettingsChange()
     info = change_settings(host, name, change) if changed else load_connection(host, name)
@@ -102,6 +117,7 @@ def settings_command(
         "sync_time": sync_time_value,
         "notify_email": list(info.notify_emails),
         "api_share": api_share_of(info.settings.extra),
+        "refund_lookback_days": refund_lookback_days(info.settings.extra),
     }
     if as_json:
         emit_json(data)

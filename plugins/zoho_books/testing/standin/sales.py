@@ -67,6 +67,30 @@ class Sales(Chart):
         invoice: Invoice = self._get(self.invoices, invoice_id, "Invoice")
         return invoice
 
+    def update_invoice(self, invoice_id: str, body: dict[str, Any]) -> Invoice:
+        """The lines (and date, reference, inclusive flag) replaced; refused once anything
+        is applied to the invoice or it is void."""
+        invoice = self.invoice(invoice_id)
+        if invoice.status == "void" or invoice.balance != invoice.total:
+            raise _bad(
+                f"The invoice {invoice.invoice_number} cannot be edited ({invoice.status}, "
+                "payments or credits applied).",
+                STATUS,
+            )
+        currency = self.currency_by_id(invoice.currency_id)
+        lines = self._lines(body, currency, INCOME_TYPES, item_required=True)
+        inclusive = body.get("is_inclusive_tax") is True
+        total, _ = _totals(lines, inclusive)
+        if total <= 0:
+            raise _bad("The invoice total must be greater than zero.")
+        invoice.lines, invoice.total, invoice.balance = lines, total, total
+        invoice.is_inclusive_tax = inclusive
+        if body.get("date"):
+            invoice.date = _date(body["date"])
+        if "reference_number" in body:
+            invoice.reference_number = _reference(body)
+        return invoice
+
     def mark_sent(self, invoice_id: str) -> None:
         invoice = self.invoice(invoice_id)
         if invoice.status != "draft":

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
-from core import clock
+from core.api import clock
 from plugins.zoho_books.jsonnum import loads
 from plugins.zoho_books.testing.standin.envelope import (
     Dropped,

@@ -34,6 +34,12 @@ def mark_sent(call: Call) -> Answer:
     return done("Invoice status has been changed to Sent.")
 
 
+def update(call: Call) -> Answer:
+    """zoho.invoice.update: ``PUT /invoices/{id}`` rewrites the invoice's lines."""
+    invoice = call.org.update_invoice(call.record_id, call.data())
+    return done("Invoice information has been updated.", invoice=call.org.invoice_json(invoice))
+
+
 def payments_of(call: Call) -> Answer:
     """zoho.list_key.invoice_payments: the payments applied to one invoice."""
     org = call.org
@@ -107,6 +113,7 @@ def apply_credits(call: Call) -> Answer:
 
 ROUTES = [
     *document_routes(INVOICES),
+    Route("PUT", "/invoices/<record_id>", update, "invoices"),
     Route("POST", "/invoices/<record_id>/status/sent", mark_sent, "invoices"),
     Route("GET", "/invoices/<record_id>/payments", payments_of, "invoices", "payments"),
     Route("GET", "/invoices/<record_id>/creditsapplied", credits_of, "invoices", "credits"),
