@@ -8,18 +8,20 @@ from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import (
+from core.api import (
     AccountBalance,
     AccountSettings,
+    AuthorizationFailed,
     CallCosts,
+    ConfigurationError,
     DeliveryContext,
+    Document,
     Health,
     KeyValueCache,
+    LedgersyncError,
     PluginContext,
     RemoteDocument,
 )
-from core.documents import Document
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock

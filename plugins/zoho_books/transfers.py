@@ -16,9 +16,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountBalance, AccountSettings
-from core.documents import Adjustment, Transfer
-from core.errors import ConfigurationError, TransientError
+from core.api import (
+    AccountBalance,
+    AccountSettings,
+    Adjustment,
+    ConfigurationError,
+    Transfer,
+    TransientError,
+)
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency
 

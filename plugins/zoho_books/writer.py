@@ -22,18 +22,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
-from core.documents import (
+from core.api import (
+    AccountSettings,
     Adjustment,
+    ConfigurationError,
     CreditNote,
     CreditRefund,
+    DeliveryContext,
+    DeliveryUncertain,
     Document,
+    DocumentRejected,
     Expense,
     Invoice,
+    KeyValueCache,
     Payment,
     Transfer,
+    TransientError,
 )
-from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
 from plugins.zoho_books.transfers import (
