@@ -3,8 +3,9 @@
 ``POST /banktransactions`` with ``transaction_type: transfer_fund`` moves money between two
 bank (or cash) accounts; ``POST /journals`` posts balanced debit and credit lines (only once
 published: a draft journal moves nothing); ``GET /bankaccounts/{id}`` answers the account's
-``balance`` from the stand-in's own postings (docs/vendor-facts.md, section O). The caller
-holds the stand-in's lock.
+``balance`` from the stand-in's own postings, in the one currency the account is kept in
+(zoho.bankaccount.currency; docs/vendor-facts.md, section O). The caller holds the stand-in's
+lock.
 """
 
 from __future__ import annotations
@@ -204,12 +205,12 @@ def bank_account_json(org: Organization, account_id: str) -> dict[str, Any]:
     account = org.accounts.get(str(account_id))
     if account is None or account.account_type not in BANK_TYPES:
         raise ApiError(404, 1002, "Bank account does not exist.")
-    base = org.base_currency()
+    kept = org.currency_by_id(account.currency_id or org.base_currency().currency_id)
     balance = sum(
         (
             amount
             for moved, currency_id, amount in postings(org)
-            if moved == account.account_id and currency_id == base.currency_id
+            if moved == account.account_id and currency_id == kept.currency_id
         ),
         Decimal(0),
     )
@@ -217,9 +218,9 @@ def bank_account_json(org: Organization, account_id: str) -> dict[str, Any]:
         "account_id": account.account_id,
         "account_name": account.account_name,
         "account_type": account.account_type,
-        "currency_id": base.currency_id,
-        "currency_code": base.currency_code,
-        "price_precision": base.price_precision,
+        "currency_id": kept.currency_id,
+        "currency_code": kept.currency_code,
+        "price_precision": kept.price_precision,
         "is_active": account.is_active,
         "balance": balance,
         "bcy_balance": balance,

@@ -75,8 +75,11 @@ class Chart:
         self.serial += 1
         return f"{4600 + self.number}{self.serial:08d}"
 
-    def add_account(self, name: str, account_type: str, *, active: bool = True) -> str:
-        account = Account(self.new_id(), name, account_type, active, f"{len(self.accounts) + 1000}")
+    def add_account(
+        self, name: str, account_type: str, *, active: bool = True, currency_id: str = ""
+    ) -> str:
+        code = f"{len(self.accounts) + 1000}"
+        account = Account(self.new_id(), name, account_type, active, code, currency_id)
         self.accounts[account.account_id] = account
         return account.account_id
 

@@ -19,6 +19,7 @@ class Account:
     account_type: str
     is_active: bool = True
     account_code: str = ""
+    currency_id: str = ""  # a bank account is kept in one currency; "" is the base currency
 
     def to_json(self) -> dict[str, Any]:
         return {
