@@ -76,7 +76,7 @@ def _upsert(kind: DocumentKind) -> Handler:
     true`` to create when no record holds the value): the record updated or made."""
 
     def handle(call: Call) -> Answer:
-        from plugins.zoho_books.testing.standin.state import _date, _reference
+        from plugins.zoho_books.testing.standin.rules import _date, _reference
 
         data = call.data()
         key = call.headers.get("X-Unique-Identifier-Key")
