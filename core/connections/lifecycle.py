@@ -43,6 +43,8 @@ REFUND_LOOKBACK_DAYS = 120
 REFUND_LOOKBACK_RANGE = (31, 3650)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+PER_CURRENCY = ("bank_account", "payout_account")  # a bank account holds one currency
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 ROLE_SETTINGS = (
     "sales_account",
     "fee_account",
@@ -74,11 +76,15 @@ class SettingsChange:
     api_share: int | None = None  # percent of the destination's daily API quota, 1..100
     fees: str | None = None  # "daily": one fee expense per day and currency; "charge"
     payments: str | None = None  # "daily": one payment per day and currency; "charge"
+    # per-currency accounts: {"payout_account:USD": id}; "none" removes one
+    currency_accounts: dict[str, str] | None = None
     refund_lookback: int | None = None  # days back to look for refunds, 31..3650
 
     def touches_accounts(self) -> bool:
-        return self.tax is not None or any(
-            getattr(self, name) is not None for name in ROLE_SETTINGS
+        return (
+            self.tax is not None
+            or bool(self.currency_accounts)
+            or any(getattr(self, name) is not None for name in ROLE_SETTINGS)
         )
 
 
@@ -116,6 +122,15 @@ def _problems(change: SettingsChange, known_channels: dict[str, str]) -> list[Co
                 f"sync time {change.sync_time!r} is not HH:MM.", "Use e.g. --sync-time 02:00."
             )
         )
+    for key in change.currency_accounts or {}:
+        setting, _, currency = key.partition(":")
+        if setting not in PER_CURRENCY or not _CURRENCY.match(currency):
+            problems.append(
+                ConfigurationError(
+                    f"{currency!r} is not a currency code for --{setting.replace('_', '-')}.",
+                    "Use a three-letter code, e.g. --payout-account USD=ID.",
+                )
+            )
     problems.extend(
         ConfigurationError(
             f"{address!r} is not an e-mail address.", "Use e.g. --notify-email ops@example.com."
@@ -166,6 +181,11 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
     extra = dict(current.settings.extra)
     if change.tax is not None:
         extra["tax"] = change.tax.strip() or "none"
+    for key, value in (change.currency_accounts or {}).items():
+        if value.strip().lower() == "none":
+            extra.pop(key, None)
+        else:
+            extra[key] = value.strip()
     if change.api_share is not None:
         if not 1 <= change.api_share <= 100:
             problems.append(
@@ -210,7 +230,7 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         row = get_connection(session, name)
         settings: dict[str, Any] = dict(row.settings or {})
         settings.update({role: value for role, value in merged.items() if value})
-        if extra:
+        if extra or settings.get("extra"):
             settings["extra"] = extra
         row.settings = settings
         if change.mode is not None:

@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -168,14 +169,18 @@ def _finish_run(host: Host, report: RollbackReport) -> None:
 
 
 def repost(
-    host: Host, name: str, scope: Scope, *, progress: Progress | None = None
+    host: Host,
+    name: str,
+    scope: Scope,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> RollbackReport:
     """A rollback of ``scope``, then a sync under the current settings (forced: the hourly
     manual limit does not apply). The sync runs only after a rollback that finished."""
     report = rollback(host, name, scope, progress=progress)
     if report.outcome != RunOutcome.SUCCEEDED:
         return report
-    report.sync = sync(
-        host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True, progress=progress)
-    )
+    options = SyncOptions(trigger=SyncTrigger.MANUAL, force=True, progress=progress, now=now)
+    report.sync = sync(host, name, options)
     return report

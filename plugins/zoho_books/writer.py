@@ -182,8 +182,8 @@ class Writer:
         )
 
     @staticmethod
-    def _setting(settings: AccountSettings, name: str) -> str:
-        value = getattr(settings, name)
+    def _setting(settings: AccountSettings, name: str, currency: str | None = None) -> str:
+        value = settings.account_for(name, currency) if currency else getattr(settings, name)
         if not value:
             raise ConfigurationError(
                 f"the connection has no {name.replace('_', ' ')} set.",
@@ -385,7 +385,7 @@ class Writer:
             "amount": document.amount,
             "date": document.date.isoformat(),
             "reference_number": document.key,
-            "account_id": self._setting(context.settings, "bank_account"),
+            "account_id": self._setting(context.settings, "bank_account", document.currency),
             "invoices": applied,  # zoho.payment.many_invoices: one payment, many invoices
         }
         if document.description:
@@ -430,7 +430,9 @@ class Writer:
         currency = self._currency(document)
         body: dict[str, Any] = {
             "account_id": self._setting(context.settings, "fee_account"),
-            "paid_through_account_id": self._setting(context.settings, "bank_account"),
+            "paid_through_account_id": self._setting(
+                context.settings, "bank_account", document.currency
+            ),
             "date": document.date.isoformat(),
             "amount": document.amount,
             "currency_id": currency.currency_id,
@@ -522,7 +524,7 @@ class Writer:
         credit_note: dict[str, Any],
         remaining: Decimal,
     ) -> str:
-        bank = self._setting(context.settings, "bank_account")
+        bank = self._setting(context.settings, "bank_account", document.currency)
         invoice_id = self._credited_invoice(document, context, credit_note)
         applied_id: str | None = None
         if invoice_id:

@@ -30,6 +30,7 @@ from plugins.hitpay_source.testing.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin.listing import DEFAULT_DATE_FILTER
 from plugins.zoho_books.testing.standin.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -257,6 +258,7 @@ class System:
     # the Zoho Books stand-in's variant of what the evidence leaves open
     payments_list_key: str = "customerpayments"
     reference_filter: str = "contains"
+    date_filter: str = DEFAULT_DATE_FILTER
     tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
     plan: str = "standard"  # the Zoho Books plan: its daily API quota (free: 1,000)
     zoho: ZohoBooksStandIn = field(init=False)
@@ -284,6 +286,7 @@ class System:
                 start=self.start.astimezone(UTC) if self.start else None,
                 payments_list_key=self.payments_list_key,
                 reference_filter=self.reference_filter,
+                date_filter=self.date_filter,
             )
         )
         plugins = Plugins()
