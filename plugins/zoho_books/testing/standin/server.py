@@ -131,6 +131,11 @@ class ZohoBooksStandIn:
         self._offset = timedelta(0)
         self.per_minute = per_minute
         self.send_rate_limit_headers = True
+        # zoho.envelope.error_http_status_varies: a business refusal (HTTP 400 here) may come
+        # with HTTP 200 and the same body; set 200 to answer so.
+        self.refusal_status = 400
+        # zoho.http.create_status: Zoho's documents give 201 for some creates and 200 for others
+        self.create_status = 201
         self.quota_reset_seconds: int | None = None  # X-Rate-Limit-Reset; None: to UTC midnight
         self.hold_seconds = hold_seconds
         self.faults = Faults()
@@ -315,6 +320,8 @@ class ZohoBooksStandIn:
         except Dropped:
             raise
         except ApiError as error:
+            if error.status == 400 and self.refusal_status != 400:
+                error = ApiError(self.refusal_status, error.code, error.message)
             response = refusal(error)
         if "standin.number" in environ:
             code = loads(response.get_data()).get("code") if response.is_json else None
