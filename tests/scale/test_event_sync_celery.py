@@ -293,7 +293,9 @@ def test_a_worker_killed_mid_event_sync_is_taken_over_and_books_each_charge_once
         **ZOHO_ENV,
         "LEDGERSYNC_DB": shop.db_url,
         "LEDGERSYNC_BEAT_SECONDS": "1",
-        "LEDGERSYNC_VISIBILITY_TIMEOUT": "3",
+        # longer than the quiet window's countdown, so the held message is not handed out a
+        # second time before the kill: only acknowledging it late brings it back
+        "LEDGERSYNC_VISIBILITY_TIMEOUT": str(2 * QUIET_SECONDS),
         "LEDGERSYNC_LEASE_TTL_SECONDS": "5",
     }
     faults = shop.zoho_api.faults
