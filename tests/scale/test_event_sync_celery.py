@@ -13,7 +13,6 @@ import json
 import select
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -32,7 +31,6 @@ from core.store.models import Connection, Run, SourceEventRow
 from core.sync.engine import ABANDONED
 from core.sync.leases import current_lease
 from core.web import create_app
-from core.web.server import make_server
 from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.testing.kit import HitPayStandInKit
 from plugins.hitpay_source.testing.standin import HitPayStandIn
@@ -42,6 +40,7 @@ from plugins.zoho_books.testing.standin import ZohoBooksStandIn
 pytest.importorskip("celery")
 
 from support.clock import clear_of
+from support.web_server import served_in_thread
 
 from scale.cluster import Cluster, wait_for
 from tests.e2e.conftest import LEDGERSYNC, PER_MINUTE, TIMEZONE, ZOHO_ENV, Shop, local_midnight
@@ -218,15 +217,9 @@ def test_beat_enqueues_an_event_sync_that_fell_due_without_a_job(
     shop: Shop, cluster: Cluster
 ) -> None:
     # the web app without a listener: events are stored, nothing is enqueued
-    app = create_app(shop.host, session_secret=b"x" * 32)
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with served_in_thread(create_app(shop.host, session_secret=b"x" * 32)) as base:
         hitpay = shop.charges_api
-        hitpay.webhooks.register(
-            webhook_url(f"http://127.0.0.1:{server.effective_port}", shop.name), SALT
-        )
+        hitpay.webhooks.register(webhook_url(base, shop.name), SALT)
         sales = [hitpay.add_charge(amount=Decimal("7.00") + n) for n in range(3)]
         assert pending_events(shop) == 3 and event_claims(cluster) == []
 
@@ -242,9 +235,6 @@ def test_beat_enqueues_an_event_sync_that_fell_due_without_a_job(
         wait_for(
             lambda: invoices(shop) == sold, "every charge invoiced", within=30, explain=cluster.logs
         )
-    finally:
-        server.close()
-        thread.join(timeout=10)
 
     assert run.outcome == "succeeded" and run.pid == worker.pid, cluster.logs()
     assert len(event_claims(cluster)) == 1
@@ -296,7 +286,7 @@ def test_a_worker_killed_mid_event_sync_is_taken_over_and_books_each_charge_once
         # longer than the quiet window's countdown, so the held message is not handed out a
         # second time before the kill: only acknowledging it late brings it back
         "LEDGERSYNC_VISIBILITY_TIMEOUT": str(2 * QUIET_SECONDS),
-        "LEDGERSYNC_LEASE_TTL_SECONDS": "5",
+        # the default lease of 10 minutes: only taking over a dead holder recovers it in time
     }
     faults = shop.zoho_api.faults
     faults.hold(method="POST", path="customerpayments")  # the first payment stays in flight
