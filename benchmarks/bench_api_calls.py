@@ -73,7 +73,8 @@ def bulk_days(host: Any) -> int:
 
 
 def run_mode(mode: str) -> dict[str, Any]:
-    from core.connections.lifecycle import SettingsChange, change_settings, enable
+    from support.pairs import connect_pair
+
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
@@ -88,22 +89,16 @@ def run_mode(mode: str) -> dict[str, Any]:
     ):
         seeded = source.standin.seed(7, start.date(), DAYS, "Asia/Singapore", per_day=PER_DAY)
         host = Host(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        source.connect(host, "shop", "Asia/Singapore")
-        accounts = destination.connect(host, "shop")
-        change_settings(
+        # a local stand-in: no other app shares its daily quota
+        connect_pair(
             host,
-            "shop",
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode=mode,
-                api_share=100,  # a local stand-in: no other app shares its daily quota
-            ),
+            source,
+            destination,
+            since=start - timedelta(days=1),
+            now=now,
+            mode=mode,
+            api_share=100,
         )
-        enable(host, "shop", since=start - timedelta(days=1), now=now)
         zoho = destination.standin
         zoho.requests.clear()
         zoho.accounts_requests.clear()

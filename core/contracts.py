@@ -67,6 +67,21 @@ class AccountSettings:
     adjustment_account: str | None = None  # optional: payouts needing one are held without
     extra: Mapping[str, str] = field(default_factory=dict)
 
+    def account_for(self, name: str, currency: str) -> str | None:
+        """The ``name`` account (e.g. ``payout_account``) for ``currency``: the one set for that
+        currency (``--payout-account USD=ID``, kept in ``extra`` as ``payout_account:USD``),
+        else the default; None when neither is set."""
+        return self.extra.get(f"{name}:{currency.upper()}") or getattr(self, name)
+
+    def by_currency(self, name: str) -> dict[str, str]:
+        """The ``name`` accounts set per currency: currency -> account id."""
+        prefix = f"{name}:"
+        return {
+            key.removeprefix(prefix): value
+            for key, value in self.extra.items()
+            if key.startswith(prefix) and value
+        }
+
     def missing(self) -> list[str]:
         """Names of the settings still unset, in the order a user fills them."""
         names = ("sales_account", "fee_account", "refund_account", "bank_account", "item")

@@ -39,10 +39,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from core import Manifest, hookimpl
-from core.contracts import Notice, NoticeKind
-from core.errors import ConfigurationError, TransientError
-from core.hookspecs import Register
+from core.api import (
+    ConfigurationError,
+    Manifest,
+    Notice,
+    NoticeKind,
+    RegisterNotifier,
+    TransientError,
+    hookimpl,
+)
 
 __all__ = [
     "MANIFEST",
@@ -308,5 +313,5 @@ class EmailNotifier:
 
 
 @hookimpl
-def register_notifiers(register: Register) -> None:
+def register_notifiers(register: RegisterNotifier) -> None:
     register(EmailNotifier)

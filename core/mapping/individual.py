@@ -15,6 +15,7 @@ from core.contracts import ChargeDocuments, MappingContext
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
 from core.mapping.keys import fit_key, local_date
 from core.records import Charge, Record, Refund
+from core.states import SyncMode
 
 __all__ = ["IndividualMapper", "charge_keys", "refund_keys"]
 
@@ -38,7 +39,7 @@ def refund_keys(source: str, refund_id: str) -> tuple[str, str]:
 class IndividualMapper:
     """Per-transaction detail: every charge and refund gets documents of its own."""
 
-    name: ClassVar[str] = "individual"
+    name: ClassVar[str] = SyncMode.INDIVIDUAL
     description: ClassVar[str] = (
         "One invoice and payment per charge (plus an expense for its fee), dated the "
         "charge's local date; one credit note and refund per refund."

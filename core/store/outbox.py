@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection as DriverConnection
 
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
+from core.states import DocumentState
 from core.store.driver import DriverSql, binder
 from core.store.models import Base
 
@@ -217,7 +218,7 @@ class OutboxWriter:
             document.currency,
             self.bind_amount(document.amount),
             body,
-            "planned",
+            DocumentState.PLANNED,
             0,
             self.planned_at,
             self.run_id,
@@ -245,7 +246,7 @@ class OutboxWriter:
                 "currency": document.currency,
                 "amount": document.amount,
                 "body": document.to_dict(),
-                "state": "planned",
+                "state": DocumentState.PLANNED,
                 "attempts": 0,
                 "planned_at": self.now,
                 "run_id": self.run_id,

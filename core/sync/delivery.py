@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from core.contracts import AccountSettings, DeliveryContext, Destination
 from core.documents import Document, document_from_dict
 from core.errors import DocumentRejected, LedgersyncError, TransientError
+from core.states import DocumentState
 from core.store.database import Database
 from core.store.models import Binding, DocumentRow
 from core.store.repository import utcnow
@@ -212,7 +213,7 @@ def delivered_in_run(database: Database, connection_id: int, run_id: int) -> Cou
             .where(
                 DocumentRow.connection_id == connection_id,
                 DocumentRow.run_id == run_id,
-                DocumentRow.state == "delivered",
+                DocumentRow.state == DocumentState.DELIVERED,
             )
             .group_by(DocumentRow.kind)
         )
@@ -227,7 +228,10 @@ def _count_planned(database: Database, connection_id: int) -> int:
         count = session.scalar(
             select(func.count())
             .select_from(DocumentRow)
-            .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+            .where(
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.PLANNED,
+            )
         )
         return int(count or 0)
 
@@ -235,7 +239,9 @@ def _count_planned(database: Database, connection_id: int) -> int:
 def _select_planned(connection_id: int) -> Any:
     return (
         select(DocumentRow.id, DocumentRow.key, DocumentRow.body)
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
         .order_by(DocumentRow.id)
     )
 
@@ -399,7 +405,7 @@ def _count_attempt(state: _Pass, document_id: int) -> int | None:
     """Record one more attempt (committed before sending); the count before it, or None."""
     with state.database.session() as session:
         row = session.get(DocumentRow, document_id)
-        if row is None or row.state != "planned":
+        if row is None or row.state != DocumentState.PLANNED:
             return None
         previous = row.attempts or 0
         row.attempts = previous + 1
@@ -450,7 +456,7 @@ def _bind(
                 conflict = f"{document.key} is already bound to {existing[document.key]}"
             if not conflict:
                 row = session.get_one(DocumentRow, document_id)
-                row.state = "delivered"
+                row.state = DocumentState.DELIVERED
                 row.delivered_at = state.clock()
                 row.last_error = None
     if conflict:
@@ -467,7 +473,7 @@ def _reject(state: _Pass, document_id: int, key: str, reason: str) -> _Status:
     log.warning("%s was not delivered: %s", key, reason)
     with state.database.session() as session:
         row = session.get_one(DocumentRow, document_id)
-        row.state = "failed"
+        row.state = DocumentState.FAILED
         row.last_error = reason
     state.outcome.failed.append(FailedDocument(key, reason))
     return _Status.FAILED

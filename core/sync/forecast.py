@@ -22,6 +22,7 @@ from core.connections.quota import quota_status
 from core.contracts import CallCosts
 from core.documents import Document
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
 
@@ -90,7 +91,9 @@ def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str
     # select with the same expression in GROUP BY (each binds its own parameter)
     rows = session.execute(
         select(DocumentRow.kind, DocumentRow.attempts, func.count())
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
         .group_by(DocumentRow.kind, DocumentRow.attempts)
     )
     for kind, attempts, count in rows:
@@ -144,7 +147,7 @@ def forecast_for(
         currencies = set(
             session.scalars(
                 select(DocumentRow.currency).where(
-                    DocumentRow.connection_id == row.id, DocumentRow.state == "planned"
+                    DocumentRow.connection_id == row.id, DocumentRow.state == DocumentState.PLANNED
                 )
             )
         )

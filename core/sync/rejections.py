@@ -29,6 +29,7 @@ from core.connections import alerts
 from core.connections.failure import connection_notice
 from core.contracts import ConnectionInfo, NoticeKind
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Alert, DocumentRow
 from core.store.repository import get_connection
 
@@ -104,7 +105,7 @@ def _record(
                 select(DocumentRow.key).where(
                     DocumentRow.connection_id == connection_id,
                     DocumentRow.key.in_(sorted(current)),
-                    DocumentRow.state == "delivered",
+                    DocumentRow.state == DocumentState.DELIVERED,
                 )
             )
         )
@@ -153,7 +154,7 @@ def alert_rejections(
 
 def _failed(session: Session, connection_id: int, keys: Sequence[str] | None) -> list[DocumentRow]:
     query = select(DocumentRow).where(
-        DocumentRow.connection_id == connection_id, DocumentRow.state == "failed"
+        DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.FAILED
     )
     if keys is not None:
         query = query.where(DocumentRow.key.in_(sorted(set(keys))))
@@ -190,6 +191,6 @@ def retry_rejected(host: Host, name: str, keys: Sequence[str] | None = None) -> 
         connection_id = get_connection(session, name).id
         retried = []
         for row in _failed(session, connection_id, keys):
-            row.state = "planned"
+            row.state = DocumentState.PLANNED
             retried.append(row.key)
         return retried

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core.documents import MAX_KEY_LENGTH
 from core.errors import LedgersyncError
 from core.host import Host
+from core.states import DocumentState, SyncTrigger
 from core.store.models import DocumentRow
 from core.store.repository import get_connection
 from core.sync.engine import SyncOptions, sync
@@ -94,7 +95,7 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
         taken = {row.key for row in rows}
         renamed: dict[str, str] = {}
         for row in rows:
-            if row.key not in wanted or row.state != "delivered":
+            if row.key not in wanted or row.state != DocumentState.DELIVERED:
                 continue  # already planned again by another repair
             new = repair_key(row.key, taken)
             if new is None:
@@ -103,7 +104,7 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
             taken.add(new)
             renamed[row.key] = new
             row.key = new
-            row.state = "planned"
+            row.state = DocumentState.PLANNED
             row.attempts = 0
             row.last_error = None
             row.attempted_at = None
@@ -115,7 +116,7 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
                 body["key"] = renamed[body["key"]]
             for name_ in REFERENCES:
                 if body.get(name_) in renamed:
-                    if row.state == "delivered" and row.key not in renamed.values():
+                    if row.state == DocumentState.DELIVERED and row.key not in renamed.values():
                         result.left.append(
                             f"{row.kind} {row.key} still names {body[name_]}, delivered again "
                             f"as {renamed[body[name_]]}: check it in the destination"
@@ -133,7 +134,8 @@ def _waiting(host: Host, name: str) -> list[str]:
         connection_id = get_connection(session, name).id
         keys = session.scalars(
             select(DocumentRow.key).where(
-                DocumentRow.connection_id == connection_id, DocumentRow.state == "planned"
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.PLANNED,
             )
         ).all()
     return [key for key in keys if _REPAIRED.match(key)]
@@ -145,7 +147,7 @@ def repair(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
     if not _waiting(host, name):
         return result
     try:
-        report = sync(host, name, SyncOptions(trigger="repair", now=now))
+        report = sync(host, name, SyncOptions(trigger=SyncTrigger.REPAIR, now=now))
     except LedgersyncError as error:
         result.sync_outcome = f"not delivered yet: {error}"
         return result

@@ -22,6 +22,7 @@ from core.connections.setup import load_connection
 from core.contracts import RemoteDocument
 from core.errors import ConfigurationError
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Binding, DocumentRow
 from core.store.repository import get_connection
 
@@ -112,7 +113,10 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
                 (Binding.connection_id == DocumentRow.connection_id)
                 & (Binding.key == DocumentRow.key),
             )
-            .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "delivered")
+            .where(
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.DELIVERED,
+            )
             .order_by(DocumentRow.doc_date, DocumentRow.id)
         )
         if since is not None:

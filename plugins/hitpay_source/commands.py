@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
-from core.cli.main import pass_host
-from core.cli.output import safe
-from core.connections.event_timing import check_event_timing, event_timing, set_event_timing
-from core.connections.setup import load_connection
-from core.host import Host
+from core.api import (
+    Host,
+    check_event_timing,
+    event_timing,
+    load_connection,
+    pass_host,
+    safe,
+    set_event_timing,
+)
 from plugins.hitpay_source.connecting import (
     api_url_for,
     connect_business,

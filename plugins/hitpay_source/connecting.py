@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from core.connections.setup import check_timezone, connect_source
-from core.contracts import ConnectionInfo
-from core.errors import ConfigurationError
-from core.host import Host
-from core.store.repository import connection_info, get_connection
+from core.api import (
+    ConfigurationError,
+    ConnectionInfo,
+    ConnectionStatus,
+    Host,
+    check_timezone,
+    connect_source,
+    load_connection,
+)
 from plugins.hitpay_source.client import HitPayClient
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
 from plugins.hitpay_source.source import key_fingerprint
@@ -87,14 +91,13 @@ def store_webhook_salt(
             "the webhook salt is empty.",
             "Copy it from HitPay's dashboard (Settings > Developers > Webhook Endpoints).",
         )
-    with host.database.session() as session:
-        connection = connection_info(get_connection(session, name))
+    connection = load_connection(host, name)
     if connection.source != "hitpay":
         raise ConfigurationError(
             f"connection {name!r} takes its records from {connection.source}, not HitPay.",
             "Give the name of a HitPay connection (`ledgersync connections` lists them).",
         )
-    if connection.status == "disconnected":
+    if connection.status == ConnectionStatus.DISCONNECTED:
         raise ConfigurationError(
             f"connection {name!r} is disconnected.",
             f"Reconnect it first with `ledgersync hitpay connect {name}`.",

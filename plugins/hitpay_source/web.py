@@ -8,11 +8,14 @@ from typing import Any, ClassVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from core.contracts import ConnectionInfo
-from core.errors import LedgersyncError
-from core.events import EventRefused, SourceEvent
-from core.host import Host
-from core.pages import SettingChoices
+from core.api import (
+    ConnectionInfo,
+    EventRefused,
+    Host,
+    LedgersyncError,
+    SettingChoices,
+    SourceEvent,
+)
 from plugins.hitpay_source.connecting import api_url_for, connect_business, where
 from plugins.hitpay_source.webhooks import API_SALT, SALT, read_event
 

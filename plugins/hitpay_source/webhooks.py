@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from core.errors import BadRecord
-from core.events import EventRefused, SourceEvent, body_digest
+from core.api import BadRecord, EventRefused, SourceEvent, body_digest
 from plugins.hitpay_source.parsing import parse_timestamp
 
 __all__ = ["API_SALT", "MAX_AGE", "SALT", "legacy_signature", "read_event", "sign"]

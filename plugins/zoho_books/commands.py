@@ -9,12 +9,16 @@ from typing import Any
 
 import click
 
-from core.cli.main import pass_host
-from core.cli.output import safe
-from core.connections.setup import load_connection
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
-from core.host import Host
-from core.store.repository import CallCounter
+from core.api import (
+    AuthorizationFailed,
+    CallCounter,
+    ConfigurationError,
+    Host,
+    LedgersyncError,
+    load_connection,
+    pass_host,
+    safe,
+)
 from plugins.zoho_books.connecting import (
     OrganizationChoice,
     accounts_server,
@@ -198,11 +202,6 @@ def _destination(host: Host, name: str) -> tuple[ZohoBooksDestination, CallCount
     return destination, calls, load_connection(host, name).id
 
 
-def _flush(host: Host, calls: CallCounter, connection_id: int) -> None:
-    with host.database.session() as session:
-        calls.flush(session, connection_id)
-
-
 @zoho_group.command("accounts")
 @click.argument("name")
 @click.option("--type", "account_type", type=click.Choice(ACCOUNT_TYPES), help="Only this type.")
@@ -217,7 +216,7 @@ def accounts_command(
     try:
         rows = destination.accounts(account_type, refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         click.echo(json.dumps([_account(row) for row in rows], indent=2))
         return
@@ -250,7 +249,7 @@ def items_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
     try:
         rows = destination.items(refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         data = [{"item_id": i.item_id, "name": i.name, "is_active": i.is_active} for i in rows]
         click.echo(json.dumps(data, indent=2))
@@ -271,7 +270,7 @@ def taxes_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
     try:
         rows = destination.taxes(refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         data = [
             {

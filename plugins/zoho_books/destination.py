@@ -8,18 +8,20 @@ from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import (
+from core.api import (
     AccountBalance,
     AccountSettings,
+    AuthorizationFailed,
     CallCosts,
+    ConfigurationError,
     DeliveryContext,
+    Document,
     Health,
     KeyValueCache,
+    LedgersyncError,
     PluginContext,
     RemoteDocument,
 )
-from core.documents import Document
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
@@ -155,6 +157,7 @@ class ZohoBooksDestination:
             problem := self._account_problem(settings.payout_account, "payout account", "bank")
         ):
             problems.append(problem)
+        problems += self._currency_problems(settings)
         if settings.adjustment_account:
             account = self.metadata.account(settings.adjustment_account)
             if account is None:
@@ -185,6 +188,36 @@ class ZohoBooksDestination:
                 "Pick the right ones with `ledgersync zoho accounts NAME --type TYPE`.",
             )
 
+    def _currency_problems(self, settings: AccountSettings) -> list[str]:
+        """A bank account is kept in one currency (zoho.bankaccount.currency): each CUR=ID must
+        be a bank account in CUR, and beside them the default must be in the base currency."""
+        problems: list[str] = []
+        for setting, role in (
+            ("bank_account", "bank account"),
+            ("payout_account", "payout account"),
+        ):
+            pairs = settings.by_currency(setting)
+            for currency, account_id in sorted(pairs.items()):
+                problem = self._account_problem(account_id, f"{role} for {currency}", "bank")
+                kept = None if problem else bank_account_balance(self.client, account_id).currency
+                if kept and kept != currency:
+                    problem = f"{role} for {currency} ({account_id}) is kept in {kept}"
+                if problem:
+                    problems.append(problem)
+            default = getattr(settings, setting)
+            if not pairs or not default or self._account_problem(default, role, "bank"):
+                continue
+            kept = bank_account_balance(self.client, default).currency
+            base = next(
+                (c for c in self.metadata.currencies().values() if c.is_base_currency), None
+            )
+            if base is not None and kept != base.currency_code and kept not in pairs:
+                problems.append(
+                    f"the default {role} {default} is kept in {kept}, not the base currency "
+                    f"{base.currency_code} (give it as {kept}={default})"
+                )
+        return problems
+
     def _account_problem(self, account_id: str, role: str, needed: str) -> str | None:
         account = self.metadata.account(account_id)
         if account is None:
@@ -208,9 +241,9 @@ class ZohoBooksDestination:
         account = {
             "invoice": settings.sales_account,
             "credit_note": settings.refund_account,
-            "payment": settings.bank_account,
+            "payment": settings.account_for("bank_account", currency),
             "expense": settings.fee_account,
-            "transfer": settings.bank_account,
+            "transfer": settings.account_for("bank_account", currency),
         }.get(kind)
         customer = self.metadata.known_customer(currency) if kind in CUSTOMER_KINDS else None
         return RemoteDocument(amount=None, account=account, customer=customer)

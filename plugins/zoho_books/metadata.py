@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.contracts import KeyValueCache
-from core.errors import ConfigurationError
+from core.api import ConfigurationError, KeyValueCache
 from plugins.zoho_books.client import BooksClient, BooksRejected
 
 __all__ = ["Account", "Currency", "Item", "Metadata", "Tax"]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import RemoteDocument
+from core.api import RemoteDocument
 from plugins.zoho_books.client import BooksClient
 
 __all__ = ["LISTINGS", "read_back"]

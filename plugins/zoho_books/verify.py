@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.errors import DocumentRejected
+from core.api import DocumentRejected
 
 __all__ = ["verify"]
 

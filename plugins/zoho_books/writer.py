@@ -22,18 +22,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
-from core.documents import (
+from core.api import (
+    AccountSettings,
     Adjustment,
+    ConfigurationError,
     CreditNote,
     CreditRefund,
+    DeliveryContext,
+    DeliveryUncertain,
     Document,
+    DocumentRejected,
     Expense,
     Invoice,
+    KeyValueCache,
     Payment,
     Transfer,
+    TransientError,
 )
-from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
 from plugins.zoho_books.transfers import (
@@ -177,8 +182,8 @@ class Writer:
         )
 
     @staticmethod
-    def _setting(settings: AccountSettings, name: str) -> str:
-        value = getattr(settings, name)
+    def _setting(settings: AccountSettings, name: str, currency: str | None = None) -> str:
+        value = settings.account_for(name, currency) if currency else getattr(settings, name)
         if not value:
             raise ConfigurationError(
                 f"the connection has no {name.replace('_', ' ')} set.",
@@ -377,7 +382,7 @@ class Writer:
             "amount": document.amount,
             "date": document.date.isoformat(),
             "reference_number": document.key,
-            "account_id": self._setting(context.settings, "bank_account"),
+            "account_id": self._setting(context.settings, "bank_account", document.currency),
             "invoices": [{"invoice_id": invoice_id, "amount_applied": document.amount}],
         }
         if document.description:
@@ -422,7 +427,9 @@ class Writer:
         currency = self._currency(document)
         body: dict[str, Any] = {
             "account_id": self._setting(context.settings, "fee_account"),
-            "paid_through_account_id": self._setting(context.settings, "bank_account"),
+            "paid_through_account_id": self._setting(
+                context.settings, "bank_account", document.currency
+            ),
             "date": document.date.isoformat(),
             "amount": document.amount,
             "currency_id": currency.currency_id,
@@ -514,7 +521,7 @@ class Writer:
         credit_note: dict[str, Any],
         remaining: Decimal,
     ) -> str:
-        bank = self._setting(context.settings, "bank_account")
+        bank = self._setting(context.settings, "bank_account", document.currency)
         invoice_id = self._credited_invoice(document, context, credit_note)
         applied_id: str | None = None
         if invoice_id:

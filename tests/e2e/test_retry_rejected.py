@@ -62,6 +62,7 @@ def states(system: System) -> dict[str, str]:
         return {row.key: row.state for row in session.scalars(select(DocumentRow))}
 
 
+@pytest.mark.vendor_fact("hitpay.refund.fee_not_returned")  # clearing = charges - fees - refunds
 def test_a_rejected_invoice_alerts_once_then_retry_after_the_tax_fixes_the_books(
     gst: System,
 ) -> None:

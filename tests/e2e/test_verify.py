@@ -12,7 +12,7 @@ from core import clock
 from core.sync.engine import SyncOptions, sync
 from e2e.conftest import Shop, local_midnight
 from e2e.test_payouts import _connect, _month
-from plugins.zoho_books.testing.standin.state import Contact
+from plugins.zoho_books.testing.standin.records import Contact
 
 
 def test_verify_names_a_document_moved_to_another_account_or_customer(shop: Shop) -> None:

@@ -30,6 +30,7 @@ from plugins.hitpay_source.testing.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin.listing import DEFAULT_DATE_FILTER
 from plugins.zoho_books.testing.standin.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -255,6 +256,7 @@ class System:
     # the Zoho Books stand-in's variant of what the evidence leaves open
     payments_list_key: str = "customerpayments"
     reference_filter: str = "contains"
+    date_filter: str = DEFAULT_DATE_FILTER
     tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
@@ -281,6 +283,7 @@ class System:
                 start=self.start.astimezone(UTC) if self.start else None,
                 payments_list_key=self.payments_list_key,
                 reference_filter=self.reference_filter,
+                date_filter=self.date_filter,
             )
         )
         plugins = Plugins()

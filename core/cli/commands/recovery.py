@@ -16,6 +16,7 @@ from core.connections.setup import load_connection
 from core.errors import SyncRefused
 from core.host import Host
 from core.reports.history import report_lines
+from core.states import RunOutcome, SyncTrigger
 from core.sync.engine import SyncOptions, sync
 from core.sync.quarantine import quarantined, retry_quarantined
 from core.sync.rejections import RejectedDocument, rejected_documents, retry_rejected
@@ -51,14 +52,14 @@ def _describe(plan: BackfillPlan, first: str, last: str) -> list[str]:
 
 def _sync_now(host: Host, name: str) -> None:
     try:
-        report = sync(host, name, SyncOptions(trigger="manual", force=True))
+        report = sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
     except SyncRefused as refused:
         click.echo(f"Not synced now: {safe(refused)}")
         click.echo("The back-fill is recorded; the first sync that runs books it.")
         return
     for line in report_lines(report):
         click.echo(safe(line))
-    if report.outcome == "failed":
+    if report.outcome == RunOutcome.FAILED:
         sys.exit(1)
 
 
@@ -110,7 +111,7 @@ def quarantine_command(host: Host, name: str, as_json: bool, retry: bool) -> Non
                 + ("; the sync fetches every sync period again." if outcome.refetch else ".")
             )
         if as_json:
-            sync(host, name, SyncOptions(trigger="manual", force=True))
+            sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
         else:
             _sync_now(host, name)
     rows = quarantined(host, name)
@@ -163,7 +164,7 @@ def retry_command(
     if retrying:
         retry_rejected(host, name, chosen)
         if as_json:
-            sync(host, name, SyncOptions(trigger="manual", force=True))
+            sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
         else:
             _sync_now(host, name)
         still = [row.key for row in rejected_documents(host, name, [row.key for row in rows])]

@@ -25,6 +25,7 @@ from plugins.zoho_books.testing.standin.errors import ApiError
 
 __all__ = [
     "DATE_FILTERS",
+    "DEFAULT_DATE_FILTER",
     "PAYMENT_LIST_KEYS",
     "REFERENCE_FILTERS",
     "ListFilters",
@@ -37,6 +38,7 @@ __all__ = [
 PAYMENT_LIST_KEYS = ("customerpayments", "customer_payments")
 REFERENCE_FILTERS = ("exact", "contains", "ignored")
 DATE_FILTERS = ("inclusive", "exclusive_end", "ignored")
+DEFAULT_DATE_FILTER = "exclusive_end"
 MAX_PER_PAGE = 200
 
 
@@ -90,7 +92,7 @@ class ListFilters:
     """The stand-in's variant of each filter whose meaning the evidence leaves open."""
 
     reference: str = "contains"
-    dates: str = "exclusive_end"
+    dates: str = DEFAULT_DATE_FILTER
 
     def __post_init__(self) -> None:
         reference_matcher(self.reference)

@@ -51,7 +51,7 @@ class SeededOrganization:
     def account_settings(self) -> Any:
         """The ids as core's AccountSettings (sales, fee, refund, bank, item; payouts into the
         operating account, their unbooked parts to Payout Adjustments)."""
-        from core.contracts import AccountSettings
+        from core.api import AccountSettings
 
         return AccountSettings(
             sales_account=self.sales_account,

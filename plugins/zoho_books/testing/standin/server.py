@@ -16,25 +16,23 @@ organization and its limits (``limits.py``), then the route's handler (``resourc
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import secrets
-import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
-from core import clock
+from core.api import clock
 from plugins.zoho_books.jsonnum import loads
 from plugins.zoho_books.testing.standin.envelope import (
     Dropped,
     json_answer,
+    numeric_ids,
     refusal,
     request_body,
 )
@@ -43,6 +41,7 @@ from plugins.zoho_books.testing.standin.faults import Faults
 from plugins.zoho_books.testing.standin.limits import Quota
 from plugins.zoho_books.testing.standin.listing import (
     DATE_FILTERS,
+    DEFAULT_DATE_FILTER,
     PAYMENT_LIST_KEYS,
     REFERENCE_FILTERS,
     ListFilters,
@@ -56,6 +55,13 @@ from plugins.zoho_books.testing.standin.seeding import (
     PLAN_DAILY_LIMITS,
     SeededOrganization,
     seed_organization,
+)
+from plugins.zoho_books.testing.standin.serving import (
+    RecordedRequest,
+    accounts_response,
+    drop_connection,
+    fault_answer,
+    serve_in_thread,
 )
 from plugins.zoho_books.testing.standin.state import Organization
 
@@ -78,26 +84,6 @@ ALL_SCOPES = ("ZohoBooks.fullaccess.all",)
 UPSERT_FIELD_FROM = ("body", "header", "none")
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    number: int
-    method: str
-    path: str  # below /books/v3
-    query: dict[str, str]
-    headers: dict[str, str]  # Authorization redacted
-    body: Any
-    organization_id: str | None
-    at: datetime  # the stand-in's clock when it arrived
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        return None
-
-
 class ZohoBooksStandIn:
     """The accounts server and the Books API of one datacenter, with several organizations."""
 
@@ -117,7 +103,7 @@ class ZohoBooksStandIn:
         organization_base: int | None = None,
         payments_list_key: str = "customerpayments",
         reference_filter: str = "contains",
-        date_filter: str = "exclusive_end",
+        date_filter: str = DEFAULT_DATE_FILTER,
         upsert_field_from: str = "body",
     ) -> None:
         """``payments_list_key``, ``reference_filter`` and ``date_filter`` pick the variant of
@@ -146,6 +132,13 @@ class ZohoBooksStandIn:
         self._offset = timedelta(0)
         self.per_minute = per_minute
         self.send_rate_limit_headers = True
+        # zoho.envelope.error_http_status_varies: a business refusal (HTTP 400 here) may come
+        # with HTTP 200 and the same body; set 200 to answer so.
+        self.refusal_status = 400
+        # zoho.http.create_status: Zoho's documents give 201 for some creates and 200 for others
+        self.create_status = 201
+        # zoho.ids.strings: ids are strings, but some of Zoho's examples show numbers
+        self.ids_as_numbers = False
         self.quota_reset_seconds: int | None = None  # X-Rate-Limit-Reset; None: to UTC midnight
         self.hold_seconds = hold_seconds
         self.faults = Faults()
@@ -186,14 +179,7 @@ class ZohoBooksStandIn:
         return self
 
     def _serve(self, app: Callable[..., Any]) -> BaseWSGIServer:
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="zoho-standin",
-            daemon=True,
-        )
-        thread.start()
+        server, thread = serve_in_thread(app)
         self._servers.append((server, thread))
         return server
 
@@ -324,27 +310,8 @@ class ZohoBooksStandIn:
 
     def _accounts_app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        form = {k: v for k, v in request.form.items()}
         self.accounts_requests.append((request.method, request.path, dict(request.args)))
-        now = self.now()
-        if request.path == "/oauth/v2/auth" and request.method == "GET":
-            try:
-                with self.lock:
-                    location = self.oauth.authorize(dict(request.args), now)
-            except ApiError as error:
-                response = Response(error.message, status=400, mimetype="text/plain")
-            else:
-                response = Response("", status=302, headers={"Location": location})
-        elif request.path == "/oauth/v2/token" and request.method == "POST":
-            with self.lock:
-                status, body = self.oauth.token(form, now)
-            response = json_answer(status, body)
-        elif request.path == "/oauth/v2/token/revoke" and request.method == "POST":
-            with self.lock:
-                status, body = self.oauth.revoke_answer(request.args.get("token", ""))
-            response = json_answer(status, body)
-        else:
-            response = Response("Not Found", status=404, mimetype="text/plain")
+        response = accounts_response(self.oauth, request, self.now(), self.lock)
         return response(environ, start_response)
 
     # -- the Books API -------------------------------------------------------------------
@@ -356,18 +323,14 @@ class ZohoBooksStandIn:
         except Dropped:
             raise
         except ApiError as error:
+            if error.status == 400 and self.refusal_status != 400:
+                error = ApiError(self.refusal_status, error.code, error.message)
             response = refusal(error)
         if "standin.number" in environ:
             code = loads(response.get_data()).get("code") if response.is_json else None
             with self.lock:
                 self.answers[environ["standin.number"]] = (response.status_code, code)
         return response(environ, start_response)
-
-    def _drop(self, environ: dict[str, Any]) -> None:
-        sock: socket.socket = environ["werkzeug.socket"]
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        raise Dropped("stand-in dropped the connection")
 
     def _record(self, request: Request, path: str, query: dict[str, str], body: Any) -> int:
         with self.lock:
@@ -386,21 +349,6 @@ class ZohoBooksStandIn:
                 )
             )
         return number
-
-    def _faulted(self, fault: str | None, environ: dict[str, Any]) -> Response | None:
-        """The answer of a fault that stops the request before it is done, if any."""
-        if fault == "error":
-            return json_answer(500, {"code": 1000, "message": "Internal Error"})
-        if fault and fault.startswith("throttle:"):
-            code = fault.removeprefix("throttle:")
-            if not code:
-                return Response(b"", status=429)
-            message = "You have made too many requests. Please try again after some time."
-            return json_answer(429, {"code": int(code), "message": message})
-        if fault == "timeout":
-            self._stopping.wait(self.hold_seconds)
-            self._drop(environ)
-        return None
 
     def _admitted(self, organization_id: str | None, now: datetime) -> Organization:
         """The organization the request names, its limits counted; the caller holds the
@@ -428,7 +376,7 @@ class ZohoBooksStandIn:
         number = self._record(request, path, query, body)
         environ["standin.number"] = number
         fault = self.faults.take(number, request.method, path)
-        faulted = self._faulted(fault, environ)
+        faulted = fault_answer(fault, environ, self._stopping, self.hold_seconds)
         if faulted is not None:
             return faulted
         try:
@@ -457,9 +405,11 @@ class ZohoBooksStandIn:
             if org is not None:
                 with self.lock:
                     self.quota.done(org.organization_id)
+        if self.ids_as_numbers:
+            answer = numeric_ids(answer)
         response = json_answer(status, answer)
         if fault == "drop":
-            self._drop(environ)
+            drop_connection(environ)
         if org is not None:
             response.headers.update(quota)
         return response

@@ -23,7 +23,8 @@ from plugins.zoho_books.testing.standin.errors import ApiError
 from plugins.zoho_books.testing.standin.routing import Answer, Call, Handler, Route, done
 
 if TYPE_CHECKING:
-    from plugins.zoho_books.testing.standin.state import Invoice, Organization
+    from plugins.zoho_books.testing.standin.records import Invoice
+    from plugins.zoho_books.testing.standin.state import Organization
 
 __all__ = ["ROUTES", "DeleteRules"]
 
