@@ -341,7 +341,10 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     if state.budget is not None:
         unit, calls = state.units.get(item.id, (-item.id, state.cost(document)))
         if unit not in state.approved:
-            state.budget(calls)  # before the attempt: a pause leaves the unit untouched
+            # Before the attempt: a pause leaves the unit untouched. A run's first unit only
+            # needs room for one call, so every run makes progress even when the day's
+            # overhead (metadata, other apps) leaves less than a whole unit.
+            state.budget(calls if state.approved else 1)
             state.approved.add(unit)
     context = DeliveryContext(
         settings=state.settings,

@@ -81,7 +81,9 @@ def daily_limit(system: System, tamper: Tamper) -> Fired:
 
 
 def daily_quota_spent(system: System, tamper: Tamper) -> Fired:
-    """X-Rate-Limit-Remaining reaches 0: the client pauses before it provokes code 45.
+    """X-Rate-Limit-Remaining runs down to 0: the run pauses before it provokes code 45, by
+    the client (Remaining 0) or, earlier, by pacing (the next unit of documents no longer
+    fits in what is left; issue 17).
 
     ledgersync's share of the quota is 100% here, so the quota itself, not the share (issue 17,
     tested in its own tests), is what runs out each day."""
@@ -89,7 +91,7 @@ def daily_quota_spent(system: System, tamper: Tamper) -> Fired:
     org_id = system.org.organization_id
     org = system.zoho.organization(org_id)
     org.daily_limit = system.zoho.usage(org_id) + 6
-    return lambda: system.zoho.usage(org_id) >= org.daily_limit and 45 not in system.zoho.codes()
+    return lambda: 45 not in system.zoho.codes() and connection_row(system).paused_until is not None
 
 
 def busy_once(system: System, tamper: Tamper) -> Fired:
