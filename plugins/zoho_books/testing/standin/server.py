@@ -758,6 +758,15 @@ class ZohoBooksStandIn:
         contact = org._get(org.contacts, record_id, "Contact")
         return _json(200, {"code": 0, "message": "success", "contact": contact.to_json(org)})
 
+    def _do_update_contact(
+        self, org: Organization, query: dict[str, str], body: Any, headers: Any, record_id: str
+    ) -> Response:
+        contact = org.update_contact(record_id, _object(body))
+        return _json(
+            200,
+            {"code": 0, "message": "Contact has been updated.", "contact": contact.to_json(org)},
+        )
+
     # -- handlers: invoices ------------------------------------------------------------
 
     def _do_invoices(
@@ -1198,6 +1207,7 @@ def _rules() -> Iterator[Rule]:
     yield rule("/contacts", "contacts", "GET")
     yield rule("/contacts", "create_contact", "POST")
     yield rule("/contacts/<record_id>", "contact", "GET")
+    yield rule("/contacts/<record_id>", "update_contact", "PUT")
     for collection, one, kind in (
         ("invoices", "invoice", "invoice"),
         ("customerpayments", "payment", "payment"),

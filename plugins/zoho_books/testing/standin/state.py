@@ -147,6 +147,7 @@ class Contact:
     contact_type: str
     currency_id: str
     status: str = "active"
+    notes: str = ""  # free text (zoho.contact.notes_update); ledgersync's claim lives here
 
     def to_json(self, org: Organization) -> dict[str, Any]:
         return {
@@ -156,6 +157,7 @@ class Contact:
             "currency_id": self.currency_id,
             "currency_code": org.currency_by_id(self.currency_id).currency_code,
             "status": self.status,
+            "notes": self.notes,
         }
 
 
@@ -533,7 +535,15 @@ class Organization:
         currency_id = str(body.get("currency_id") or self.base_currency().currency_id)
         self.currency_by_id(currency_id)
         contact = Contact(self.new_id(), name, contact_type, currency_id)
+        contact.notes = str(body.get("notes") or "")
         self.contacts[contact.contact_id] = contact
+        return contact
+
+    def update_contact(self, contact_id: str, body: dict[str, Any]) -> Contact:
+        """``PUT /contacts/{id}``: the fields given change (here: ``notes``)."""
+        contact = self._get(self.contacts, contact_id, "Contact")
+        if "notes" in body:
+            contact.notes = str(body["notes"] or "")
         return contact
 
     # -- invoices -----------------------------------------------------------------------
