@@ -9,12 +9,14 @@ from typing import Any
 
 import click
 
+from core import clock
 from core.cli.main import pass_host
 from core.cli.output import safe
 from core.connections.setup import load_connection
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from core.host import Host
 from core.store.repository import CallCounter
+from core.sync.arrival import arrival_lines
 from plugins.zoho_books.connecting import (
     OrganizationChoice,
     accounts_server,
@@ -136,6 +138,12 @@ def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, 
     help="Rate of a foreign-currency document when the source gives none: the organization's "
     "own rate in Zoho Books, or none (the document is held with the reason).",
 )
+@click.option(
+    "--take-over",
+    is_flag=True,
+    help="Claim the organization for this store even though another store claims it: only "
+    "once that store is gone (deleted or lost). See `ledgersync claim --help`.",
+)
 @pass_host
 def connect_command(
     host: Host,
@@ -153,6 +161,7 @@ def connect_command(
     requests_per_minute: int,
     unique_field: str | None,
     exchange_rates: str,
+    take_over: bool,
 ) -> None:
     """Connect connection NAME to a Zoho Books organization."""
     load_connection(host, name)  # the source side must exist first
@@ -189,6 +198,8 @@ def connect_command(
         f"Connected {safe(name)} to Zoho Books organization {safe(chosen.get('name'))} "
         f"({safe(org_id)}). Next: `ledgersync zoho accounts {safe(name)}` to pick the accounts."
     )
+    for line in arrival_lines(host, name, clock.now(), take_over=take_over):
+        click.echo(safe(line))
 
 
 def _destination(host: Host, name: str) -> tuple[ZohoBooksDestination, CallCounter, int]:

@@ -12,6 +12,7 @@ from core.contracts import (
     AccountBalance,
     AccountSettings,
     CallCosts,
+    Claim,
     DeliveryContext,
     Health,
     KeyValueCache,
@@ -21,6 +22,7 @@ from core.contracts import (
 from core.documents import Document
 from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
+from plugins.zoho_books.claim import read_claim, write_claim
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.costs import call_costs
@@ -213,6 +215,13 @@ class ZohoBooksDestination:
 
     def deliver(self, document: Document, context: DeliveryContext) -> str:
         return self.writer.deliver(document, context)
+
+    def read_claim(self) -> Claim | None:
+        """Which store writes to the organization (a contact's notes; ``claim.py``)."""
+        return read_claim(self.client)
+
+    def write_claim(self, claim: Claim) -> Claim:
+        return write_claim(self.client, claim)
 
     def health(self) -> Health:
         try:

@@ -15,7 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import load_connection
 from core.host import Host
+from core.sync.claims import claim_organization
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.reference import MODES, NOW, Reference, check_books
 from reliability.system import CONNECTION, System, small_data_set
@@ -47,6 +49,16 @@ def rebuild_store(system: System, db_url: str) -> None:
     since = small_data_set(NOW).since
     assert since is not None
     enable(system.host, CONNECTION, since=since, now=system.now())
+    take_over(system)
+
+
+def take_over(system: System) -> None:
+    """`ledgersync claim NAME --take-over`: the operator confirmed the lost store is gone."""
+    destination, _ = system.host.open_destination(CONNECTION)
+    connection = load_connection(system.host, CONNECTION)
+    claim_organization(
+        system.host.database, connection.id, destination, system.now(), take_over=True
+    )
 
 
 def synced_then_lost(fresh_db: Callable[[], str], mode: str) -> System:

@@ -541,7 +541,7 @@ class Organization:
 
     def update_contact(self, contact_id: str, body: dict[str, Any]) -> Contact:
         """``PUT /contacts/{id}``: the fields given change (here: ``notes``)."""
-        contact = self._get(self.contacts, contact_id, "Contact")
+        contact: Contact = self._get(self.contacts, contact_id, "Contact")
         if "notes" in body:
             contact.notes = str(body["notes"] or "")
         return contact
