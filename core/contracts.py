@@ -28,6 +28,7 @@ __all__ = [
     "Claim",
     "ClaimKeeper",
     "ConnectionInfo",
+    "Deleting",
     "DeliveryContext",
     "Destination",
     "DestinationStandIn",
@@ -301,6 +302,24 @@ class BooksIndex(Protocol):
     def keys_in_books(self, start: date, end: date) -> Collection[str]:
         """The keys (references) of the documents dated ``start`` to ``end`` in the books;
         it may return more (other dates, other references), never fewer."""
+        ...
+
+
+@runtime_checkable
+class Deleting(Protocol):
+    """Optional for a Destination: it can take back what it delivered (``ledgersync rollback``).
+
+    ``deletable_kinds`` is the capability: the document kinds it can delete. The host refuses
+    a rollback that needs any other kind before deleting anything."""
+
+    deletable_kinds: ClassVar[frozenset[str]]
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        """Delete the delivered ``document`` (bound to ``remote_id``; ``context`` holds the
+        remote ids of what it depends on). Return normally once it is gone, also when it was
+        gone already. Raise DeletionRefused when the destination will not delete it (with its
+        reason), DeliveryUncertain when the request may have been done without an answer,
+        AuthorizationFailed, DailyLimitReached or TransientError otherwise."""
         ...
 
 

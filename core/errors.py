@@ -13,8 +13,10 @@ __all__ = [
     "BadRecord",
     "ConfigurationError",
     "DailyLimitReached",
+    "DeletionRefused",
     "DeliveryUncertain",
     "DocumentRejected",
+    "EventSyncDeferred",
     "LedgersyncError",
     "SecretKeyError",
     "StoreMissing",
@@ -83,6 +85,11 @@ class DocumentRejected(LedgersyncError):
     """The destination refused this one document for a reason retrying will not fix."""
 
 
+class DeletionRefused(LedgersyncError):
+    """The destination will not delete this document (a person paid, matched, locked or
+    otherwise changed it): it stays, with the destination's reason; retrying will not help."""
+
+
 class AuthorizationFailed(LedgersyncError):
     """The credentials were refused or revoked: the connection has failed until reconnected."""
 
@@ -97,6 +104,10 @@ class DailyLimitReached(LedgersyncError):
     def __init__(self, message: str, hint: str = "", *, resume_after: datetime | None = None):
         super().__init__(message, hint)
         self.resume_after = resume_after
+
+
+class EventSyncDeferred(LedgersyncError):
+    """An event sync stopped so as to leave the daily sync the calls it needs (not a pause)."""
 
 
 class SyncRefused(LedgersyncError):

@@ -62,6 +62,8 @@ READING_COMMANDS = frozenset(
         "quarantine",
         "backfill",
         "notify-test",
+        "rollback",
+        "repost",
     ]
 )
 

@@ -10,13 +10,11 @@ Ctrl-C (or SIGTERM) stops the page and both stand-ins and closes the store.
 from __future__ import annotations
 
 import secrets
-import signal
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from core.cli.demo import DEMO_TIMEZONE, STORE_FILE, pick_kit, previous_month, refuse_used_folder
@@ -24,20 +22,12 @@ from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.repository import utcnow
+from core.sync.interruption import interrupts_on_signals
 
 __all__ = ["SANDBOX_CONNECTION", "run_sandbox"]
 
 SANDBOX_CONNECTION = "demo"
 READY = "ledgersync sandbox ready:"
-
-
-def _stop(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM: the same clean stop as Ctrl-C
-
-
-# Installed explicitly for SIGINT too: a sandbox started from a script with ``&`` inherits SIGINT
-# ignored, and Ctrl-C (or a test's SIGINT) would then do nothing.
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run_sandbox(
@@ -65,10 +55,10 @@ def run_sandbox(
     now = now or utcnow()
     start, days = previous_month(now, DEMO_TIMEZONE)
     name = SANDBOX_CONNECTION
-    previous = {number: signal.signal(number, _stop) for number in _STOP_SIGNALS}
     with ExitStack() as stack:
-        for number, handler in previous.items():
-            stack.callback(signal.signal, number, handler)
+        # Ctrl-C and SIGTERM stop everything cleanly, also when started from a script with `&`
+        # (SIGINT inherited as ignored).
+        stack.enter_context(interrupts_on_signals())
         folder = workdir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="ledgersync-sandbox-"))
         )

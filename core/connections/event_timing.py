@@ -1,11 +1,10 @@
-"""When events may make a connection sync sooner: the quiet window, the interval, the reserve.
+"""When events may make a connection sync sooner: the quiet window and the interval.
 
 The first pending event opens a quiet window (default one minute) so that a burst becomes one
-sync; event syncs of one connection start at most once every N minutes (default 15); and
-event syncs spend at most a reserve of API calls per UTC day (default 300), so that they never
-eat the share of the destination's daily quota that the daily sync needs. (The quota forecast
-of issue 17 is to replace that reserve.) The values live in the connection's settings
-(``extra``: ``event_quiet_seconds``, ``event_sync_minutes``, ``event_call_reserve``).
+sync; event syncs of one connection start at most once every N minutes (default 15). The values
+live in the connection's settings (``extra``: ``event_quiet_seconds``, ``event_sync_minutes``).
+What event syncs may spend of the destination's quota is :mod:`core.sync.event_budget`: the
+share left today less what the daily sync is forecast to need.
 """
 
 from __future__ import annotations
@@ -29,14 +28,12 @@ __all__ = [
 
 QUIET = timedelta(seconds=60)
 EVERY = timedelta(minutes=15)
-RESERVE = 300  # API calls per connection and UTC day that event syncs may spend
 
 
 @dataclass(frozen=True, slots=True)
 class EventTiming:
     quiet: timedelta = QUIET
     every: timedelta = EVERY
-    call_reserve: int = RESERVE
 
 
 def _number(extra: Any, key: str, default: float) -> float:
@@ -52,7 +49,6 @@ def event_timing(connection: ConnectionInfo) -> EventTiming:
     return EventTiming(
         quiet=timedelta(seconds=_number(extra, "event_quiet_seconds", QUIET.total_seconds())),
         every=timedelta(minutes=_number(extra, "event_sync_minutes", EVERY.total_seconds() / 60)),
-        call_reserve=int(_number(extra, "event_call_reserve", RESERVE)),
     )
 
 
@@ -75,14 +71,12 @@ def check_event_timing(
     *,
     every_minutes: float | None = None,
     quiet_seconds: float | None = None,
-    call_reserve: int | None = None,
 ) -> dict[str, str]:
     """The given timing values as settings, or a ConfigurationError for one out of range."""
     changes: dict[str, str] = {}
     for key, value, low, high in (
         ("event_sync_minutes", every_minutes, 1, 24 * 60),
         ("event_quiet_seconds", quiet_seconds, 0, 3600),
-        ("event_call_reserve", call_reserve, 0, 100_000),
     ):
         if value is None:
             continue
@@ -101,12 +95,9 @@ def set_event_timing(
     *,
     every_minutes: float | None = None,
     quiet_seconds: float | None = None,
-    call_reserve: int | None = None,
 ) -> None:
     """Store the given timing values in connection ``name``'s settings."""
-    changes = check_event_timing(
-        every_minutes=every_minutes, quiet_seconds=quiet_seconds, call_reserve=call_reserve
-    )
+    changes = check_event_timing(every_minutes=every_minutes, quiet_seconds=quiet_seconds)
     if not changes:
         return
     with database.session() as session:

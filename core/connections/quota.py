@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.contracts import ConnectionInfo
-from core.errors import DailyLimitReached
+from core.errors import DailyLimitReached, EventSyncDeferred
 from core.store.database import Database
 from core.store.models import ApiUsage
 from core.store.quota import DailyQuota, read_quota
@@ -116,11 +116,13 @@ def _next_utc_midnight(moment: datetime) -> datetime:
 
 
 def share_guard(
-    database: Database, connection: ConnectionInfo, calls: Any, now: datetime
+    database: Database, connection: ConnectionInfo, calls: Any, now: datetime, *, keep: int = 0
 ) -> Callable[[], None]:
     """A check the delivery makes before each document: it raises DailyLimitReached once
     ledgersync's destination calls today reach its share of the quota (the quota as this
-    run's ``calls`` counter saw it, else as stored). A document's calls may pass it by a few."""
+    run's ``calls`` counter saw it, else as stored). A document's calls may pass it by a few.
+    With ``keep`` (an event sync: the calls the daily sync needs) it raises EventSyncDeferred
+    once the share left, or the organization's calls left, is down to ``keep``."""
     share = api_share(connection.settings.extra)
     with database.session() as session:
         stored = quota_status(session, connection.id, connection.settings.extra, now)
@@ -137,10 +139,20 @@ def share_guard(
             return  # the quota is not known yet: the destination's own limit answers
         share_calls = limit * share // 100
         spent = used_before + int(calls.total)
-        if spent < share_calls:
-            return
         resets = seen.resets_at if seen is not None else stored.resets_at if stored else None
         resume = resets or _next_utc_midnight(now)
+        if keep:
+            remaining = seen.remaining if seen is not None else stored.remaining if stored else 0
+            left = min(share_calls - spent, remaining)
+            if left <= keep:
+                raise EventSyncDeferred(
+                    f"deferred: the daily sync needs {keep:,} of the {max(left, 0):,} calls left "
+                    "in today's API share",
+                    f"The events wait for the quota's reset at {resume:%Y-%m-%d %H:%M} UTC; "
+                    "the daily sync still books everything.",
+                )
+        if spent < share_calls:
+            return
         raise DailyLimitReached(
             "paused: ledgersync's share of today's API quota is spent",
             f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day); the "

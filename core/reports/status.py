@@ -117,6 +117,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         "pending_events": events.pending,
         "next_event_sync": events.next_event_sync_at,
         "event_syncs_held": events.held_back or None,
+        "event_syncs_deferred": events.deferred or None,
         "last_reconcile": last_reconcile(host, row.id),
     }
 

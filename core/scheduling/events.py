@@ -1,7 +1,8 @@
 """Event syncs: a connection with pending webhook events syncs sooner than its daily time.
 
 Which connections are due is read from the store (pending events, the last event sync, the
-calls event syncs spent today), so every process that asks agrees; :func:`run_due_event_syncs`
+quota share left less the daily sync's forecast need: :mod:`core.sync.event_budget`), so every
+process that asks agrees; :func:`run_due_event_syncs`
 runs them through the engine with ``trigger="event"`` (the same lease as every sync, never
 counted against the manual once-an-hour limit). :class:`EventSyncLoop` is the thread of
 ``ledgersync serve`` that does this as events arrive; the debounce follows the injected clock,
@@ -14,17 +15,18 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from core import clock
-from core.connections.event_timing import EventTiming, event_timing, next_event_sync
+from core.connections.event_timing import event_timing, next_event_sync
 from core.errors import LedgersyncError
 from core.host import Host
 from core.store.models import Connection, Run
 from core.store.repository import connection_info
 from core.sync.engine import SyncOptions, SyncReport, sync
+from core.sync.event_budget import event_budget
 from core.sync.events import event_backlog
 
 __all__ = [
@@ -48,7 +50,8 @@ class EventSchedule:
     last_event: str | None
     pending: int
     next_event_sync_at: datetime | None
-    held_back: str = ""  # why no event sync may run (disabled, reserve spent, ...)
+    held_back: str = ""  # why no event sync may run (disabled, failed, paused)
+    deferred: str = ""  # why the next one waits for the quota's reset (the daily sync's need)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,36 +60,22 @@ class DueEventSync:
     due_at: datetime
 
 
-def _day_start(now: datetime) -> datetime:
-    return datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
-
-
-def _event_runs(host: Host, connection_id: int, now: datetime) -> tuple[datetime | None, int]:
+def _last_event_sync(host: Host, connection_id: int) -> datetime | None:
     with host.database.session() as session:
-        last = session.scalar(
+        return session.scalar(
             select(func.max(Run.started_at)).where(
                 Run.connection_id == connection_id, Run.trigger == "event"
             )
         )
-        spent = session.scalar(
-            select(func.coalesce(func.sum(Run.api_calls), 0)).where(
-                Run.connection_id == connection_id,
-                Run.trigger == "event",
-                Run.started_at >= _day_start(now),
-            )
-        )
-    return last, int(spent or 0)
 
 
-def _held_back(row: Connection, spent: int, timing: EventTiming, now: datetime) -> str:
+def _held_back(row: Connection, now: datetime) -> str:
     if row.status in ("failed", "disconnected"):
         return f"the connection is {row.status}"
     if not row.enabled:
         return "sync is disabled"
     if row.paused_until is not None and row.paused_until > now:
         return "paused by the daily API limit"
-    if spent >= timing.call_reserve:
-        return f"event syncs spent their reserve of {timing.call_reserve} API calls today"
     return ""
 
 
@@ -94,18 +83,21 @@ def event_schedule(host: Host, row: Connection, now: datetime) -> EventSchedule:
     """The events of connection ``row`` and when they may next make it sync."""
     backlog = event_backlog(host.database, row.id)
     timing = event_timing(connection_info(row))
-    last_sync, spent = _event_runs(host, row.id, now)
-    held = _held_back(row, spent, timing, now)
-    due = next_event_sync(backlog.first_pending_at, last_sync, timing)
-    if held.startswith("event syncs spent") and due is not None:
-        due = max(due, _day_start(now) + timedelta(days=1))
-        held = ""  # it only waits for the next UTC day
+    held = _held_back(row, now)
+    due = next_event_sync(backlog.first_pending_at, _last_event_sync(host, row.id), timing)
+    deferred = ""
+    if due is not None and not held:
+        budget = event_budget(host, row, now)
+        deferred = budget.deferral()
+        if deferred:  # it waits for the quota's reset, when the share is whole again
+            due = max(due, budget.resets_at)
     return EventSchedule(
         last_event_at=backlog.last_received_at,
         last_event=backlog.last_event,
         pending=backlog.pending,
         next_event_sync_at=None if held else due,
         held_back=held,
+        deferred=deferred,
     )
 
 

@@ -32,6 +32,7 @@ from core.errors import (
     AuthorizationFailed,
     ConfigurationError,
     DailyLimitReached,
+    EventSyncDeferred,
     LedgersyncError,
     SyncRefused,
 )
@@ -44,6 +45,7 @@ from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
 from core.sync.claims import claim_organization
 from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.event_budget import daily_need
 from core.sync.events import mark_handled
 from core.sync.forecast import Forecast, forecast_for
 from core.sync.ingest import store_items
@@ -276,6 +278,9 @@ def _run(
             report.outcome = "succeeded"
             _succeeded(host, run, report, now, options)
             return report
+        # An event sync leaves the daily sync what it is forecast to need (before this run
+        # plans the events' own documents, which are this run's work).
+        keep = daily_need(host, name, connection_id, now) if options.trigger == "event" else 0
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
             outcome = plan_connection(
@@ -320,7 +325,7 @@ def _run(
             run_id=run.id,
             on_progress=_delivery_progress(keeper, options.progress),
             look_first=look_first,
-            budget=share_guard(host.database, run.connection, destination_calls, now),
+            budget=share_guard(host.database, run.connection, destination_calls, now, keep=keep),
         )
         if adopting and delivery.complete:
             mark_adopted(host.database, connection_id, utcnow())
@@ -336,6 +341,9 @@ def _run(
     except AuthorizationFailed as error:
         report.outcome, report.error = "failed", str(error)
         mark_failed(host, run.connection, error.message, now, hint=error.hint)
+    except EventSyncDeferred as error:  # not a pause: the daily sync runs as usual
+        report.outcome, report.error = "incomplete", str(error)
+        log.info("event sync of %s deferred: %s", name, error)
     except DailyLimitReached as error:
         report.outcome, report.error = "paused", str(error)
         _paused(host, run, error, now)
@@ -525,6 +533,7 @@ def _finish_run(
             "failed": [list(item) for item in report.failed_documents],
             "unknown_channels": dict(report.unknown_channels),
             "held_payouts": dict(report.held_payouts),
+            "destination_calls": destination_calls.total if destination_calls else 0,
         }
         row.skipped = dict(report.skipped)
         row.api_calls = report.api_calls

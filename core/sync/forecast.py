@@ -87,14 +87,16 @@ def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str
     ones an earlier attempt touched (each needs a look-up before it is sent again)."""
     planned: Counter[str] = Counter()
     attempted: Counter[str] = Counter()
+    # grouped by the attempts themselves: PostgreSQL does not match ``attempts > 0`` in the
+    # select with the same expression in GROUP BY (each binds its own parameter)
     rows = session.execute(
-        select(DocumentRow.kind, DocumentRow.attempts > 0, func.count())
+        select(DocumentRow.kind, DocumentRow.attempts, func.count())
         .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
-        .group_by(DocumentRow.kind, DocumentRow.attempts > 0)
+        .group_by(DocumentRow.kind, DocumentRow.attempts)
     )
-    for kind, touched, count in rows:
+    for kind, attempts, count in rows:
         planned[str(kind)] += int(count)
-        if touched:
+        if attempts:
             attempted[str(kind)] += int(count)
     return planned, attempted
 

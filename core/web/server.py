@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import signal
-import threading
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from flask import Flask
 from waitress.server import create_server
+
+from core.sync.interruption import interrupts_on_signals
 
 __all__ = ["is_loopback", "make_server"]
 
@@ -40,25 +39,14 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: 
     )
 
 
-def _stop(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def serve_forever(server: Any, on_start: Callable[[str], None]) -> None:
     """Serve until Ctrl-C or SIGTERM (a service manager), then close: both are handled
     explicitly, since a server started from a script with ``&`` inherits SIGINT ignored."""
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
-    try:  # a signal right after the ready line is a clean stop too, not "Aborted!"
-        on_start(f"http://{server.effective_host}:{server.effective_port}/")
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    with interrupts_on_signals():
+        try:  # a signal right after the ready line is a clean stop too, not "Aborted!"
+            on_start(f"http://{server.effective_host}:{server.effective_port}/")
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()

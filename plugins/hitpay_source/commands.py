@@ -123,7 +123,8 @@ def webhook(
     click.echo(f"Stored the webhook salt of {shown}, encrypted.")
     click.echo(
         f"event syncs: {timing.quiet.total_seconds():g} s after the first event, at most every "
-        f"{timing.every.total_seconds() / 60:g} min, within {timing.call_reserve} API calls a day."
+        f"{timing.every.total_seconds() / 60:g} min, within the API share the daily sync "
+        "does not need."
     )
     click.echo(f"Register this URL in HitPay (events charge.created, charge.updated): {safe(url)}")
     if not url.startswith("https://"):

@@ -27,6 +27,7 @@ from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.costs import call_costs
 from plugins.zoho_books.datacenters import Endpoints, endpoints_for
+from plugins.zoho_books.deleting import DELETABLE_KINDS, delete_document
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
@@ -61,6 +62,7 @@ class ZohoBooksDestination:
 
     name: ClassVar[str] = "zoho_books"
     display_name: ClassVar[str] = "Zoho Books"
+    deletable_kinds: ClassVar[frozenset[str]] = DELETABLE_KINDS  # rollback (core.contracts)
 
     def __init__(
         self,
@@ -222,6 +224,10 @@ class ZohoBooksDestination:
 
     def write_claim(self, claim: Claim) -> Claim:
         return write_claim(self.client, claim)
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        """Take back a delivered document (``ledgersync rollback``; plugins/zoho_books/deleting)."""
+        delete_document(self.client, remote_id, document, context)
 
     def health(self) -> Health:
         try:

@@ -32,8 +32,10 @@ SCOPES: tuple[str, ...] = (
     "ZohoBooks.settings.READ",
     "ZohoBooks.accountants.READ",
     "ZohoBooks.accountants.CREATE",  # journals: payout adjustments
+    "ZohoBooks.accountants.DELETE",  # rollback of payout adjustments
     "ZohoBooks.banking.READ",  # bank account balances: reconcile
     "ZohoBooks.banking.CREATE",  # fund transfers: payouts
+    "ZohoBooks.banking.DELETE",  # rollback of payout transfers
 )
 
 RECONNECT_HINT = "Reconnect with `ledgersync zoho connect {name} --datacenter DC`."

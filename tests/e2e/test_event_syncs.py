@@ -1,5 +1,6 @@
 """Event syncs: the HitPay stand-in posts real signed webhooks to the web app on a real port;
-the debounce, the interval and the quota reserve are driven by explicit instants (no sleeps).
+the debounce and the interval are driven by explicit instants (no sleeps; the quota share
+event syncs may spend is tests/e2e/test_event_sync_quota.py).
 
 Every test books through the real engine into the Zoho Books stand-in and checks the books
 against what HitPay holds: an event only makes the poll happen sooner, and nothing an event
@@ -166,22 +167,6 @@ def test_a_manual_or_daily_sync_covers_pending_events(shop: Shop, served: str) -
 
     assert all(row.handled_at is not None for row in events(shop))
     assert run_due_event_syncs(shop.host, clock.now() + timedelta(hours=1)) == []
-
-
-def test_event_syncs_stop_when_their_daily_call_reserve_is_spent(shop: Shop, served: str) -> None:
-    hooked(shop, served, mode="individual")
-    set_event_timing(shop.host.database, shop.name, call_reserve=1, every_minutes=1)
-    shop.charges_api.add_charge(amount=Decimal("9.00"))
-    opened = first_pending(shop)
-    run_due_event_syncs(shop.host, opened + QUIET)
-    shop.charges_api.add_charge(amount=Decimal("9.50"))
-    later = opened + QUIET + timedelta(minutes=5)
-
-    schedule = event_schedule(shop.host, shop.row(), later)
-
-    assert run_due_event_syncs(shop.host, later) == []
-    assert schedule.next_event_sync_at is not None and schedule.next_event_sync_at > later
-    assert schedule.next_event_sync_at.time() == datetime.min.time()  # the next UTC day
 
 
 def _signed_post(base: str, body: dict[str, Any], change: str = "created") -> int:

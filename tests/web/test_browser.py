@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -75,7 +76,9 @@ def _log_in(driver: Any, base: str) -> None:
     _type(driver, "user", "operator")
     _type(driver, "password", PASSWORD)
     _by_id(driver, "log-in").click()
-    wait_until(lambda: driver.current_url.endswith("/connections"), "the connections page")
+    # Not `current_url.endswith("/connections")`: the login page's own address,
+    # /login?next=/connections, ends so too, and the next page opened would cut the login short.
+    wait_until(lambda: urlsplit(driver.current_url).path == "/connections", "the connections page")
 
 
 def _connect_hitpay(driver: Any, base: str, hitpay: HitPayStandIn) -> None:

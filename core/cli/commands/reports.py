@@ -63,6 +63,8 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             when = item["event_syncs_held"] or (
                 local(item["next_event_sync"], zone) if item["next_event_sync"] else "none due"
             )
+            if item.get("event_syncs_deferred") and not item["event_syncs_held"]:
+                when += f" ({item['event_syncs_deferred']})"
             click.echo(f"  next event sync: {safe(when)}")
         click.echo(f"  API calls today: {item['api_calls_today']}")
         click.echo(f"  destination API quota: {_quota_line(item['api_quota'], zone)}")

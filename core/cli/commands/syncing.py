@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
 from collections.abc import Iterable
-from types import FrameType
 from typing import Any, ClassVar, NoReturn
 
 import click
@@ -192,10 +190,13 @@ def _stamped(line: str) -> str:
 @pass_host
 def scheduler_command(host: Host, interval: int) -> None:
     """Run the scheduler loop in the foreground (Ctrl-C stops it)."""
-    _stop_on_signals()
     try:
-        click.echo(_stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop."))
-        with interrupts_on_signals():  # SIGTERM too: a sync in progress is marked interrupted
+        # Ctrl-C and SIGTERM stop the loop cleanly (also when started from a script with `&`,
+        # which leaves SIGINT ignored); a sync in progress is marked interrupted.
+        with interrupts_on_signals():
+            click.echo(
+                _stamped(f"ledgersync scheduler: checking every {interval}s. Ctrl-C to stop.")
+            )
             _schedule(host, interval)
     except KeyboardInterrupt:
         click.echo(_stamped("Scheduler stopped."))
@@ -217,17 +218,6 @@ def _schedule(host: Host, interval: int) -> None:
             state = result.report.outcome if result.report else f"not run: {result.refused}"
             click.echo(_stamped(f"{safe(result.name)}: {safe(state)}"))
         time.sleep(interval)
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM (systemd, a supervisor, ``kill``) stop the loop cleanly, also when the
-    scheduler was started from a script with ``&``, which leaves SIGINT ignored."""
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _stop)
 
 
 COMMANDS = [sync_command, run_due_command, scheduler_command]

@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from core import clock
 from plugins.zoho_books.jsonnum import dumps, loads
-from plugins.zoho_books.testing.standin import banking
+from plugins.zoho_books.testing.standin import banking, deletes
 from plugins.zoho_books.testing.standin.errors import ApiError
 from plugins.zoho_books.testing.standin.faults import Faults
 from plugins.zoho_books.testing.standin.oauth import OAuthServer
@@ -206,7 +206,7 @@ def reference_matcher(mode: str) -> Callable[[str, str | None], bool]:
     return matches
 
 
-class ZohoBooksStandIn:
+class ZohoBooksStandIn(deletes.DeleteHandlers):
     """The accounts server and the Books API of one datacenter, with several organizations."""
 
     def __init__(
@@ -1232,6 +1232,7 @@ def _rules() -> Iterator[Rule]:
     yield rule("/journals", "journals", "GET")
     yield rule("/journals", "create_journal", "POST")
     yield rule("/bankaccounts/<record_id>", "bankaccount", "GET")
+    yield from deletes.rules(rule)
 
 
 _ROUTES = Map(list(_rules()), strict_slashes=False)

@@ -1,0 +1,219 @@
+"""Which documents a rollback takes: the scope, closed over groups and dependents.
+
+A scope (``--run N``, or ``--since DATE [--until DATE]`` on the documents' business-local
+dates) names documents; a rollback takes more than that, never less:
+
+- a *group*: documents that cover a common record (a Bulk day's invoice, payment and fee
+  expense; a daily payment or a daily fee expense and every invoice it covers; a refund's
+  credit note and credit refund) are taken whole, because a record is planned again only
+  once no document holds it;
+- *dependents*: a document whose delivery needed one taken (the payment of an invoice, the
+  credit note raised against it, the refund of that credit note) is taken too, because the
+  destination will not delete a document something else still points at.
+
+Both rules are applied until nothing more is added. :func:`groups` splits what was taken
+into its connected parts: each is deleted whole, or stays whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.documents import DocumentKind
+from core.store.models import Assignment, DocumentRow
+
+__all__ = ["DELETE_ORDER", "Scope", "Taken", "close_over", "groups", "in_scope"]
+
+# Reverse dependency order: what points at a document goes before it.
+DELETE_ORDER: Mapping[str, int] = {
+    DocumentKind.CREDIT_REFUND.value: 0,
+    DocumentKind.CREDIT_NOTE.value: 1,
+    DocumentKind.TRANSFER.value: 2,
+    DocumentKind.ADJUSTMENT.value: 2,
+    DocumentKind.PAYMENT.value: 3,
+    DocumentKind.EXPENSE.value: 4,
+    DocumentKind.INVOICE.value: 5,
+}
+_POINTERS = ("invoice_key", "payment_key", "credit_note_key")  # body fields naming a document
+_DEPENDENT_KINDS = (
+    DocumentKind.PAYMENT.value,
+    DocumentKind.CREDIT_NOTE.value,
+    DocumentKind.CREDIT_REFUND.value,
+)
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a person asked to roll back: one run's documents, or a span of dates."""
+
+    run: int | None = None
+    since: date | None = None
+    until: date | None = None  # included
+
+    def describe(self) -> str:
+        if self.run is not None:
+            return f"run {self.run}"
+        if self.until is None:
+            return f"documents dated {self.since} on"
+        return f"documents dated {self.since} to {self.until}"
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A document a rollback takes (a detached copy of its row's fields)."""
+
+    id: int
+    key: str
+    kind: str
+    state: str
+    doc_date: date
+    currency: str
+    amount: Any
+    attempts: int
+    body: Mapping[str, Any]
+    in_scope: bool
+
+    @property
+    def points_at(self) -> tuple[str, ...]:
+        return tuple(str(self.body[name]) for name in _POINTERS if self.body.get(name))
+
+
+def in_scope(session: Session, connection_id: int, scope: Scope) -> set[int]:
+    """Ids of the documents the scope names (any state but one a rollback already holds)."""
+    query = select(DocumentRow.id).where(
+        DocumentRow.connection_id == connection_id,
+        DocumentRow.state.in_(("planned", "delivered", "failed")),
+    )
+    if scope.run is not None:
+        query = query.where(DocumentRow.run_id == scope.run)
+    if scope.since is not None:
+        query = query.where(DocumentRow.doc_date >= scope.since)
+    if scope.until is not None:
+        query = query.where(DocumentRow.doc_date <= scope.until)
+    return set(session.scalars(query))
+
+
+def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _same_records(session: Session, ids: set[int]) -> set[int]:
+    records: set[int] = set()
+    for chunk in _chunks(ids):
+        records.update(
+            session.scalars(select(Assignment.record_id).where(Assignment.document_id.in_(chunk)))
+        )
+    found: set[int] = set()
+    for chunk in _chunks(records):
+        found.update(
+            session.scalars(select(Assignment.document_id).where(Assignment.record_id.in_(chunk)))
+        )
+    return found
+
+
+def _dependents(session: Session, connection_id: int, ids: set[int]) -> set[int]:
+    keys: set[str] = set()
+    earliest: date | None = None
+    for chunk in _chunks(ids):
+        for key, day in session.execute(
+            select(DocumentRow.key, DocumentRow.doc_date).where(DocumentRow.id.in_(chunk))
+        ):
+            keys.add(key)
+            earliest = day if earliest is None or day < earliest else earliest
+    if earliest is None:
+        return set()
+    # A dependent is never dated before what it depends on.
+    rows = session.execute(
+        select(DocumentRow.id, DocumentRow.body).where(
+            DocumentRow.connection_id == connection_id,
+            DocumentRow.kind.in_(_DEPENDENT_KINDS),
+            DocumentRow.doc_date >= earliest,
+        )
+    )
+    return {
+        row_id
+        for row_id, body in rows
+        if any(body.get(name) in keys for name in _POINTERS if body.get(name))
+    }
+
+
+def close_over(
+    session: Session, connection_id: int, ids: set[int], *, states: Sequence[str]
+) -> list[Taken]:
+    """``ids`` with every group member and dependent added, until nothing more is; only
+    documents in ``states`` are kept (others are held by a rollback already)."""
+    taken = set(ids)
+    while True:
+        more = _same_records(session, taken) | _dependents(session, connection_id, taken)
+        if more <= taken:
+            break
+        taken |= more
+    rows: list[Taken] = []
+    for chunk in _chunks(taken):
+        for row in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(chunk))):
+            if row.state in states:
+                rows.append(_taken(row, row.id in ids))
+    return rows
+
+
+def _taken(row: DocumentRow, named: bool) -> Taken:
+    return Taken(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        state=row.state,
+        doc_date=row.doc_date,
+        currency=row.currency,
+        amount=row.amount,
+        attempts=row.attempts or 0,
+        body=dict(row.body),
+        in_scope=named,
+    )
+
+
+def groups(session: Session, documents: Sequence[Taken]) -> list[list[Taken]]:
+    """The connected parts of ``documents`` (common records, dependencies), each in
+    deletion order; parts in the order of their first document."""
+    by_id = {doc.id: doc for doc in documents}
+    parent = {doc.id: doc.id for doc in documents}
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def join(one: int, other: int) -> None:
+        parent[root(one)] = root(other)
+
+    holder: dict[int, int] = {}
+    for chunk in _chunks(by_id):
+        for document_id, record_id in session.execute(
+            select(Assignment.document_id, Assignment.record_id).where(
+                Assignment.document_id.in_(chunk)
+            )
+        ):
+            if record_id in holder:
+                join(document_id, holder[record_id])
+            else:
+                holder[record_id] = document_id
+    by_key = {doc.key: doc.id for doc in documents}
+    for doc in documents:
+        for key in doc.points_at:
+            if key in by_key:
+                join(doc.id, by_key[key])
+    parts: dict[int, list[Taken]] = {}
+    for doc in sorted(documents, key=lambda d: d.id):
+        parts.setdefault(root(doc.id), []).append(doc)
+    return [
+        sorted(part, key=lambda d: (DELETE_ORDER.get(d.kind, 0), -d.id)) for part in parts.values()
+    ]

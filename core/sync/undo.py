@@ -1,0 +1,178 @@
+"""Rollback and repost as runs: the lease, the run row in the history, errors in words.
+
+``rollback`` holds the connection's lease (no sync runs meanwhile), records a run with
+trigger ``rollback``, previews the scope (refusing before anything is deleted when the
+destination cannot delete a kind it needs), marks what it takes and deletes it
+(:mod:`core.sync.rollback`). ``repost`` is a rollback, then a sync under the settings of now;
+run again with the same arguments it finishes an interrupted one (whatever a rollback holds
+is finished first, and the sync books what is not planned).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import (
+    AuthorizationFailed,
+    DailyLimitReached,
+    LedgersyncError,
+    SyncRefused,
+)
+from core.host import Host
+from core.store.models import Run
+from core.store.problems import store_problem
+from core.store.repository import connection_info, get_connection, utcnow
+from core.sync import leases
+from core.sync.engine import SyncOptions, SyncReport, close_abandoned_runs, lease_ttl, sync
+from core.sync.rollback import (
+    RollbackPlan,
+    RollbackResult,
+    Scope,
+    delete_groups,
+    mark_for_deletion,
+    preview,
+)
+
+__all__ = ["RollbackReport", "Scope", "repost", "rollback"]
+
+Progress = Callable[[str, int, int | None], None]  # (phase, done, total), as a sync's
+
+
+@dataclass(slots=True)
+class RollbackReport:
+    connection: str
+    plan: RollbackPlan
+    dry_run: bool = False
+    run_id: int | None = None
+    outcome: str = "running"  # succeeded | incomplete | failed | paused | interrupted
+    result: RollbackResult = field(default_factory=RollbackResult)
+    api_calls: int = 0
+    error: str = ""
+    sync: SyncReport | None = None
+
+
+def _phase(progress: Progress | None, phase: str) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+    bar = progress
+
+    def on_progress(done: int, total: int | None) -> None:
+        bar(phase, done, total)
+
+    return on_progress
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:rollback"
+
+
+def rollback(
+    host: Host,
+    name: str,
+    scope: Scope,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> RollbackReport:
+    """Roll back ``scope`` of connection ``name`` (module notes); SyncRefused when a sync of
+    it is running, ConfigurationError when the destination cannot delete what it needs."""
+    now = utcnow()
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        connection_id = row.id
+        info = connection_info(row)
+        if row.status == "disconnected":
+            raise SyncRefused(f"connection {name!r} is disconnected.")
+    holder = _holder()
+    lease = leases.acquire(
+        host.database, connection_id, holder=holder, ttl=lease_ttl(), clock=utcnow
+    )
+    if lease is None:
+        raise SyncRefused(
+            f"a sync of {name!r} is running.", "Wait for it to finish; see `ledgersync status`."
+        )
+    try:
+        close_abandoned_runs(host, connection_id, now)
+        destination, calls = host.open_destination(name)
+        try:
+            plan = preview(host, connection_id, scope, destination)
+            report = RollbackReport(name, plan, dry_run=dry_run)
+            if dry_run:
+                report.outcome = "succeeded"
+                return report
+            report.run_id = _start_run(host, connection_id)
+            try:
+                mark_for_deletion(host, plan)
+                delete_groups(
+                    host,
+                    connection_id,
+                    destination,
+                    info.settings,
+                    report.result,
+                    _phase(progress, "rollback"),
+                )
+                report.outcome = "succeeded"
+            except AuthorizationFailed as error:
+                report.outcome, report.error = "failed", str(error)
+            except DailyLimitReached as error:
+                report.outcome, report.error = "paused", str(error)
+            except LedgersyncError as error:
+                report.outcome, report.error = "failed", str(error)
+            except SQLAlchemyError as error:
+                report.outcome, report.error = "failed", store_problem(error)
+            except KeyboardInterrupt:
+                report.outcome, report.error = "interrupted", "interrupted."
+                raise
+            finally:
+                report.api_calls = calls.total
+                _finish_run(host, report)
+        finally:
+            with host.database.session() as session:
+                calls.flush(session, connection_id)
+    finally:
+        leases.release(host.database, connection_id, holder=holder)
+    return report
+
+
+def _start_run(host: Host, connection_id: int) -> int:
+    with host.database.session() as session:
+        run = Run(
+            connection_id=connection_id,
+            trigger="rollback",
+            forced=True,
+            started_at=utcnow(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_run(host: Host, report: RollbackReport) -> None:
+    if report.run_id is None:
+        return
+    with host.database.session() as session:
+        run = session.get_one(Run, report.run_id)
+        run.finished_at = utcnow()
+        run.outcome = report.outcome
+        run.counts = report.result.counts()
+        run.api_calls = report.api_calls
+        run.error = report.error or None
+
+
+def repost(
+    host: Host, name: str, scope: Scope, *, progress: Progress | None = None
+) -> RollbackReport:
+    """A rollback of ``scope``, then a sync under the current settings (forced: the hourly
+    manual limit does not apply). The sync runs only after a rollback that finished."""
+    report = rollback(host, name, scope, progress=progress)
+    if report.outcome != "succeeded":
+        return report
+    report.sync = sync(host, name, SyncOptions(trigger="manual", force=True, progress=progress))
+    return report
