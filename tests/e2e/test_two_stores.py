@@ -16,6 +16,7 @@ import pytest
 from core import clock
 from core.host import Host
 from core.plugins import get_plugins
+from core.sync.engine import SyncOptions, sync
 from e2e.conftest import Shop, local_midnight, seed_sales
 from e2e.test_cli_sync import assert_ties_out, kinds
 from e2e.test_store_loss import _connect_through_cli, _lose_the_store
@@ -102,3 +103,34 @@ def test_a_lost_store_is_taken_over_by_the_rebuilt_one_which_adopts_and_books_ex
     assert_ties_out(shop, since, now)
     claimed = json.loads(shop.cli("claim", "shop", "--json").output)
     assert claimed["this_store_holds_it"] is True
+
+
+def test_a_claim_not_renewed_for_three_days_is_taken_over_by_the_next_sync(
+    shop: Shop, tmp_path: Path
+) -> None:
+    now = clock.now()
+    since = local_midnight(now, 3)
+    seed_sales(shop.charges_api, since)
+    org = shop.zoho_api.create_organization("Shop Pte Ltd")
+    shop.adopt(org)
+    _connect_through_cli(shop, org, since)
+    assert shop.cli("sync", "shop").exit_code == 0
+    listed = kinds(shop.books())
+    second = _second_store(shop, tmp_path)
+    try:
+        _connect_through_cli(second, org, since)
+        almost = now + timedelta(days=3) - timedelta(minutes=1)
+        early = sync(second.host, "shop", SyncOptions(force=True, now=almost))
+        assert early.outcome == "failed" and REFUSED in early.error
+
+        later = now + timedelta(days=3, minutes=1)
+        report = sync(second.host, "shop", SyncOptions(force=True, now=later))
+
+        assert report.outcome == "succeeded", report.error
+        assert not report.documents_delivered, "the second store created again"
+        assert dict(report.adopted) == listed
+        assert kinds(shop.books()) == listed
+        back = sync(shop.host, "shop", SyncOptions(force=True, now=later + timedelta(minutes=5)))
+        assert back.outcome == "failed" and REFUSED in back.error  # the old one now stands down
+    finally:
+        second.host.close()

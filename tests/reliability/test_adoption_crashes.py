@@ -24,9 +24,10 @@ from reliability.system import CONNECTION, System, small_data_set
 from reliability.tally import tally
 
 
-def rebuild_store(system: System, db_url: str) -> None:
+def rebuild_store(system: System, db_url: str, *, claim: bool = True) -> None:
     """As an operator whose store file was lost: a new store, both sides reconnected to the
-    same business and organization, the same settings, enabled with the same start."""
+    same business and organization, the same settings, enabled with the same start, and (with
+    ``claim``) the lost store's claim on the organization taken over."""
     plugins = system.host.plugins
     system.host.close()
     system.host = Host(db_url, plugins=plugins)
@@ -49,7 +50,8 @@ def rebuild_store(system: System, db_url: str) -> None:
     since = small_data_set(NOW).since
     assert since is not None
     enable(system.host, CONNECTION, since=since, now=system.now())
-    take_over(system)
+    if claim:
+        take_over(system)
 
 
 def take_over(system: System) -> None:
