@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILT_INS = "mapping,hitpay,zoho_books,log,email,file_journal"
+BUILT_INS = "hitpay,zoho_books,log,email,file_journal"
 
 
 def prepare() -> None:

@@ -69,6 +69,21 @@ class AccountSettings:
     adjustment_account: str | None = None  # optional: payouts needing one are held without
     extra: Mapping[str, str] = field(default_factory=dict)
 
+    def account_for(self, name: str, currency: str) -> str | None:
+        """The ``name`` account (e.g. ``payout_account``) for ``currency``: the one set for that
+        currency (``--payout-account USD=ID``, kept in ``extra`` as ``payout_account:USD``),
+        else the default; None when neither is set."""
+        return self.extra.get(f"{name}:{currency.upper()}") or getattr(self, name)
+
+    def by_currency(self, name: str) -> dict[str, str]:
+        """The ``name`` accounts set per currency: currency -> account id."""
+        prefix = f"{name}:"
+        return {
+            key.removeprefix(prefix): value
+            for key, value in self.extra.items()
+            if key.startswith(prefix) and value
+        }
+
     def missing(self) -> list[str]:
         """Names of the settings still unset, in the order a user fills them."""
         names = ("sales_account", "fee_account", "refund_account", "bank_account", "item")
@@ -180,11 +195,15 @@ class RemoteDocument:
     """A delivered document as the destination shows it now (for ``verify``).
 
     A destination that can tell implements ``read_back(kinds) -> {kind: {remote id: this}}``,
-    listing each kind (never one call per document); kinds it cannot list are left out."""
+    listing each kind (never one call per document); kinds it cannot list are left out.
+    ``written_with(kind, currency, settings) -> RemoteDocument`` (optional) says which account
+    and customer it writes a document of that kind with, so verify can compare them."""
 
     amount: Decimal | None
     date: str | None = None  # ISO date
     status: str | None = None  # e.g. void
+    account: str | None = None  # the account it books to (None: the listing does not say)
+    customer: str | None = None  # the customer it names (None: none, or not listed)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -369,6 +388,9 @@ class MappingContext:
     now: datetime
     charge_documents: Mapping[str, ChargeDocuments]
     taken_keys: Container[str]
+    # The connection's grouping options (``fees``, ``payments``: ``daily`` or ``charge``);
+    # a mapper ignores those it has no use for (Bulk is daily already).
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 class Mapper(Protocol):
@@ -391,6 +413,7 @@ class NoticeKind(StrEnum):
     SYNC_FAILED = "sync_failed"
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
+    DOCUMENTS_REJECTED = "documents_rejected"  # the destination refused documents; they wait
     TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 

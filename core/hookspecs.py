@@ -12,37 +12,54 @@ from typing import Any
 import click
 import pluggy
 
-from core.contracts import ConnectionInfo, RunInfo, RunSummary
+from core.contracts import (
+    ConnectionInfo,
+    Destination,
+    DestinationStandIn,
+    Mapper,
+    Notifier,
+    RunInfo,
+    RunSummary,
+    Source,
+    SourceStandIn,
+)
 from core.pages import RegisterPages
 
 hookspec = pluggy.HookspecMarker("ledgersync")
 hookimpl = pluggy.HookimplMarker("ledgersync")
 
-Register = Callable[[type[Any]], None]
+# One register type per hook: a plugin's ``register(cls)`` is checked against the protocol
+# its hook expects.
+RegisterSource = Callable[[type[Source]], None]
+RegisterDestination = Callable[[type[Destination]], None]
+RegisterMapper = Callable[[type[Mapper]], None]
+RegisterNotifier = Callable[[type[Notifier]], None]
+RegisterStandIn = Callable[[type[SourceStandIn] | type[DestinationStandIn]], None]
+Register = Callable[[type[Any]], None]  # any of them: kept for plugins written before
 
 
 @hookspec
-def register_sources(register: Register) -> None:
+def register_sources(register: RegisterSource) -> None:
     """Register Source classes (payment gateways) by calling ``register(cls)``."""
 
 
 @hookspec
-def register_destinations(register: Register) -> None:
+def register_destinations(register: RegisterDestination) -> None:
     """Register Destination classes (accounting systems) by calling ``register(cls)``."""
 
 
 @hookspec
-def register_mappers(register: Register) -> None:
+def register_mappers(register: RegisterMapper) -> None:
     """Register Mapper classes (how records become documents) by calling ``register(cls)``."""
 
 
 @hookspec
-def register_notifiers(register: Register) -> None:
+def register_notifiers(register: RegisterNotifier) -> None:
     """Register Notifier classes (e-mail, log, ...) by calling ``register(cls)``."""
 
 
 @hookspec
-def register_standins(register: Register) -> None:
+def register_standins(register: RegisterStandIn) -> None:
     """Register stand-in kits (local fake servers) that `ledgersync demo` and tests drive."""
 
 

@@ -92,6 +92,15 @@ class Host:
         cls = self.plugins.destination(connection.destination)
         return cls(self.plugin_context(connection, config, calls)), calls
 
+    def destination_config(self, name: str) -> dict[str, Any]:
+        """Connection ``name``'s stored destination settings (its secrets are in the vault)."""
+        return self._connection_and_config(name, "destination")[1]
+
+    def record_calls(self, calls: CallCounter, connection_id: int) -> None:
+        """Add ``calls`` to the connection's API usage of the day, with the quota it noted."""
+        with self.database.session() as session:
+            calls.flush(session, connection_id)
+
     def _connection_and_config(self, name: str, side: str) -> tuple[ConnectionInfo, dict[str, Any]]:
         with self.database.session() as session:
             row = get_connection(session, name)

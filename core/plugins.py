@@ -1,12 +1,17 @@
-"""The plugin manager: built-ins and third-party plugins, both through entry points.
+"""The plugin manager: the host's built-ins from a tuple, every other plugin by entry point.
 
-Plugins load lazily, on the first call to :func:`get_plugins`. ``LEDGERSYNC_LOAD_PLUGINS``
-(comma-separated entry-point names) is an allow-list; ``LEDGERSYNC_DISABLE_PLUGINS`` a
-block-list. A plugin that fails to import gives a warning naming it; the host keeps working.
+Plugins load lazily, on the first call to :func:`get_plugins`. The host's own plugins
+(:data:`BUILT_IN_PLUGINS`: the bulk and individual mappers) are always registered.
+Everything else, the source, destination and notifier plugins shipped beside the host
+included, comes from the entry-point group ``ledgersync``: ``LEDGERSYNC_LOAD_PLUGINS``
+(comma-separated entry-point names) is an allow-list of them, ``LEDGERSYNC_DISABLE_PLUGINS``
+a block-list; neither can switch a built-in off. A plugin that fails to import gives a warning
+naming it; the host keeps working.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import logging
 import os
@@ -25,9 +30,19 @@ from core.contracts import Source as SourceProtocol
 from core.errors import ConfigurationError
 from core.pages import PluginPages
 
-__all__ = ["ENTRY_POINT_GROUP", "Manifest", "PluginWarning", "Plugins", "get_plugins"]
+__all__ = [
+    "BUILT_IN_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "Manifest",
+    "PluginWarning",
+    "Plugins",
+    "get_plugins",
+]
 
 ENTRY_POINT_GROUP = "ledgersync"
+# The host's own plugins, by name and module: registered before any entry point, whatever the
+# allow- and block-lists say (an entry point of the same name is ignored).
+BUILT_IN_PLUGINS: tuple[tuple[str, str], ...] = (("mapping", "core.mapping"),)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -71,6 +86,8 @@ class Plugins:
         self.manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.manager.add_hookspecs(hookspecs)
         self.failures: dict[str, str] = {}
+        for name, module in BUILT_IN_PLUGINS:
+            self.manager.register(importlib.import_module(module), name=name)
         if load_entry_points:
             self._load_entry_points()
         self.manager.check_pending()

@@ -39,10 +39,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from core import Manifest, hookimpl
-from core.contracts import Notice, NoticeKind
-from core.errors import ConfigurationError, TransientError
-from core.hookspecs import Register
+from core.api import (
+    ConfigurationError,
+    Manifest,
+    Notice,
+    NoticeKind,
+    RegisterNotifier,
+    TransientError,
+    hookimpl,
+)
 
 __all__ = [
     "MANIFEST",
@@ -101,6 +106,11 @@ KIND_TEXT: dict[NoticeKind, tuple[str, str, str]] = {
         "ledgersync: records quarantined for {name}",
         "Some records of {name} could not be read and were set aside.",
         "See `ledgersync quarantine {name}`; everything else synced.",
+    ),
+    NoticeKind.DOCUMENTS_REJECTED: (
+        "ledgersync: documents of {name} rejected by the destination",
+        "The destination refused some documents of {name}; they and what depends on them wait.",
+        "Fix the cause each line names, then run `ledgersync retry {name} --all-failed`.",
     ),
     NoticeKind.TEST: (
         "ledgersync: test notice for {name}",
@@ -303,5 +313,5 @@ class EmailNotifier:
 
 
 @hookimpl
-def register_notifiers(register: Register) -> None:
+def register_notifiers(register: RegisterNotifier) -> None:
     register(EmailNotifier)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-from core import Manifest, hookimpl
-from core.cli.output import safe
-from core.contracts import Notice
-from core.hookspecs import Register
+from core.api import Manifest, Notice, RegisterNotifier, hookimpl, safe
 
 MANIFEST = Manifest(
     name="log",
@@ -41,5 +38,5 @@ def _inert(text: str) -> str:
 
 
 @hookimpl
-def register_notifiers(register: Register) -> None:
+def register_notifiers(register: RegisterNotifier) -> None:
     register(LogNotifier)

@@ -30,7 +30,7 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-BUILT_INS = "mapping,hitpay,zoho_books,log,email,file_journal"
+BUILT_INS = "hitpay,zoho_books,log,email,file_journal"
 
 INSTANT_VARIABLE = "LEDGERSYNC_TEST_INSTANT"
 _RANDOM_SPAN = timedelta(days=400)

@@ -24,6 +24,7 @@ from core.errors import ConfigurationError
 from core.host import Host
 from core.plugins import Plugins, get_plugins
 from core.reports.reconcile import Reconciliation, reconcile, to_text
+from core.states import SyncMode, SyncTrigger
 from core.store.repository import utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
 
@@ -149,7 +150,7 @@ def run_demo(
         )
         echo(f"  store: {host.database.url}")
         try:
-            for mode in ("bulk", "individual"):
+            for mode in SyncMode:
                 outcome = _run_mode(
                     host, source_kit, destination_kit, mode, start, end, days, seed, now, echo
                 )
@@ -205,8 +206,8 @@ def _run_mode(
             ),
         )
         enable(host, name, since=start, now=now)
-        first = sync(host, name, SyncOptions(trigger="manual", now=now))
-        second = sync(host, name, SyncOptions(trigger="manual", force=True, now=now))
+        first = sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, now=now))
+        second = sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True, now=now))
         totals = dict(source_fake.expected_totals(start, end))
         books = destination_fake.books(name)
         clearing = dict(destination_fake.clearing_balance(name))

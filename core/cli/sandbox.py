@@ -21,6 +21,7 @@ from core.cli.demo import DEMO_TIMEZONE, STORE_FILE, pick_kit, previous_month, r
 from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.host import Host
 from core.plugins import get_plugins
+from core.states import SyncMode
 from core.store.repository import utcnow
 from core.sync.interruption import interrupts_on_signals
 
@@ -79,7 +80,7 @@ def run_sandbox(
                 refund_account=accounts.refund_account,
                 bank_account=accounts.bank_account,
                 item=accounts.item,
-                mode="bulk",
+                mode=SyncMode.BULK,
             ),
         )
         enable(host, name, since=start, now=now)

@@ -162,11 +162,15 @@ def send_episode(
     return failures
 
 
+# Episode kinds that are not themselves notice kinds (one episode per rejected document).
+_NOTICE_OF = {"document_rejected": NoticeKind.DOCUMENTS_REJECTED}
+
 # What a retried notice says: the subject by kind (the message is the episode's own).
 _RETRY_SUBJECTS = {
     NoticeKind.CONNECTION_FAILED: "ledgersync: connection {name} failed; sync is paused",
     NoticeKind.SYNC_FAILED: "ledgersync: sync of {name} failed repeatedly",
     NoticeKind.DAILY_LIMIT_REACHED: "ledgersync: daily API limit reached for {name}",
+    NoticeKind.DOCUMENTS_REJECTED: "ledgersync: a document of {name} was rejected",
 }
 
 
@@ -185,7 +189,9 @@ def retry_unsent(
         ]
     sent = 0
     for alert_id, kind, message, connection in unsent:
-        notice_kind = NoticeKind(kind) if kind in set(NoticeKind) else NoticeKind.SYNC_FAILED
+        notice_kind = _NOTICE_OF.get(kind) or (
+            NoticeKind(kind) if kind in set(NoticeKind) else NoticeKind.SYNC_FAILED
+        )
         subject = _RETRY_SUBJECTS.get(notice_kind, "ledgersync: {name}").format(
             name=connection.name
         )
@@ -194,7 +200,11 @@ def retry_unsent(
             connection=connection,
             subject=subject,
             message=message,
-            hint=f"See `ledgersync status {connection.name}`.",
+            hint=(
+                f"Fix the cause, then `ledgersync retry {connection.name} --all-failed`."
+                if notice_kind is NoticeKind.DOCUMENTS_REJECTED
+                else f"See `ledgersync status {connection.name}`."
+            ),
             occurred_at=now,
             details={"retried": True},
         )

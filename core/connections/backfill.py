@@ -24,6 +24,7 @@ from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.reasons import OUTSIDE_SYNC_PERIODS, REFUND_OF_UNFETCHED_CHARGE
+from core.states import ConnectionStatus
 from core.store.models import Assignment, Connection, SourceRecord, SyncPeriod
 from core.store.repository import connection_info, get_connection, utcnow
 
@@ -100,7 +101,7 @@ def backfill_preview(
     start, end = _range(host, name, first, last, now)
     with host.database.session() as session:
         row = get_connection(session, name)
-        if row.status == "disconnected":
+        if row.status == ConnectionStatus.DISCONNECTED:
             raise ConfigurationError(
                 f"connection {name!r} is disconnected.", "Reconnect it before back-filling."
             )

@@ -9,6 +9,7 @@ from typing import Any
 from core.connections import alerts
 from core.contracts import ConnectionInfo, Notice, NoticeKind
 from core.host import Host
+from core.states import ConnectionStatus
 from core.store.models import Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
@@ -45,7 +46,7 @@ def mark_failed(
     reason = f"{error} {hint}".strip()
     with host.database.session() as session:
         row = session.get_one(Connection, connection.id)
-        row.status = "failed"
+        row.status = ConnectionStatus.FAILED
         row.failure_reason = reason
         row.failed_at = row.failed_at or now
         opened = alerts.open_alert(session, connection.id, "connection_failed", reason, now)
@@ -89,7 +90,7 @@ def restore(host: Host, name: str, now: datetime | None = None) -> None:
     with host.database.session() as session:
         connection = get_connection(session, name)
         reason = connection.failure_reason or "authorization failed"
-        connection.status = "active"
+        connection.status = ConnectionStatus.ACTIVE
         connection.failure_reason = None
         connection.failed_at = None
         resolved = alerts.resolve_alerts(session, connection.id, "connection_failed", now)

@@ -17,7 +17,9 @@ from core.connections.setup import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
+from core.mapping.daily import CHARGE, DAILY, GROUPING_OPTIONS
 from core.reasons import OUTSIDE_SYNC_PERIODS
+from core.states import ConnectionStatus, SyncMode
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 
@@ -34,9 +36,15 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MODES = ("bulk", "individual")
+MODES = tuple(SyncMode)
+# How far back each sync looks for refunds of earlier sales (docs/vendor-facts.md,
+# hitpay.refund.max_period: wallets refuse refunds after 30 days, cards have no limit).
+REFUND_LOOKBACK_DAYS = 120
+REFUND_LOOKBACK_RANGE = (31, 3650)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SYNC_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+PER_CURRENCY = ("bank_account", "payout_account")  # a bank account holds one currency
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 ROLE_SETTINGS = (
     "sales_account",
     "fee_account",
@@ -66,10 +74,17 @@ class SettingsChange:
     notify_emails: list[str] | None = None
     tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
     api_share: int | None = None  # percent of the destination's daily API quota, 1..100
+    fees: str | None = None  # "daily": one fee expense per day and currency; "charge"
+    payments: str | None = None  # "daily": one payment per day and currency; "charge"
+    # per-currency accounts: {"payout_account:USD": id}; "none" removes one
+    currency_accounts: dict[str, str] | None = None
+    refund_lookback: int | None = None  # days back to look for refunds, 31..3650
 
     def touches_accounts(self) -> bool:
-        return self.tax is not None or any(
-            getattr(self, name) is not None for name in ROLE_SETTINGS
+        return (
+            self.tax is not None
+            or bool(self.currency_accounts)
+            or any(getattr(self, name) is not None for name in ROLE_SETTINGS)
         )
 
 
@@ -107,6 +122,15 @@ def _problems(change: SettingsChange, known_channels: dict[str, str]) -> list[Co
                 f"sync time {change.sync_time!r} is not HH:MM.", "Use e.g. --sync-time 02:00."
             )
         )
+    for key in change.currency_accounts or {}:
+        setting, _, currency = key.partition(":")
+        if setting not in PER_CURRENCY or not _CURRENCY.match(currency):
+            problems.append(
+                ConfigurationError(
+                    f"{currency!r} is not a currency code for --{setting.replace('_', '-')}.",
+                    "Use a three-letter code, e.g. --payout-account USD=ID.",
+                )
+            )
     problems.extend(
         ConfigurationError(
             f"{address!r} is not an e-mail address.", "Use e.g. --notify-email ops@example.com."
@@ -122,6 +146,16 @@ def _reject(problems: Sequence[ConfigurationError]) -> None:
         raise problems[0]
     if problems:
         raise SettingsRejected(problems)
+
+
+def refund_lookback_days(extra: Any) -> int:
+    """Days back each sync re-reads sales for refunds (the setting, else the default)."""
+    try:
+        days = int((extra or {}).get("refund_lookback_days") or REFUND_LOOKBACK_DAYS)
+    except (TypeError, ValueError, AttributeError):
+        days = REFUND_LOOKBACK_DAYS
+    low, high = REFUND_LOOKBACK_RANGE
+    return min(max(days, low), high)
 
 
 def missing_settings(name: str, missing: Sequence[str]) -> ConfigurationError:
@@ -147,6 +181,11 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
     extra = dict(current.settings.extra)
     if change.tax is not None:
         extra["tax"] = change.tax.strip() or "none"
+    for key, value in (change.currency_accounts or {}).items():
+        if value.strip().lower() == "none":
+            extra.pop(key, None)
+        else:
+            extra[key] = value.strip()
     if change.api_share is not None:
         if not 1 <= change.api_share <= 100:
             problems.append(
@@ -156,6 +195,29 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
                 )
             )
         extra["api_share"] = str(change.api_share)
+    for option in GROUPING_OPTIONS:
+        value = getattr(change, option)
+        if value is None:
+            continue
+        if value not in (DAILY, CHARGE):
+            problems.append(
+                ConfigurationError(
+                    f"--{option} {value!r} is neither daily nor charge.",
+                    f"Use --{option} daily (one per business day) or --{option} charge.",
+                )
+            )
+        extra[option] = value
+    if change.refund_lookback is not None:
+        low, high = REFUND_LOOKBACK_RANGE
+        if not low <= change.refund_lookback <= high:
+            problems.append(
+                ConfigurationError(
+                    f"refund look-back {change.refund_lookback} days is not between {low} and "
+                    f"{high}.",
+                    f"Use e.g. --refund-lookback {REFUND_LOOKBACK_DAYS} (the default).",
+                )
+            )
+        extra["refund_lookback_days"] = str(change.refund_lookback)
     if change.touches_accounts():
         # Accounts may be set one at a time; the destination checks them once all are set.
         candidate = AccountSettings(**merged, extra=extra)
@@ -168,7 +230,7 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         row = get_connection(session, name)
         settings: dict[str, Any] = dict(row.settings or {})
         settings.update({role: value for role, value in merged.items() if value})
-        if extra:
+        if extra or settings.get("extra"):
             settings["extra"] = extra
         row.settings = settings
         if change.mode is not None:
@@ -226,7 +288,7 @@ def enable(
         raise ConfigurationError("--since is in the future.", "Leave it out to start now.")
     with host.database.session() as session:
         row = get_connection(session, name)
-        if row.status == "disconnected":
+        if row.status == ConnectionStatus.DISCONNECTED:
             raise ConfigurationError(
                 f"connection {name!r} is disconnected.", "Reconnect it before enabling sync."
             )
@@ -316,7 +378,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
             select(Alert).where(Alert.connection_id == row.id, Alert.resolved_at.is_(None))
         ):
             alert.resolved_at = now
-        row.status = "disconnected"
+        row.status = ConnectionStatus.DISCONNECTED
         row.disconnected_at = now
         row.source_account = None
         row.destination_org = None
@@ -326,7 +388,7 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
 def _revoke(host: Host, name: str) -> list[str]:
     """Ask each side that offers ``revoke()`` to revoke its authorization; never raises."""
     info = _info(host, name)
-    if info.status == "disconnected":
+    if info.status == ConnectionStatus.DISCONNECTED:
         return []
     notes: list[str] = []
     sides: list[tuple[str, Callable[[str], tuple[Any, CallCounter]]]] = [

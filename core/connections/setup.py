@@ -14,6 +14,7 @@ from core.connections.failure import restore
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
+from core.states import ConnectionStatus
 from core.store.models import Connection
 from core.store.repository import connection_info, get_connection, utcnow
 
@@ -133,9 +134,11 @@ def connect_source(
             connection.timezone = check_timezone(timezone)
         connection.source_account = source_account
         connection.source_config = dict(config)
-        was_failed = connection.status == "failed"
-        if connection.status == "disconnected":
-            connection.status = "active" if connection.destination_org else "new"
+        was_failed = connection.status == ConnectionStatus.FAILED
+        if connection.status == ConnectionStatus.DISCONNECTED:
+            connection.status = (
+                ConnectionStatus.ACTIVE if connection.destination_org else ConnectionStatus.NEW
+            )
             connection.disconnected_at = None
         session.flush()
         connection_id = connection.id
@@ -176,9 +179,9 @@ def attach_destination(
         connection.destination = destination
         connection.destination_org = organization
         connection.destination_config = dict(config)
-        was_failed = connection.status == "failed"
-        if connection.status in ("new", "disconnected"):
-            connection.status = "active"
+        was_failed = connection.status == ConnectionStatus.FAILED
+        if connection.status in (ConnectionStatus.NEW, ConnectionStatus.DISCONNECTED):
+            connection.status = ConnectionStatus.ACTIVE
             connection.disconnected_at = None
         connection_id = connection.id
     vault = host.vault(connection_id)

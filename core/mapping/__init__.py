@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.hookspecs import Register, hookimpl
+from core.hookspecs import RegisterMapper, hookimpl
 from core.plugins import Manifest
 
 MANIFEST = Manifest(
@@ -14,7 +14,7 @@ MANIFEST = Manifest(
 
 
 @hookimpl
-def register_mappers(register: Register) -> None:
+def register_mappers(register: RegisterMapper) -> None:
     from core.mapping.bulk import BulkMapper
     from core.mapping.individual import IndividualMapper
 

@@ -22,6 +22,7 @@ from core.contracts import ChargeDocuments, MappingContext
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
 from core.mapping.keys import SEQUENCE_ROOM, fit_key, next_sequence, reference_of
 from core.records import Charge, Record, Refund
+from core.states import SyncMode
 
 __all__ = ["BulkMapper"]
 
@@ -52,7 +53,7 @@ def _supplement(sequence: int) -> str:
 class BulkMapper:
     """Daily summaries per currency: few documents however many charges there are."""
 
-    name: ClassVar[str] = "bulk"
+    name: ClassVar[str] = SyncMode.BULK
     description: ClassVar[str] = (
         "Per business-local day and currency one invoice and payment, one expense per fee "
         "currency, one credit note per refund day and original invoice; days are planned "

@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.contracts import AccountBalance, GatewayBalance
+from core.contracts import AccountBalance, AccountSettings, GatewayBalance
 from core.errors import LedgersyncError
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Assignment, DocumentRow, SourceRecord
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.payouts import HELD, plan_payout
@@ -107,7 +108,7 @@ def _ledger(session: Session, connection_id: int, views: dict[str, CurrencyView]
         effect = _effect(row)
         view = views.setdefault(row.currency, CurrencyView(row.currency))
         view.ledger += effect
-        if row.state == "delivered":
+        if row.state == DocumentState.DELIVERED:
             view.delivered += effect
         elif effect:
             count, total = pending.get(row.currency, (0, Decimal(0)))
@@ -200,12 +201,22 @@ def _gateway(source: Any, views: dict[str, CurrencyView], notes: list[str]) -> N
 
 
 def _books(
-    destination: Any, clearing: str | None, views: dict[str, CurrencyView], notes: list[str]
+    destination: Any, settings: AccountSettings, views: dict[str, CurrencyView], notes: list[str]
 ) -> None:
+    """Each clearing account's balance: the default one, and one per currency where set."""
     read = getattr(destination, "account_balance", None)
-    if read is None or not clearing:
+    if read is None or not settings.bank_account:
         notes.append("the destination cannot report the clearing balance; its view is left out")
         return
+    own = settings.by_currency("bank_account")
+    for clearing in dict.fromkeys([settings.bank_account, *own.values()]):
+        shared = [c for c in views if settings.account_for("bank_account", c) == clearing]
+        _clearing(read, clearing, views, notes, shared)
+
+
+def _clearing(
+    read: Any, clearing: str, views: dict[str, CurrencyView], notes: list[str], shared: list[str]
+) -> None:
     try:
         balance: AccountBalance = read(clearing)
     except LedgersyncError as error:
@@ -219,7 +230,7 @@ def _books(
             f"documents make it {view.delivered}: {balance.balance - view.delivered} "
             f"{balance.currency} was changed in the destination (run `ledgersync verify`)"
         )
-    for other in views.values():
+    for other in (views[c] for c in shared):
         if other.currency != balance.currency and other.ledger:
             notes.append(
                 f"{other.currency}: the clearing account is kept in {balance.currency}, so its "
@@ -242,7 +253,7 @@ def reconcile(host: Host, name: str, *, now: datetime | None = None) -> Reconcil
     source, source_calls = host.open_source(name)
     _gateway(source, views, notes)
     destination, destination_calls = host.open_destination(name)
-    _books(destination, info.settings.bank_account, views, notes)
+    _books(destination, info.settings, views, notes)
     with host.database.session() as session:
         for calls in (source_calls, destination_calls):
             calls.flush(session, connection_id)

@@ -14,6 +14,7 @@ from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
 from core.reports.reconcile import last_reconcile
 from core.scheduling.events import event_schedule
+from core.states import ConnectionStatus, DocumentState, RunOutcome
 from core.store.models import (
     ApiUsage,
     Connection,
@@ -30,7 +31,7 @@ __all__ = ["connection_state", "status_of", "status_rows"]
 
 def connection_state(status: str, enabled: bool) -> str:
     """One word for people: new, active, failed, disabled or disconnected."""
-    if status in ("disconnected", "failed", "new"):
+    if status in (ConnectionStatus.DISCONNECTED, ConnectionStatus.FAILED, ConnectionStatus.NEW):
         return status
     return "active" if enabled else "disabled"
 
@@ -67,21 +68,23 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
         )
         last_success = session.scalar(
             select(func.max(Run.started_at)).where(
-                Run.connection_id == row.id, Run.dry_run.is_(False), Run.outcome == "succeeded"
+                Run.connection_id == row.id,
+                Run.dry_run.is_(False),
+                Run.outcome == RunOutcome.SUCCEEDED,
             )
         )
         documents = _documents_by_state(session, row.id)
         unknown = _unknown_channels(session, row.id)
         quota = quota_status(session, row.id, info.settings.extra, now)
     last_outcome = last_run.outcome if last_run else None
-    running = last_outcome == "running" and _sync_alive(host, row.id, now)
-    if last_outcome == "running" and not running:
-        last_outcome = "interrupted"  # its process is gone; the next sync closes the run
+    running = last_outcome == RunOutcome.RUNNING and _sync_alive(host, row.id, now)
+    if last_outcome == RunOutcome.RUNNING and not running:
+        last_outcome = RunOutcome.INTERRUPTED  # its process is gone; the next sync closes the run
     events = event_schedule(host, row, now)
     allowed, next_manual = manual_sync_allowed(row.last_manual_sync_at, now)
     next_sync = (
         next_scheduled_sync(info.timezone, row.sync_time, row.last_sync_at, now)
-        if row.enabled and row.status == "active"
+        if row.enabled and row.status == ConnectionStatus.ACTIVE
         else None
     )
     return {
@@ -125,7 +128,9 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
 def _documents_by_state(session: Session, connection_id: int) -> dict[str, int]:
     rows = session.execute(
         select(DocumentRow.state, func.count())
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state != "delivered")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state != DocumentState.DELIVERED
+        )
         .group_by(DocumentRow.state)
     )
     return {str(state): int(count) for state, count in rows}

@@ -23,6 +23,7 @@ from core import clock
 from core.connections.event_timing import event_timing, next_event_sync
 from core.errors import LedgersyncError
 from core.host import Host
+from core.states import ConnectionStatus, SyncTrigger
 from core.store.models import Connection, Run
 from core.store.repository import connection_info
 from core.sync.engine import SyncOptions, SyncReport, sync
@@ -64,13 +65,13 @@ def _last_event_sync(host: Host, connection_id: int) -> datetime | None:
     with host.database.session() as session:
         return session.scalar(
             select(func.max(Run.started_at)).where(
-                Run.connection_id == connection_id, Run.trigger == "event"
+                Run.connection_id == connection_id, Run.trigger == SyncTrigger.EVENT
             )
         )
 
 
 def _held_back(row: Connection, now: datetime) -> str:
-    if row.status in ("failed", "disconnected"):
+    if row.status in (ConnectionStatus.FAILED, ConnectionStatus.DISCONNECTED):
         return f"the connection is {row.status}"
     if not row.enabled:
         return "sync is disabled"
@@ -131,7 +132,7 @@ def run_due_event_syncs(
     results: list[tuple[str, SyncReport | str]] = []
     for item in event_syncs_due(host, moment):
         try:
-            report = sync(host, item.name, SyncOptions(trigger="event", now=now))
+            report = sync(host, item.name, SyncOptions(trigger=SyncTrigger.EVENT, now=now))
         except LedgersyncError as error:  # running already (the lease), disabled meanwhile
             log.info("event sync of %s not run: %s", item.name, error)
             results.append((item.name, str(error)))

@@ -14,6 +14,7 @@ from core.connections.failure import mark_failed
 from core.connections.schedule import next_scheduled_sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
+from core.states import ConnectionStatus, SyncTrigger
 from core.store.models import Alert, CacheEntry, Connection
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
@@ -62,7 +63,7 @@ def due_now(host: Host, now: datetime) -> list[DueConnection]:
     with host.database.session() as session:
         rows = session.scalars(
             select(Connection)
-            .where(Connection.enabled.is_(True), Connection.status == "active")
+            .where(Connection.enabled.is_(True), Connection.status == ConnectionStatus.ACTIVE)
             .order_by(Connection.id)
         )
         restored = _restored_since_last_sync(session)
@@ -112,7 +113,7 @@ def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
     results: list[DueRun] = []
     for name in due_connections(host, now):
         try:
-            report = sync(host, name, SyncOptions(trigger="scheduled", now=now))
+            report = sync(host, name, SyncOptions(trigger=SyncTrigger.SCHEDULED, now=now))
             results.append(DueRun(name, report))
         except SyncRefused as refusal:
             results.append(DueRun(name, None, str(refusal)))
@@ -128,7 +129,11 @@ def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
 
 def _probe_due_health(host: Host, now: datetime) -> None:
     with host.database.session() as session:
-        names = list(session.scalars(select(Connection.name).where(Connection.status == "active")))
+        names = list(
+            session.scalars(
+                select(Connection.name).where(Connection.status == ConnectionStatus.ACTIVE)
+            )
+        )
     for name in names:
         with host.database.session() as session:
             connection_id = get_connection(session, name).id

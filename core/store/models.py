@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.states import ConnectionStatus, DocumentState, RunOutcome, SyncMode
 from core.store.types import Money, UTCDateTime
 
 NAMING = {
@@ -58,10 +59,9 @@ class Connection(Base):
     destination: Mapped[str | None] = mapped_column(String(50))
     destination_org: Mapped[str | None] = mapped_column(String(200))
     destination_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="new")
-    # new | active | failed | disconnected
+    status: Mapped[str] = mapped_column(String(20), default=ConnectionStatus.NEW)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    mode: Mapped[str] = mapped_column(String(20), default="bulk")
+    mode: Mapped[str] = mapped_column(String(20), default=SyncMode.BULK)
     channels: Mapped[list[str] | None] = mapped_column(JSON)  # None: all channels
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     sync_time: Mapped[str] = mapped_column(String(5), default="02:00")
@@ -152,8 +152,7 @@ class DocumentRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(Money)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)  # Document.to_dict()
-    state: Mapped[str] = mapped_column(String(20), default="planned")
-    # planned | delivered | failed
+    state: Mapped[str] = mapped_column(String(20), default=DocumentState.PLANNED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -198,13 +197,12 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(_fk("connections"), index=True)
-    trigger: Mapped[str] = mapped_column(String(20))  # scheduled | manual | catch_up | ...
+    trigger: Mapped[str] = mapped_column(String(20))  # a SyncTrigger
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(20), default="running")
-    # running | succeeded | failed | paused | crashed
+    outcome: Mapped[str] = mapped_column(String(20), default=RunOutcome.RUNNING)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     skipped: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)

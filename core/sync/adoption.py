@@ -23,6 +23,7 @@ from sqlalchemy import Select, func, select
 
 from core.contracts import BooksIndex
 from core.documents import document_from_dict
+from core.states import DocumentState
 from core.store.database import Database
 from core.store.models import CacheEntry, Connection, DocumentRow
 
@@ -52,7 +53,8 @@ def keys_to_look_up(database: Database, connection_id: int, destination: object)
     with database.session() as session:
         first, last = session.execute(
             select(func.min(DocumentRow.doc_date), func.max(DocumentRow.doc_date)).where(
-                DocumentRow.connection_id == connection_id, DocumentRow.state == "planned"
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.PLANNED,
             )
         ).one()
     if first is None:
@@ -67,7 +69,8 @@ def _with_dependents(database: Database, connection_id: int, found: set[str]) ->
     with database.session() as session:
         rows = session.execute(
             select(DocumentRow.key, DocumentRow.body).where(
-                DocumentRow.connection_id == connection_id, DocumentRow.state == "planned"
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.PLANNED,
             )
         ).all()
     depends: dict[str, tuple[str, ...]] = {}

@@ -44,22 +44,29 @@ from sqlalchemy.orm import Session
 from core.contracts import AccountSettings, DeliveryContext, Destination
 from core.documents import Document, document_from_dict
 from core.errors import DocumentRejected, LedgersyncError, TransientError
+from core.states import DocumentState
 from core.store.database import Database
 from core.store.models import Binding, DocumentRow
 from core.store.repository import utcnow
+from core.sync.pacing import unit_costs, unit_order
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "Budget",
     "DeliveryOutcome",
     "FailedDocument",
     "ProgressCallback",
     "deliver_planned",
     "delivered_in_run",
+    "documents_left",
 ]
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500
 ProgressCallback = Callable[[int, int | None], None]  # (documents done, documents planned)
+# Called with the calls a unit of documents needs before its first one is sent; raises
+# DailyLimitReached when they do not fit in what is left of today's share.
+Budget = Callable[[int], None]
 Clock = Callable[[], datetime]
 
 
@@ -144,7 +151,10 @@ class _Pass:
     on_progress: ProgressCallback | None
     done: int = 0
     look_first: bool | Container[str] = False
-    budget: Callable[[], None] | None = None  # raises DailyLimitReached when the share is spent
+    budget: Budget | None = None
+    cost: Callable[[Document], int] = lambda _document: 1
+    units: dict[int, tuple[int, int]] = field(default_factory=dict)  # id -> (unit, its calls)
+    approved: set[int] = field(default_factory=set)  # units the budget let through
 
     def progressed(self) -> None:
         self.done += 1
@@ -163,13 +173,18 @@ def deliver_planned(
     on_progress: ProgressCallback | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     look_first: bool | Container[str] = False,
-    budget: Callable[[], None] | None = None,
+    budget: Budget | None = None,
+    cost: Callable[[Document], int] | None = None,
 ) -> DeliveryOutcome:
     """Deliver every planned document of ``connection_id`` exactly once (module notes).
 
     Returns the outcome; raises AuthorizationFailed, DailyLimitReached (and unexpected
-    errors) after leaving the document in hand planned. ``on_progress(done, total)`` is
-    called at the start and after each document is delivered, failed or held back.
+    errors) after leaving the document in hand planned. With a ``budget``, documents go in
+    units (``core.sync.pacing``): before a unit's first document, ``budget`` is asked for
+    the calls the whole unit needs (``cost`` per document, default 1), so a pause never falls
+    between a charge's invoice and its payment when the share can hold both.
+    ``on_progress(done, total)`` is called at the start and after each document is
+    delivered, failed or held back.
     """
     outcome = DeliveryOutcome()
     state = _Pass(
@@ -185,6 +200,8 @@ def deliver_planned(
         look_first=look_first,
         budget=budget,
     )
+    if cost is not None:
+        state.cost = cost
     if on_progress is not None:
         on_progress(0, state.total)
     try:
@@ -212,7 +229,7 @@ def delivered_in_run(database: Database, connection_id: int, run_id: int) -> Cou
             .where(
                 DocumentRow.connection_id == connection_id,
                 DocumentRow.run_id == run_id,
-                DocumentRow.state == "delivered",
+                DocumentRow.state == DocumentState.DELIVERED,
             )
             .group_by(DocumentRow.kind)
         )
@@ -222,12 +239,20 @@ def delivered_in_run(database: Database, connection_id: int, run_id: int) -> Cou
 # ----------------------------------------------------------------------------- reading
 
 
+def documents_left(database: Database, connection_id: int) -> int:
+    """How many documents of the connection are still planned (to be delivered)."""
+    return _count_planned(database, connection_id)
+
+
 def _count_planned(database: Database, connection_id: int) -> int:
     with database.session() as session:
         count = session.scalar(
             select(func.count())
             .select_from(DocumentRow)
-            .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+            .where(
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.PLANNED,
+            )
         )
         return int(count or 0)
 
@@ -235,7 +260,9 @@ def _count_planned(database: Database, connection_id: int) -> int:
 def _select_planned(connection_id: int) -> Any:
     return (
         select(DocumentRow.id, DocumentRow.key, DocumentRow.body)
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
         .order_by(DocumentRow.id)
     )
 
@@ -290,6 +317,11 @@ def _deliver_all(state: _Pass, batches: Iterable[list[_Planned]]) -> list[int]:
         with state.database.session() as session:
             needed = (key for item in batch for key in item.depends_on)
             bound = _bindings(session, state.connection_id, needed)
+        if state.budget is not None:
+            # A unit's documents go one after the other, so a pause never falls inside one.
+            readable = [(item.id, item.document) for item in batch if item.document is not None]
+            state.units.update(unit_costs(readable, state.cost))
+            batch = [batch[index] for index in unit_order([item.id for item in batch], state.units)]
         for item in batch:
             status = _deliver_one(state, item, bound)
             if status is _Status.DEFERRED:
@@ -307,7 +339,10 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     if hold is not None:
         return hold
     if state.budget is not None:
-        state.budget()  # before the attempt: a pause leaves the document untouched
+        unit, calls = state.units.get(item.id, (-item.id, state.cost(document)))
+        if unit not in state.approved:
+            state.budget(calls)  # before the attempt: a pause leaves the unit untouched
+            state.approved.add(unit)
     context = DeliveryContext(
         settings=state.settings,
         remote_ids={key: bound[key] for key in document.depends_on},
@@ -399,7 +434,7 @@ def _count_attempt(state: _Pass, document_id: int) -> int | None:
     """Record one more attempt (committed before sending); the count before it, or None."""
     with state.database.session() as session:
         row = session.get(DocumentRow, document_id)
-        if row is None or row.state != "planned":
+        if row is None or row.state != DocumentState.PLANNED:
             return None
         previous = row.attempts or 0
         row.attempts = previous + 1
@@ -450,7 +485,7 @@ def _bind(
                 conflict = f"{document.key} is already bound to {existing[document.key]}"
             if not conflict:
                 row = session.get_one(DocumentRow, document_id)
-                row.state = "delivered"
+                row.state = DocumentState.DELIVERED
                 row.delivered_at = state.clock()
                 row.last_error = None
     if conflict:
@@ -467,7 +502,7 @@ def _reject(state: _Pass, document_id: int, key: str, reason: str) -> _Status:
     log.warning("%s was not delivered: %s", key, reason)
     with state.database.session() as session:
         row = session.get_one(DocumentRow, document_id)
-        row.state = "failed"
+        row.state = DocumentState.FAILED
         row.last_error = reason
     state.outcome.failed.append(FailedDocument(key, reason))
     return _Status.FAILED

@@ -23,6 +23,7 @@ from core.contracts import ConnectionInfo
 from core.errors import BadRecord, LedgersyncError
 from core.host import Host
 from core.records import Charge
+from core.states import SyncMode
 from core.store.models import (
     Assignment,
     Binding,
@@ -135,7 +136,7 @@ def _explain_charge(
         return [f"{head} is not synced: {record.skip_reason}."]
     if (unselected := _channel_unselected(record.channel, record.raw_channel, info)) is not None:
         return [f"{head} is not synced: {unselected}"]
-    if info.mode == "bulk":
+    if info.mode == SyncMode.BULK:
         local_day = record.created_at.astimezone(zone).date()
         closes = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone)
         if closes > now:

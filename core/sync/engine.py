@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.connections import alerts
 from core.connections.failure import RESUME, connection_notice, mark_failed
-from core.connections.lifecycle import missing_settings
+from core.connections.lifecycle import missing_settings, refund_lookback_days
 from core.connections.quota import share_guard
 from core.connections.schedule import manual_sync_allowed
 from core.contracts import FetchWindow, NoticeKind, RunInfo, RunSummary
@@ -37,6 +37,7 @@ from core.errors import (
     SyncRefused,
 )
 from core.host import Host
+from core.states import ConnectionStatus, RunOutcome, SyncMode, SyncTrigger
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
@@ -44,13 +45,14 @@ from core.sync import leases
 from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
 from core.sync.claims import claim_organization
 from core.sync.confirm import confirm_charge_events
-from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.delivery import deliver_planned, delivered_in_run, documents_left
 from core.sync.event_budget import daily_need
 from core.sync.events import mark_handled
-from core.sync.forecast import Forecast, forecast_for
+from core.sync.forecast import Forecast, document_costs, forecast_for
 from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
+from core.sync.rejections import alert_rejections
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 
@@ -58,7 +60,6 @@ log = logging.getLogger(__name__)
 
 INGEST_BATCH = 500
 OVERLAP = timedelta(days=3)  # re-read recent charges so late arrivals are not missed
-REFUND_LOOKBACK = timedelta(days=120)
 LEASE_TTL = timedelta(minutes=10)  # LEDGERSYNC_LEASE_TTL_SECONDS overrides it
 FAILURES_BEFORE_ALERT = 3
 
@@ -67,7 +68,7 @@ Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 @dataclass(frozen=True, slots=True)
 class SyncOptions:
-    trigger: str = "manual"  # manual | scheduled | catch_up | worker | event
+    trigger: SyncTrigger = SyncTrigger.MANUAL
     force: bool = False
     dry_run: bool = False
     now: datetime | None = None
@@ -83,7 +84,7 @@ class SyncReport:
 
     connection: str
     run_id: int | None
-    outcome: str = "running"
+    outcome: RunOutcome = RunOutcome.RUNNING
     fetched: int = 0
     quarantined: int = 0
     documents_planned: Counter[str] = field(default_factory=Counter)
@@ -148,13 +149,13 @@ def _holder() -> str:
 
 def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> None:
     name = row.name
-    if row.status == "disconnected":
+    if row.status == ConnectionStatus.DISCONNECTED:
         raise SyncRefused(
             f"connection {name!r} is disconnected.",
             f"Reconnect it to sync: see `ledgersync status {name}`.",
         )
     info = connection_info(row)
-    if row.status == "failed":
+    if row.status == ConnectionStatus.FAILED:
         reason = (row.failure_reason or "its authorization was refused").rstrip(". ")
         raise SyncRefused(
             f"connection {name!r} has failed and its sync is paused: {reason}.", RESUME
@@ -165,7 +166,7 @@ def _check_may_sync(row: Connection, options: SyncOptions, now: datetime) -> Non
         )
     if missing := info.settings.missing():
         raise missing_settings(name, missing)
-    if options.trigger == "manual" and not (options.force or options.dry_run):
+    if options.trigger == SyncTrigger.MANUAL and not (options.force or options.dry_run):
         allowed, next_at = manual_sync_allowed(row.last_manual_sync_at, now)
         if not allowed and next_at is not None:
             local = next_at.astimezone(info.timezone)
@@ -182,7 +183,8 @@ def _window(row: Connection, now: datetime, earliest: datetime) -> FetchWindow:
     start = earliest
     if fetched_until:
         start = max(earliest, datetime.fromisoformat(fetched_until) - OVERLAP)
-    refunds_since = max(earliest, now - REFUND_LOOKBACK)
+    lookback = refund_lookback_days((row.settings or {}).get("extra"))
+    refunds_since = max(earliest, now - timedelta(days=lookback))
     return FetchWindow(start=start, end=now, refunds_since=min(refunds_since, start))
 
 
@@ -214,7 +216,9 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
         report = _run(host, name, connection_id, options, now, holder)
     finally:
         leases.release(host.database, connection_id, holder=holder)
-    if options.trigger == "manual" and not options.dry_run:  # run-due retries for the others
+    if (
+        options.trigger == SyncTrigger.MANUAL and not options.dry_run
+    ):  # run-due retries for the others
         alerts.retry_unsent(host.database, host.plugins, utcnow(), connection_id)
     return report
 
@@ -224,10 +228,10 @@ def close_abandoned_runs(host: Host, connection_id: int, now: datetime) -> int:
     alive); their process stopped before it could say so (kill -9, power loss)."""
     with host.database.session() as session:
         stale = session.scalars(
-            select(Run).where(Run.connection_id == connection_id, Run.outcome == "running")
+            select(Run).where(Run.connection_id == connection_id, Run.outcome == RunOutcome.RUNNING)
         ).all()
         for run in stale:
-            run.outcome = "interrupted"
+            run.outcome = RunOutcome.INTERRUPTED
             run.finished_at = now
             run.error = run.error or ABANDONED
         return len(stale)
@@ -273,14 +277,18 @@ def _run(
         confirmed = confirm_charge_events(host.database, connection_id, source, now, now)
         report.fetched += confirmed.confirmed
         leases.renew(host.database, connection_id, holder=holder, ttl=lease_ttl(), clock=utcnow)
-        if options.trigger == "event" and run.connection.mode == "bulk":
+        if options.trigger == SyncTrigger.EVENT and run.connection.mode == SyncMode.BULK:
             # Bulk books closed days at the daily sync: events only refresh the records.
-            report.outcome = "succeeded"
+            report.outcome = RunOutcome.SUCCEEDED
             _succeeded(host, run, report, now, options)
             return report
         # An event sync leaves the daily sync what it is forecast to need (before this run
         # plans the events' own documents, which are this run's work).
-        keep = daily_need(host, name, connection_id, now) if options.trigger == "event" else 0
+        keep = (
+            daily_need(host, name, connection_id, now)
+            if options.trigger == SyncTrigger.EVENT
+            else 0
+        )
         mapper = host.plugins.mapper(run.connection.mode)()
         with host.database.session() as session:
             outcome = plan_connection(
@@ -304,7 +312,7 @@ def _run(
             report.planned_documents = list(getattr(outcome, "planned", []) or [])
             report.planned_documents += payouts.planned
             report.forecast = forecast_for(host, name, report.planned_documents, now)
-            report.outcome = "succeeded"
+            report.outcome = RunOutcome.SUCCEEDED
             return report
         destination, destination_calls = host.open_destination(name)
         # One live store per organization: refused here, before anything is written.
@@ -326,6 +334,7 @@ def _run(
             on_progress=_delivery_progress(keeper, options.progress),
             look_first=look_first,
             budget=share_guard(host.database, run.connection, destination_calls, now, keep=keep),
+            cost=document_costs(host, name),
         )
         if adopting and delivery.complete:
             mark_adopted(host.database, connection_id, utcnow())
@@ -334,32 +343,38 @@ def _run(
         report.recovered = delivery.recovered
         report.pending = delivery.pending
         report.failed_documents = list(delivery.failed)
+        alert_rejections(host, run.connection, report.failed_documents, now)
         if delivery.stopped_by is not None:
             raise delivery.stopped_by
-        report.outcome = "succeeded" if not delivery.pending else "incomplete"
+        report.outcome = RunOutcome.SUCCEEDED if not delivery.pending else RunOutcome.INCOMPLETE
         _succeeded(host, run, report, now, options)
     except AuthorizationFailed as error:
-        report.outcome, report.error = "failed", str(error)
+        report.outcome, report.error = RunOutcome.FAILED, str(error)
         mark_failed(host, run.connection, error.message, now, hint=error.hint)
     except EventSyncDeferred as error:  # not a pause: the daily sync runs as usual
-        report.outcome, report.error = "incomplete", str(error)
+        report.outcome, report.error = RunOutcome.INCOMPLETE, str(error)
         log.info("event sync of %s deferred: %s", name, error)
     except DailyLimitReached as error:
-        report.outcome, report.error = "paused", str(error)
-        _paused(host, run, error, now)
+        resume = _paused(host, run, error, now)
+        left = report.pending = documents_left(host.database, connection_id)
+        report.outcome = RunOutcome.PAUSED
+        report.error = (
+            f"{error.message}; resumes at {resume:%Y-%m-%d %H:%M} UTC: {left:,} "
+            f"document{'' if left == 1 else 's'} left. {error.hint}".strip()
+        )
     except LedgersyncError as error:
-        report.outcome, report.error = "failed", str(error)
+        report.outcome, report.error = RunOutcome.FAILED, str(error)
         _failed(host, run, report, now)
     except Exception as error:
-        report.outcome, report.error = "failed", _unexpected(error, host)
+        report.outcome, report.error = RunOutcome.FAILED, _unexpected(error, host)
         log.exception("sync of %s failed", name)
         _failed(host, run, report, now)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM under interrupts_on_signals
-        report.outcome = "interrupted"
+        report.outcome = RunOutcome.INTERRUPTED
         report.error = f"interrupted by {stop.args[0] if stop.args else 'SIGINT'}."
         raise
     finally:
-        if destination_calls is not None and report.outcome != "succeeded":
+        if destination_calls is not None and report.outcome != RunOutcome.SUCCEEDED:
             # Delivery raised part-way (authorization, daily limit): count from the store.
             report.documents_delivered = delivered_in_run(host.database, connection_id, run.id)
         report.api_calls = sum(c.total for c in (source_calls, destination_calls) if c)
@@ -430,9 +445,9 @@ def _succeeded(
         mark_handled(host.database, run.connection.id, received_by=now, run_id=run.id, now=now)
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
-        if run.trigger != "event":  # an event sync never stands in for the daily sync
+        if run.trigger != SyncTrigger.EVENT:  # an event sync never stands in for the daily sync
             row.last_sync_at = now
-        if options.trigger == "manual" and report.outcome == "succeeded":
+        if options.trigger == SyncTrigger.MANUAL and report.outcome == RunOutcome.SUCCEEDED:
             row.last_manual_sync_at = now  # only a sync that succeeded uses up the hour
         row.paused_until = None
         for kind in ("sync_failed", "daily_limit_reached"):
@@ -455,7 +470,8 @@ def _succeeded(
         )
 
 
-def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -> None:
+def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -> datetime:
+    """Pause the connection until the quota's reset; returns when it resumes."""
     resume = error.resume_after or (now + timedelta(days=1))
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
@@ -479,6 +495,7 @@ def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -
             ),
             now,
         )
+    return resume
 
 
 def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,11 +22,12 @@ from core.connections.quota import quota_status
 from core.contracts import CallCosts, ClaimKeeper
 from core.documents import Document
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
 from core.sync.claims import claim_calls
 
-__all__ = ["Forecast", "forecast", "forecast_for", "waiting_documents"]
+__all__ = ["Forecast", "document_costs", "forecast", "forecast_for", "waiting_documents"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,9 @@ def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str
     # select with the same expression in GROUP BY (each binds its own parameter)
     rows = session.execute(
         select(DocumentRow.kind, DocumentRow.attempts, func.count())
-        .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "planned")
+        .where(
+            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
+        )
         .group_by(DocumentRow.kind, DocumentRow.attempts)
     )
     for kind, attempts, count in rows:
@@ -145,7 +148,7 @@ def forecast_for(
         currencies = set(
             session.scalars(
                 select(DocumentRow.currency).where(
-                    DocumentRow.connection_id == row.id, DocumentRow.state == "planned"
+                    DocumentRow.connection_id == row.id, DocumentRow.state == DocumentState.PLANNED
                 )
             )
         )
@@ -167,3 +170,21 @@ def forecast_for(
     if isinstance(cls, type) and issubclass(cls, ClaimKeeper):  # read every run, see claims.py
         result.calls["claim"] = claim_calls(host.database, connection_id, now)
     return result
+
+
+def document_costs(host: Host, name: str) -> Callable[[Document], int] | None:
+    """What delivering one document costs in calls of connection ``name``'s destination at
+    steady state (for pacing); None when the destination does not say."""
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        if not row.destination:
+            return None
+        call_costs = getattr(host.plugins.destination(row.destination), "call_costs", None)
+        if call_costs is None:
+            return None
+        costs: CallCosts = call_costs(dict(row.destination_config), host.cache(row.id), [])
+
+    def cost(document: Document) -> int:
+        return costs.calls(str(document.kind))
+
+    return cost

@@ -148,7 +148,12 @@ def plan_payout(session: Session, connection_id: int, payout: SourceRecord) -> P
 
 
 def _hold_reason(plan: PayoutPlan, settings: AccountSettings, name: str) -> str | None:
-    if not settings.payout_account:
+    if not settings.account_for("payout_account", plan.currency):
+        if settings.by_currency("payout_account"):
+            return (
+                f"{HELD}no payout account for {plan.currency}: set one with "
+                f"`ledgersync settings {name} --payout-account {plan.currency}=ID`"
+            )
         return (
             f"{HELD}no payout account set: set it with "
             f"`ledgersync settings {name} --payout-account ID`"

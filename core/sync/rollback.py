@@ -36,12 +36,13 @@ from core.contracts import Deleting, DeliveryContext, Destination
 from core.documents import document_from_dict
 from core.errors import ConfigurationError, DeletionRefused
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Assignment, Binding, DocumentRow
 from core.sync.rollback_scope import Scope, Taken, close_over, groups, in_scope
 
 __all__ = ["RollbackPlan", "RollbackResult", "Scope", "deletable_kinds", "delete_groups", "preview"]
 
-_HELD = ("deleting", "deleted")
+_HELD = (DocumentState.DELETING, DocumentState.DELETED)
 ProgressCallback = Callable[[int, int | None], None]
 
 
@@ -115,7 +116,7 @@ def _changed(
 ) -> dict[int, str]:
     """Documents a person changed in the books (amount, date, voided), by id, with how."""
     read = getattr(destination, "read_back", None)
-    delivered = [doc for doc in docs if doc.state == "delivered" and doc.key in bound]
+    delivered = [doc for doc in docs if doc.state == DocumentState.DELIVERED and doc.key in bound]
     if read is None or not delivered:
         return {}
     listed = read({doc.kind for doc in delivered})
@@ -180,7 +181,7 @@ def mark_for_deletion(host: Host, plan: RollbackPlan) -> None:
                     DocumentRow.id.in_(ids[start : start + 500]),
                     DocumentRow.state.in_(("planned", "delivered", "failed")),
                 )
-                .values(state="deleting", last_error=None)
+                .values(state=DocumentState.DELETING, last_error=None)
             )
 
 
@@ -216,7 +217,7 @@ def delete_groups(
             host, connection_id, [key for doc in part for key in (doc.key, *doc.points_at)]
         )
         for index, doc in enumerate(part):
-            if doc.state != "deleted":
+            if doc.state != DocumentState.DELETED:
                 try:
                     _delete_one(host, connection_id, destination, context_settings, doc, bound)
                 except DeletionRefused as refused:
@@ -253,7 +254,9 @@ def _delete_one(
         session.execute(
             delete(Binding).where(Binding.connection_id == connection_id, Binding.key == doc.key)
         )
-        session.execute(update(DocumentRow).where(DocumentRow.id == doc.id).values(state="deleted"))
+        session.execute(
+            update(DocumentRow).where(DocumentRow.id == doc.id).values(state=DocumentState.DELETED)
+        )
 
 
 def _release(host: Host, part: Sequence[Taken]) -> int:
@@ -277,7 +280,7 @@ def _stay(
     with host.database.session() as session:
         for doc in part:
             row = session.get_one(DocumentRow, doc.id)
-            if row.state == "deleted":
+            if row.state == DocumentState.DELETED:
                 row.state, row.attempts = "planned", 0
                 row.last_error = f"booked again: the rollback of its group stopped at {refused.key}"
                 result.replanned.append(doc.key)
@@ -287,6 +290,6 @@ def _stay(
                         Binding.connection_id == row.connection_id, Binding.key == row.key
                     )
                 )
-                row.state = "delivered" if has_binding is not None else "planned"
+                row.state = DocumentState.DELIVERED if has_binding is not None else "planned"
                 row.last_error = f"stays: {reason}" if doc.id == refused.id else None
     result.stays.append((refused.key, reason))

@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +25,7 @@ from core.errors import (
     SyncRefused,
 )
 from core.host import Host
+from core.states import ConnectionStatus, RunOutcome, SyncTrigger
 from core.store.models import Run
 from core.store.problems import store_problem
 from core.store.repository import connection_info, get_connection, utcnow
@@ -86,7 +88,7 @@ def rollback(
         row = get_connection(session, name)
         connection_id = row.id
         info = connection_info(row)
-        if row.status == "disconnected":
+        if row.status == ConnectionStatus.DISCONNECTED:
             raise SyncRefused(f"connection {name!r} is disconnected.")
     holder = _holder()
     lease = leases.acquire(
@@ -103,7 +105,7 @@ def rollback(
             plan = preview(host, connection_id, scope, destination)
             report = RollbackReport(name, plan, dry_run=dry_run)
             if dry_run:
-                report.outcome = "succeeded"
+                report.outcome = RunOutcome.SUCCEEDED
                 return report
             report.run_id = _start_run(host, connection_id)
             try:
@@ -116,17 +118,17 @@ def rollback(
                     report.result,
                     _phase(progress, "rollback"),
                 )
-                report.outcome = "succeeded"
+                report.outcome = RunOutcome.SUCCEEDED
             except AuthorizationFailed as error:
-                report.outcome, report.error = "failed", str(error)
+                report.outcome, report.error = RunOutcome.FAILED, str(error)
             except DailyLimitReached as error:
-                report.outcome, report.error = "paused", str(error)
+                report.outcome, report.error = RunOutcome.PAUSED, str(error)
             except LedgersyncError as error:
-                report.outcome, report.error = "failed", str(error)
+                report.outcome, report.error = RunOutcome.FAILED, str(error)
             except SQLAlchemyError as error:
-                report.outcome, report.error = "failed", store_problem(error)
+                report.outcome, report.error = RunOutcome.FAILED, store_problem(error)
             except KeyboardInterrupt:
-                report.outcome, report.error = "interrupted", "interrupted."
+                report.outcome, report.error = RunOutcome.INTERRUPTED, "interrupted."
                 raise
             finally:
                 report.api_calls = calls.total
@@ -143,7 +145,7 @@ def _start_run(host: Host, connection_id: int) -> int:
     with host.database.session() as session:
         run = Run(
             connection_id=connection_id,
-            trigger="rollback",
+            trigger=SyncTrigger.ROLLBACK,
             forced=True,
             started_at=utcnow(),
             host=socket.gethostname(),
@@ -167,12 +169,18 @@ def _finish_run(host: Host, report: RollbackReport) -> None:
 
 
 def repost(
-    host: Host, name: str, scope: Scope, *, progress: Progress | None = None
+    host: Host,
+    name: str,
+    scope: Scope,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> RollbackReport:
     """A rollback of ``scope``, then a sync under the current settings (forced: the hourly
     manual limit does not apply). The sync runs only after a rollback that finished."""
     report = rollback(host, name, scope, progress=progress)
-    if report.outcome != "succeeded":
+    if report.outcome != RunOutcome.SUCCEEDED:
         return report
-    report.sync = sync(host, name, SyncOptions(trigger="manual", force=True, progress=progress))
+    options = SyncOptions(trigger=SyncTrigger.MANUAL, force=True, progress=progress, now=now)
+    report.sync = sync(host, name, options)
     return report

@@ -2,9 +2,11 @@
 
 The destination lists each kind once (``read_back``); every delivered document is found by the
 remote id it was bound to on delivery. A document that is gone was deleted; one whose status is
-``void`` was voided; one whose amount or date differs was changed by a person. Kinds the
-destination cannot list are named as not checked. Nothing is written: changes are reported for
-a person, never overwritten. (Re-delivering deleted documents, ``--repair``, is not built yet.)
+``void`` was voided; one whose amount, date, account or customer differs was changed by a
+person (account and customer are compared where the destination lists them and says, through
+``written_with``, what it wrote). Kinds the destination cannot list are named as not checked.
+Nothing is written: changes are reported for a person, never overwritten (``--repair``, in
+``core/sync/repair.py``, delivers what was deleted or voided again).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.connections.setup import load_connection
 from core.contracts import RemoteDocument
 from core.errors import ConfigurationError
 from core.host import Host
+from core.states import DocumentState
 from core.store.models import Binding, DocumentRow
 from core.store.repository import get_connection
 
@@ -76,7 +80,9 @@ class Verification:
         return lines
 
 
-def _compare(row: DocumentRow, remote_id: str, found: RemoteDocument | None) -> Finding | None:
+def _compare(
+    row: DocumentRow, remote_id: str, found: RemoteDocument | None, written: RemoteDocument | None
+) -> Finding | None:
     if found is None:
         return Finding(row.key, row.kind, remote_id, "deleted", "no longer in the destination")
     if (found.status or "").lower() == "void":
@@ -86,6 +92,11 @@ def _compare(row: DocumentRow, remote_id: str, found: RemoteDocument | None) -> 
         changes.append(f"amount {row.amount} {row.currency} is now {found.amount}")
     if found.date and found.date != row.doc_date.isoformat():
         changes.append(f"date {row.doc_date.isoformat()} is now {found.date}")
+    if written is not None:
+        for name in ("account", "customer"):
+            wanted, now = getattr(written, name), getattr(found, name)
+            if wanted and now and wanted != now:
+                changes.append(f"{name} {wanted} is now {now}")
     if changes:
         return Finding(row.key, row.kind, remote_id, "changed", "; ".join(changes))
     return None
@@ -102,7 +113,10 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
                 (Binding.connection_id == DocumentRow.connection_id)
                 & (Binding.key == DocumentRow.key),
             )
-            .where(DocumentRow.connection_id == connection_id, DocumentRow.state == "delivered")
+            .where(
+                DocumentRow.connection_id == connection_id,
+                DocumentRow.state == DocumentState.DELIVERED,
+            )
             .order_by(DocumentRow.doc_date, DocumentRow.id)
         )
         if since is not None:
@@ -110,8 +124,10 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
         delivered = [(row, str(remote)) for row, remote in session.execute(query)]
         for row, _remote in delivered:
             session.expunge(row)
+    settings = load_connection(host, name).settings
     destination, calls = host.open_destination(name)
     read = getattr(destination, "read_back", None)
+    written_with = getattr(destination, "written_with", None)
     if read is None:
         raise ConfigurationError(
             f"the destination of {name!r} cannot read its documents back.",
@@ -129,7 +145,8 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
             result.not_checked[row.kind] = result.not_checked.get(row.kind, 0) + 1
             continue
         result.checked += 1
-        finding = _compare(row, remote_id, listed.get(remote_id))
+        written = written_with(row.kind, row.currency, settings) if written_with else None
+        finding = _compare(row, remote_id, listed.get(remote_id), written)
         if finding is not None:
             result.findings.append(finding)
     return result

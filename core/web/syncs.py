@@ -13,6 +13,7 @@ from core import clock
 from core.errors import LedgersyncError
 from core.host import Host
 from core.reports.history import report_lines
+from core.states import SyncTrigger
 from core.sync.engine import SyncOptions, sync
 
 __all__ = ["SyncProgress", "SyncRunner"]
@@ -88,7 +89,9 @@ class SyncRunner:
             self._update(name, phase=PHASES.get(phase, phase), done=done, total=total)
 
         try:
-            report = sync(self.host, name, SyncOptions(trigger="manual", progress=on_progress))
+            report = sync(
+                self.host, name, SyncOptions(trigger=SyncTrigger.MANUAL, progress=on_progress)
+            )
         except LedgersyncError as error:  # refused (once per hour, disabled, running) or failed
             self._update(name, finished=True, outcome="refused", refused=str(error))
             return

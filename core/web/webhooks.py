@@ -20,6 +20,7 @@ from core.contracts import ConnectionInfo
 from core.events import EventRefused
 from core.host import Host
 from core.pages import EventReceiver
+from core.states import ConnectionStatus
 from core.store.models import Connection
 from core.store.repository import connection_info
 from core.sync.events import store_event
@@ -83,7 +84,7 @@ def receive(source: str, connection: str) -> Response:
         body = _body()
         receiver = _receiver(source)
         info = _connection(host, source, connection)
-        if info.status == "disconnected":
+        if info.status == ConnectionStatus.DISCONNECTED:
             raise EventRefused(410, "the connection is disconnected")
         if not receiver.webhook_secret_stored(info):
             raise EventRefused(404, "webhooks are not set up for this connection")

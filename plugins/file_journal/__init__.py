@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import click
 
-from core import Manifest, hookimpl
-from core.hookspecs import Register
+from core.api import Manifest, RegisterDestination, hookimpl
 from plugins.file_journal.destination import FileJournal
 
 __version__ = "0.1.0"
@@ -28,7 +27,7 @@ MANIFEST = Manifest(
 
 
 @hookimpl
-def register_destinations(register: Register) -> None:
+def register_destinations(register: RegisterDestination) -> None:
     register(FileJournal)
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.contracts import AccountSettings
-from core.errors import ConfigurationError
+from core.api import AccountSettings, ConfigurationError
 
 __all__ = ["DEFAULT_ACCOUNTS", "ROLE_ROOTS", "JournalAccounts", "account_problem"]
 

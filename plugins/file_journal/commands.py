@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.cli.main import pass_host
-from core.connections.setup import attach_destination
-from core.host import Host
+from core.api import Host, attach_destination, pass_host
 from plugins.file_journal.config import JournalConfig
 from plugins.file_journal.destination import journal_health
 from plugins.file_journal.journal import JournalFile

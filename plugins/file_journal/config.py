@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 from plugins.file_journal.formats import FORMATS, JournalFormat, format_named
 
 __all__ = ["JournalConfig"]

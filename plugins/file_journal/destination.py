@@ -6,9 +6,16 @@ import os
 from collections.abc import Callable
 from typing import ClassVar
 
-from core.contracts import AccountSettings, DeliveryContext, Health, PluginContext
-from core.documents import Document
-from core.errors import DocumentRejected, LedgersyncError
+from core.api import (
+    AccountSettings,
+    DeliveryContext,
+    Document,
+    DocumentKind,
+    DocumentRejected,
+    Health,
+    LedgersyncError,
+    PluginContext,
+)
 from plugins.file_journal.accounts import JournalAccounts
 from plugins.file_journal.config import JournalConfig
 from plugins.file_journal.entries import JournalEntry, entry_for
@@ -46,6 +53,8 @@ class FileJournal:
 
     name: ClassVar[str] = "file_journal"
     display_name: ClassVar[str] = "Double-entry journal file (CSV or Beancount)"
+    # Rollback appends a reversing entry (the file is append-only, never rewritten).
+    deletable_kinds: ClassVar[frozenset[str]] = frozenset(kind.value for kind in DocumentKind)
 
     def __init__(self, context: PluginContext) -> None:
         self.config = JournalConfig.from_mapping(context.config)
@@ -69,6 +78,12 @@ class FileJournal:
             raise DocumentRejected(f"document key {document.key!r} has control characters.")
         self._calls.count()
         return self.journal.append(entry_for(document, accounts), self.after_write)
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        """Roll back ``document``: append its reversing entry (key ``reversal:<key>``, the
+        postings the file holds for it negated); nothing when it is reversed already."""
+        self._calls.count()
+        self.journal.reverse(entry_for(document, JournalAccounts.from_settings(context.settings)))
 
     def health(self) -> Health:
         return journal_health(self.config)

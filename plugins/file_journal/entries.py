@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from core.documents import Adjustment, Document, DocumentKind
+from core.api import Adjustment, Document, DocumentKind
 from plugins.file_journal.accounts import JournalAccounts
 
 __all__ = ["JournalEntry", "Posting", "entry_for"]

@@ -17,9 +17,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import ClassVar, Protocol
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 from plugins.file_journal.entries import JournalEntry
 
 __all__ = ["FORMATS", "OPEN_DATE", "Beancount", "Csv", "JournalFormat", "Scan", "format_named"]
@@ -46,6 +47,10 @@ class JournalFormat(Protocol):
     def render(self, entry: JournalEntry, new_accounts: Sequence[str]) -> bytes: ...
 
     def scan(self, data: bytes, where: str) -> Scan: ...
+
+    def postings_of(self, data: bytes, key: str) -> list[tuple[str, Decimal]]:
+        """(account, signed amount) of the last complete entry ``key`` in ``data``."""
+        ...
 
 
 def _text(value: str) -> str:
@@ -119,6 +124,18 @@ class Beancount:
         scan.keys.update(_unescape(match) for match in self._KEY.findall(complete))
         scan.accounts.update(match.decode() for match in self._OPEN.findall(complete))
         return scan
+
+    _POSTING = re.compile(r"^  (\S+)\s+(-?\d+(?:\.\d+)?) \S+$")
+
+    def postings_of(self, data: bytes, key: str) -> list[tuple[str, Decimal]]:
+        marker = f"\n  ledgersync_key: {self._quote(key)}\n".encode()
+        start = data.rfind(marker)
+        if start < 0:
+            return []
+        end = data.find(b"\n\n", start)
+        block = data[start + len(marker) : end if end >= 0 else len(data)].decode("utf-8")
+        found = [self._POSTING.match(line) for line in block.splitlines()]
+        return [(match.group(1), Decimal(match.group(2))) for match in found if match]
 
 
 def _starts_like_block(tail: bytes) -> bool:
@@ -207,6 +224,19 @@ class Csv:
             else:
                 open_key, expected_line = key, line + 1
         return scan
+
+    def postings_of(self, data: bytes, key: str) -> list[tuple[str, Decimal]]:
+        last: list[tuple[str, Decimal]] = []
+        group: list[tuple[str, Decimal]] = []
+        for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"))):
+            if len(row) != len(self.columns) or row[1] != key or not row[8].isdigit():
+                continue
+            if row[8] == "1":
+                group = []
+            group.append((row[3], Decimal(row[4]) if row[4] else -Decimal(row[5])))
+            if row[8] == row[9]:
+                last = group
+        return last
 
 
 FORMATS: dict[str, JournalFormat] = {"beancount": Beancount(), "csv": Csv()}

@@ -13,10 +13,11 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from core.errors import DeliveryUncertain, TransientError
-from plugins.file_journal.entries import JournalEntry
+from core.api import DeliveryUncertain, TransientError
+from plugins.file_journal.entries import JournalEntry, Posting
 from plugins.file_journal.formats import JournalFormat, Scan
 
 try:
@@ -24,7 +25,20 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: one writer at a time is on the operator
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["JournalFile"]
+__all__ = ["JournalFile", "reversal_key"]
+
+REVERSAL = "reversal:"
+
+
+def reversal_key(key: str) -> str:
+    """The key of the entry that reverses ``key`` (rollback: the journal is append-only)."""
+    return REVERSAL + key
+
+
+def _live(scan: Scan, key: str) -> bool:
+    """Whether the file holds ``key`` more often than its reversal."""
+    return scan.keys[key] > scan.keys[reversal_key(key)]
+
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +131,7 @@ class JournalFile:
         with self._locked(create=False) as descriptor:
             if descriptor is None:
                 return None
-            return key if key in self._refresh(descriptor).keys else None
+            return key if _live(self._refresh(descriptor), key) else None
 
     def append(
         self, entry: JournalEntry, after_write: Callable[[JournalEntry], None] | None = None
@@ -126,28 +140,54 @@ class JournalFile:
         with self._locked(create=True) as descriptor:
             assert descriptor is not None
             scan = self._refresh(descriptor)
-            if entry.key in scan.keys:
+            if _live(scan, entry.key):
                 return entry.key
-            accounts = [p.account for p in entry.postings if p.account not in scan.accounts]
-            block = self.format.render(entry, list(dict.fromkeys(accounts)))
-            if self._size == 0:
-                block = self.format.header() + block
-            self._write(descriptor, block)
-            try:
-                os.fsync(descriptor)
-            except OSError as error:
-                self._scan = None
-                raise DeliveryUncertain(
-                    f"the journal {self.path} could not be flushed to disk ({error}).",
-                    "The entry may or may not be there; the next attempt looks for it first.",
-                ) from error
-            scan.keys[entry.key] += 1
-            scan.accounts.update(accounts)
-            self._size += len(block)
-            scan.valid_length = self._size
+            self._add(descriptor, scan, entry)
         if after_write is not None:
             after_write(entry)
         return entry.key
+
+    def reverse(self, entry: JournalEntry) -> bool:
+        """Append the entry reversing ``entry`` (its postings as the file holds them, negated)
+        unless the file holds none of it live; True when a reversal was written now."""
+        with self._locked(create=False) as descriptor:
+            if descriptor is None:
+                return False
+            scan = self._refresh(descriptor)
+            if not _live(scan, entry.key):
+                return False
+            written = self.format.postings_of(self.path.read_bytes(), entry.key)
+            postings = [Posting(a, -amount) for a, amount in written] or [
+                Posting(p.account, -p.amount) for p in entry.postings
+            ]
+            reversal = replace(
+                entry,
+                key=reversal_key(entry.key),
+                narration=f"Reversal: {entry.narration}",
+                postings=tuple(postings),
+                links=(entry.key,),
+            )
+            self._add(descriptor, scan, reversal)
+        return True
+
+    def _add(self, descriptor: int, scan: Scan, entry: JournalEntry) -> None:
+        accounts = [p.account for p in entry.postings if p.account not in scan.accounts]
+        block = self.format.render(entry, list(dict.fromkeys(accounts)))
+        if self._size == 0:
+            block = self.format.header() + block
+        self._write(descriptor, block)
+        try:
+            os.fsync(descriptor)
+        except OSError as error:
+            self._scan = None
+            raise DeliveryUncertain(
+                f"the journal {self.path} could not be flushed to disk ({error}).",
+                "The entry may or may not be there; the next attempt looks for it first.",
+            ) from error
+        scan.keys[entry.key] += 1
+        scan.accounts.update(accounts)
+        self._size += len(block)
+        scan.valid_length = self._size
 
     def _write(self, descriptor: int, block: bytes) -> None:
         written = 0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core import Manifest, hookimpl
-from core.hookspecs import Register
+from core.api import Manifest, RegisterPages, RegisterSource, RegisterStandIn, hookimpl
 
 MANIFEST = Manifest(
     name="hitpay",
@@ -17,7 +16,7 @@ MANIFEST = Manifest(
 
 
 @hookimpl
-def register_sources(register: Register) -> None:
+def register_sources(register: RegisterSource) -> None:
     from plugins.hitpay_source.source import HitPaySource
 
     register(HitPaySource)
@@ -31,14 +30,14 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
-def register_routes(register: Register) -> None:
+def register_routes(register: RegisterPages) -> None:
     from plugins.hitpay_source.web import HitPayPages
 
     register(HitPayPages)
 
 
 @hookimpl
-def register_standins(register: Register) -> None:
+def register_standins(register: RegisterStandIn) -> None:
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
 
     register(HitPayStandInKit)

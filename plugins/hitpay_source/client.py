@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError, TransientError
+from core.api import AuthorizationFailed, ConfigurationError, LedgersyncError, TransientError
 from plugins.hitpay_source.retrying import RETRY_STATUSES, build_retry
 from plugins.hitpay_source.settings import ClientSettings
 

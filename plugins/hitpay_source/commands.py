@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
-from core.cli.main import pass_host
-from core.cli.output import safe
-from core.connections.event_timing import check_event_timing, event_timing, set_event_timing
-from core.connections.setup import load_connection
-from core.host import Host
+from core.api import (
+    Host,
+    check_event_timing,
+    event_timing,
+    load_connection,
+    pass_host,
+    safe,
+    set_event_timing,
+)
 from plugins.hitpay_source.connecting import (
     api_url_for,
     connect_business,
@@ -86,6 +90,13 @@ def connect(
     "type it at the hidden prompt).",
 )
 @click.option(
+    "--api-salt",
+    envvar="HITPAY_API_SALT",
+    default=None,
+    help="The salt beside the API key (Settings > API Keys; or HITPAY_API_SALT): it signs the "
+    "older form-encoded payment webhooks. Optional.",
+)
+@click.option(
     "--public-url",
     envvar="LEDGERSYNC_PUBLIC_URL",
     default="http://127.0.0.1:8000",
@@ -107,6 +118,7 @@ def webhook(
     host: Host,
     name: str,
     salt: str,
+    api_salt: str | None,
     public_url: str,
     every: float | None,
     quiet: float | None,
@@ -116,11 +128,12 @@ def webhook(
     sync sooner; the daily sync still reads everything."""
     url = webhook_url(public_url, name)
     check_event_timing(every_minutes=every, quiet_seconds=quiet)
-    connection = store_webhook_salt(host, name, salt)
+    connection = store_webhook_salt(host, name, salt, api_salt=api_salt)
     set_event_timing(host.database, name, every_minutes=every, quiet_seconds=quiet)
     timing = event_timing(load_connection(host, name))
     shown = safe(connection.name)
-    click.echo(f"Stored the webhook salt of {shown}, encrypted.")
+    stored = "webhook salt and API salt" if api_salt is not None else "webhook salt"
+    click.echo(f"Stored the {stored} of {shown}, encrypted.")
     click.echo(
         f"event syncs: {timing.quiet.total_seconds():g} s after the first event, at most every "
         f"{timing.every.total_seconds() / 60:g} min, within the API share the daily sync "

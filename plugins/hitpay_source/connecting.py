@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from core.connections.setup import check_timezone, connect_source
-from core.contracts import ConnectionInfo
-from core.errors import ConfigurationError
-from core.host import Host
-from core.store.repository import connection_info, get_connection
+from core.api import (
+    ConfigurationError,
+    ConnectionInfo,
+    ConnectionStatus,
+    Host,
+    check_timezone,
+    connect_source,
+    load_connection,
+)
 from plugins.hitpay_source.client import HitPayClient
 from plugins.hitpay_source.settings import LIVE_URL, SANDBOX_URL, ClientSettings, check_api_url
 from plugins.hitpay_source.source import key_fingerprint
-from plugins.hitpay_source.webhooks import SALT
+from plugins.hitpay_source.webhooks import API_SALT, SALT
 
 __all__ = ["api_url_for", "connect_business", "store_webhook_salt", "webhook_url", "where"]
 
@@ -71,25 +75,34 @@ def webhook_url(base_url: str, name: str) -> str:
     return f"{base_url.strip().rstrip('/')}/webhooks/hitpay/{quote(name, safe='')}"
 
 
-def store_webhook_salt(host: Host, name: str, salt: str) -> ConnectionInfo:
-    """Store the salt of connection ``name``'s HitPay webhook endpoint, encrypted."""
+def store_webhook_salt(
+    host: Host, name: str, salt: str, *, api_salt: str | None = None
+) -> ConnectionInfo:
+    """Store the salt of connection ``name``'s HitPay webhook endpoint, encrypted; and the
+    API key's salt, which keys the older form-encoded payment webhooks, when given."""
     salt = salt.strip()
+    if api_salt is not None and not api_salt.strip():
+        raise ConfigurationError(
+            "the API salt is empty.",
+            "Copy it from HitPay's dashboard (Settings > API Keys), or leave --api-salt out.",
+        )
     if not salt:
         raise ConfigurationError(
             "the webhook salt is empty.",
             "Copy it from HitPay's dashboard (Settings > Developers > Webhook Endpoints).",
         )
-    with host.database.session() as session:
-        connection = connection_info(get_connection(session, name))
+    connection = load_connection(host, name)
     if connection.source != "hitpay":
         raise ConfigurationError(
             f"connection {name!r} takes its records from {connection.source}, not HitPay.",
             "Give the name of a HitPay connection (`ledgersync connections` lists them).",
         )
-    if connection.status == "disconnected":
+    if connection.status == ConnectionStatus.DISCONNECTED:
         raise ConfigurationError(
             f"connection {name!r} is disconnected.",
             f"Reconnect it first with `ledgersync hitpay connect {name}`.",
         )
     host.vault(connection.id).set(SALT, salt)
+    if api_salt is not None:
+        host.vault(connection.id).set(API_SALT, api_salt.strip())
     return connection

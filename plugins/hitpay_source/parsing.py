@@ -11,10 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.contracts import FetchWindow
-from core.errors import BadRecord
-from core.money import is_known_currency, parse_amount
-from core.records import Charge, Quarantined
+from core.api import BadRecord, Charge, FetchWindow, Quarantined, is_known_currency, parse_amount
 from plugins.hitpay_source.channels import channel_for
 
 __all__ = [

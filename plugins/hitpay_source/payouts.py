@@ -16,10 +16,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from core.contracts import FetchWindow, GatewayBalance
-from core.errors import BadRecord, TransientError
-from core.money import parse_amount
-from core.records import Payout, Quarantined
+from core.api import (
+    BadRecord,
+    FetchWindow,
+    GatewayBalance,
+    Payout,
+    Quarantined,
+    TransientError,
+    parse_amount,
+)
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.parsing import (
     json_safe,

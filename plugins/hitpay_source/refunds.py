@@ -22,10 +22,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.contracts import FetchWindow
-from core.errors import BadRecord
-from core.money import parse_amount
-from core.records import Charge, Quarantined, Refund
+from core.api import BadRecord, Charge, FetchWindow, Quarantined, Refund, parse_amount
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.dates import listing_dates
 from plugins.hitpay_source.parsing import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 
 __all__ = ["LIVE_URL", "SANDBOX_URL", "ClientSettings", "check_api_url"]
 

@@ -6,9 +6,19 @@ import hashlib
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar
 
-from core.contracts import FetchWindow, GatewayBalance, Health, PluginContext
-from core.errors import AuthorizationFailed, BadRecord, ConfigurationError, LedgersyncError
-from core.records import Charge, Fetched, Quarantined
+from core.api import (
+    AuthorizationFailed,
+    BadRecord,
+    Charge,
+    ConfigurationError,
+    Fetched,
+    FetchWindow,
+    GatewayBalance,
+    Health,
+    LedgersyncError,
+    PluginContext,
+    Quarantined,
+)
 from plugins.hitpay_source.channels import CHANNELS
 from plugins.hitpay_source.client import ChargeNotFound, HitPayClient
 from plugins.hitpay_source.dates import listing_dates

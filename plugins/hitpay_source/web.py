@@ -8,13 +8,16 @@ from typing import Any, ClassVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from core.contracts import ConnectionInfo
-from core.errors import LedgersyncError
-from core.events import EventRefused, SourceEvent
-from core.host import Host
-from core.pages import SettingChoices
+from core.api import (
+    ConnectionInfo,
+    EventRefused,
+    Host,
+    LedgersyncError,
+    SettingChoices,
+    SourceEvent,
+)
 from plugins.hitpay_source.connecting import api_url_for, connect_business, where
-from plugins.hitpay_source.webhooks import SALT, read_event
+from plugins.hitpay_source.webhooks import API_SALT, SALT, read_event
 
 __all__ = ["HitPayPages"]
 
@@ -53,10 +56,11 @@ class HitPayPages:
     def receive_event(
         self, connection: ConnectionInfo, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> SourceEvent:
-        salt = self.host.vault(connection.id).get(SALT)
+        vault = self.host.vault(connection.id)
+        salt = vault.get(SALT)
         if salt is None:
             raise EventRefused(404, "webhooks are not set up for this connection")
-        return read_event(salt, headers, body, now)
+        return read_event(salt, headers, body, now, api_salt=vault.get(API_SALT))
 
     def connect(self) -> Any:
         form = request.form

@@ -5,6 +5,12 @@ body, keyed with the webhook endpoint's salt), ``Hitpay-Event-Object`` (charge, 
 and ``Hitpay-Event-Type`` (created, updated); see docs/vendor-facts.md, ``hitpay.webhook.*``.
 The signature is checked in constant time over the exact bytes received, before anything in
 the body is read. The body is never booked: the sync it triggers fetches the charge by id.
+
+The older form-encoded webhook of a payment request (``webhook`` parameter) carries ``hmac``
+in the form instead: hex HMAC-SHA256 over the other fields sorted by key, each as key followed
+by value, keyed with the salt of the business's API key (Settings > API Keys), not the event
+endpoint's (``hitpay.webhook.legacy_form_signature``). It is checked with the API salt when
+one is stored (``ledgersync hitpay webhook NAME --api-salt``), and with the endpoint's salt.
 """
 
 from __future__ import annotations
@@ -13,20 +19,20 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from core.errors import BadRecord
-from core.events import EventRefused, SourceEvent, body_digest
+from core.api import BadRecord, EventRefused, SourceEvent, body_digest
 from plugins.hitpay_source.parsing import parse_timestamp
 
-__all__ = ["MAX_AGE", "SALT", "legacy_signatures", "read_event", "sign"]
+__all__ = ["API_SALT", "MAX_AGE", "SALT", "legacy_signature", "read_event", "sign"]
 
 log = logging.getLogger(__name__)
 
 SALT = "webhook_salt"  # the vault entry holding the endpoint's salt
+API_SALT = "api_salt"  # the vault entry holding the API key's salt (the form webhook's key)
 MAX_AGE = timedelta(days=3)  # an object last changed longer ago than this is a replay
 SIGNATURE = "Hitpay-Signature"
 OBJECT = "Hitpay-Event-Object"
@@ -35,17 +41,14 @@ OBJECTS = frozenset({"charge", "payout", "invoice", "order", "transfer", "paymen
 TYPES = frozenset({"created", "updated", "completed", "failed"})
 
 
-def legacy_signatures(salt: str, fields: Mapping[str, str]) -> dict[str, str]:
-    """The legacy form webhook's ``hmac`` both ways public code computes it: over the fields
-    sorted by key, each as key followed by value (HitPay's SDK), or as values only."""
-    ordered = sorted(fields.items())
-    return {
-        "key+value": sign(salt, "".join(f"{k}{v}" for k, v in ordered).encode("utf-8")),
-        "values only": sign(salt, "".join(v for _, v in ordered).encode("utf-8")),
-    }
+def legacy_signature(salt: str, fields: Mapping[str, str]) -> str:
+    """The form webhook's ``hmac``: over the fields sorted by key, each as key then value
+    (HitPay's ``generateSignatureArray``; empty fields count, as ``key`` alone)."""
+    source = "".join(f"{key}{value}" for key, value in sorted(fields.items()))
+    return sign(salt, source.encode("utf-8"))
 
 
-def _legacy_event(salt: str, body: bytes) -> SourceEvent:
+def _legacy_event(salts: Sequence[str], body: bytes) -> SourceEvent:
     """A payment request's form-encoded webhook (``hitpay.webhook.legacy_form_signature``)."""
     try:
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
@@ -55,14 +58,14 @@ def _legacy_event(salt: str, body: bytes) -> SourceEvent:
     if not given:
         raise EventRefused(401, "no hmac field: not a signed HitPay payment webhook")
     matched = [
-        form
-        for form, expected in legacy_signatures(salt, fields).items()
-        if hmac.compare_digest(expected.encode("ascii"), given)
+        salt
+        for salt in salts
+        if hmac.compare_digest(legacy_signature(salt, fields).encode("ascii"), given)
     ]
     if not matched:
-        raise EventRefused(401, "hmac does not match the fields (forged, altered, or another salt)")
-    if matched[0] != "key+value":
-        log.info("a legacy HitPay webhook matched its %s signature", matched[0])
+        raise EventRefused(
+            401, "hmac does not match the fields (forged, altered, or another API salt)"
+        )
     payment_id = fields.get("payment_id", "").strip()
     status = fields.get("status", "").strip().lower()
     if not payment_id or len(payment_id) > 200 or status not in TYPES:
@@ -124,11 +127,18 @@ def _changed_at(payload: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def read_event(salt: str, headers: Mapping[str, str], body: bytes, now: datetime) -> SourceEvent:
+def read_event(
+    salt: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    *,
+    api_salt: str | None = None,
+) -> SourceEvent:
     """The verified event in ``body``, or EventRefused with the status to answer."""
     form = (headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
     if form and not headers.get(SIGNATURE):
-        return _legacy_event(salt, body)
+        return _legacy_event([s for s in (api_salt, salt) if s], body)
     _verify(salt, headers, body)
     kind = _header(headers, OBJECT, OBJECTS)
     change = _header(headers, TYPE, TYPES)

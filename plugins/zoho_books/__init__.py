@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from core import Manifest, hookimpl
+from core.api import Manifest, RegisterDestination, RegisterPages, RegisterStandIn, hookimpl
 
 MANIFEST = Manifest(
     name="zoho_books",
@@ -18,7 +16,7 @@ MANIFEST = Manifest(
 
 
 @hookimpl
-def register_destinations(register: Any) -> None:
+def register_destinations(register: RegisterDestination) -> None:
     from plugins.zoho_books.destination import ZohoBooksDestination
 
     register(ZohoBooksDestination)
@@ -32,14 +30,14 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
-def register_routes(register: Any) -> None:
+def register_routes(register: RegisterPages) -> None:
     from plugins.zoho_books.web import ZohoBooksPages
 
     register(ZohoBooksPages)
 
 
 @hookimpl
-def register_standins(register: Any) -> None:
+def register_standins(register: RegisterStandIn) -> None:
     from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
 
     register(ZohoBooksStandInKit)

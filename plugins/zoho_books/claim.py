@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.contracts import Claim
-from core.errors import TransientError
+from core.api import Claim, TransientError
 from plugins.zoho_books.client import BooksClient, BooksRejected
 from plugins.zoho_books.metadata import DUPLICATE_CONTACT_NAME
 

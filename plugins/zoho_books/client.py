@@ -23,12 +23,13 @@ from typing import Any
 
 import requests
 
-from core.contracts import ApiCallCounter, QuotaObserver
-from core.errors import (
+from core.api import (
+    ApiCallCounter,
     AuthorizationFailed,
     DailyLimitReached,
     DeliveryUncertain,
     DocumentRejected,
+    QuotaObserver,
     TransientError,
 )
 from plugins.zoho_books.clock import Clock

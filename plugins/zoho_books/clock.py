@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from core import clock
+from core.api import clock
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 

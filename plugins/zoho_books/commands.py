@@ -9,14 +9,18 @@ from typing import Any
 
 import click
 
-from core import clock
-from core.cli.main import pass_host
-from core.cli.output import safe
-from core.connections.setup import load_connection
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
-from core.host import Host
-from core.store.repository import CallCounter
-from core.sync.arrival import arrival_lines
+from core.api import (
+    AuthorizationFailed,
+    CallCounter,
+    ConfigurationError,
+    Host,
+    LedgersyncError,
+    arrival_lines,
+    clock,
+    load_connection,
+    pass_host,
+    safe,
+)
 from plugins.zoho_books.connecting import (
     OrganizationChoice,
     accounts_server,
@@ -209,11 +213,6 @@ def _destination(host: Host, name: str) -> tuple[ZohoBooksDestination, CallCount
     return destination, calls, load_connection(host, name).id
 
 
-def _flush(host: Host, calls: CallCounter, connection_id: int) -> None:
-    with host.database.session() as session:
-        calls.flush(session, connection_id)
-
-
 @zoho_group.command("accounts")
 @click.argument("name")
 @click.option("--type", "account_type", type=click.Choice(ACCOUNT_TYPES), help="Only this type.")
@@ -228,7 +227,7 @@ def accounts_command(
     try:
         rows = destination.accounts(account_type, refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         click.echo(json.dumps([_account(row) for row in rows], indent=2))
         return
@@ -261,7 +260,7 @@ def items_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
     try:
         rows = destination.items(refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         data = [{"item_id": i.item_id, "name": i.name, "is_active": i.is_active} for i in rows]
         click.echo(json.dumps(data, indent=2))
@@ -282,7 +281,7 @@ def taxes_command(host: Host, name: str, refresh: bool, as_json: bool) -> None:
     try:
         rows = destination.taxes(refresh=refresh)
     finally:
-        _flush(host, calls, connection_id)
+        host.record_calls(calls, connection_id)
     if as_json:
         data = [
             {

@@ -11,10 +11,14 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from core.connections.setup import attach_destination
-from core.contracts import ConnectionInfo
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
-from core.store.repository import CallCounter
+from core.api import (
+    AuthorizationFailed,
+    CallCounter,
+    ConfigurationError,
+    ConnectionInfo,
+    LedgersyncError,
+    attach_destination,
+)
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.clock import SystemClock
 from plugins.zoho_books.datacenters import is_known_accounts_root

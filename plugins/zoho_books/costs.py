@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from core.contracts import CallCosts, KeyValueCache
-from core.documents import DocumentKind
+from core.api import CallCosts, DocumentKind, KeyValueCache
 
 __all__ = ["CALLS_PER_DOCUMENT", "call_costs"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from core.errors import ConfigurationError
+from core.api import ConfigurationError
 
 __all__ = ["DATACENTERS", "Datacenter", "Endpoints", "endpoints_for", "is_known_accounts_root"]
 

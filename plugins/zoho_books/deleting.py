@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from core.contracts import DeliveryContext
-from core.documents import CreditRefund, Document, DocumentKind
-from core.errors import DeletionRefused
+from core.api import CreditRefund, DeletionRefused, DeliveryContext, Document, DocumentKind
 from plugins.zoho_books.client import NOT_FOUND, BooksClient, BooksRejected
 
 __all__ = ["DELETABLE_KINDS", "delete_document"]

@@ -8,19 +8,21 @@ from typing import Any, ClassVar
 
 import requests
 
-from core.contracts import (
+from core.api import (
     AccountBalance,
     AccountSettings,
+    AuthorizationFailed,
     CallCosts,
     Claim,
+    ConfigurationError,
     DeliveryContext,
+    Document,
     Health,
     KeyValueCache,
+    LedgersyncError,
     PluginContext,
     RemoteDocument,
 )
-from core.documents import Document
-from core.errors import AuthorizationFailed, ConfigurationError, LedgersyncError
 from plugins.zoho_books.books_index import keys_in_books
 from plugins.zoho_books.claim import read_claim, write_claim
 from plugins.zoho_books.client import BooksClient, RetryPolicy
@@ -31,7 +33,7 @@ from plugins.zoho_books.deleting import DELETABLE_KINDS, delete_document
 from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
-from plugins.zoho_books.readback import read_back
+from plugins.zoho_books.readback import CUSTOMER_KINDS, read_back
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -157,6 +159,7 @@ class ZohoBooksDestination:
             problem := self._account_problem(settings.payout_account, "payout account", "bank")
         ):
             problems.append(problem)
+        problems += self._currency_problems(settings)
         if settings.adjustment_account:
             account = self.metadata.account(settings.adjustment_account)
             if account is None:
@@ -187,6 +190,36 @@ class ZohoBooksDestination:
                 "Pick the right ones with `ledgersync zoho accounts NAME --type TYPE`.",
             )
 
+    def _currency_problems(self, settings: AccountSettings) -> list[str]:
+        """A bank account is kept in one currency (zoho.bankaccount.currency): each CUR=ID must
+        be a bank account in CUR, and beside them the default must be in the base currency."""
+        problems: list[str] = []
+        for setting, role in (
+            ("bank_account", "bank account"),
+            ("payout_account", "payout account"),
+        ):
+            pairs = settings.by_currency(setting)
+            for currency, account_id in sorted(pairs.items()):
+                problem = self._account_problem(account_id, f"{role} for {currency}", "bank")
+                kept = None if problem else bank_account_balance(self.client, account_id).currency
+                if kept and kept != currency:
+                    problem = f"{role} for {currency} ({account_id}) is kept in {kept}"
+                if problem:
+                    problems.append(problem)
+            default = getattr(settings, setting)
+            if not pairs or not default or self._account_problem(default, role, "bank"):
+                continue
+            kept = bank_account_balance(self.client, default).currency
+            base = next(
+                (c for c in self.metadata.currencies().values() if c.is_base_currency), None
+            )
+            if base is not None and kept != base.currency_code and kept not in pairs:
+                problems.append(
+                    f"the default {role} {default} is kept in {kept}, not the base currency "
+                    f"{base.currency_code} (give it as {kept}={default})"
+                )
+        return problems
+
     def _account_problem(self, account_id: str, role: str, needed: str) -> str | None:
         account = self.metadata.account(account_id)
         if account is None:
@@ -203,6 +236,19 @@ class ZohoBooksDestination:
     def read_back(self, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
         """Delivered documents as Zoho Books holds them now, by listing (``verify``)."""
         return read_back(self.client, kinds)
+
+    def written_with(self, kind: str, currency: str, settings: AccountSettings) -> RemoteDocument:
+        """The account and customer a document of ``kind`` in ``currency`` is written with
+        (``verify`` compares them with what Zoho Books shows now)."""
+        account = {
+            "invoice": settings.sales_account,
+            "credit_note": settings.refund_account,
+            "payment": settings.account_for("bank_account", currency),
+            "expense": settings.fee_account,
+            "transfer": settings.account_for("bank_account", currency),
+        }.get(kind)
+        customer = self.metadata.known_customer(currency) if kind in CUSTOMER_KINDS else None
+        return RemoteDocument(amount=None, account=account, customer=customer)
 
     def account_balance(self, account_id: str) -> AccountBalance:
         """The books balance of a bank account (``GET /bankaccounts/{id}``), for reconcile."""

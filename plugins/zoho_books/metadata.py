@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.contracts import KeyValueCache
-from core.errors import ConfigurationError
+from core.api import ConfigurationError, KeyValueCache
 from plugins.zoho_books.client import BooksClient, BooksRejected
 
 __all__ = ["Account", "Currency", "Item", "Metadata", "Tax"]
@@ -202,6 +201,12 @@ class Metadata:
 
     def customer_name(self, currency: Currency) -> str:
         return f"{self._customer_prefix} ({currency.currency_code})"
+
+    def known_customer(self, currency_code: str) -> str | None:
+        """The generic customer's contact id in ``currency_code`` if one was used (no call)."""
+        contacts = self._cache.get(self._key("customers")) or {}
+        found = contacts.get(currency_code)
+        return str(found) if found else None
 
     def customer_for(self, currency: Currency) -> str:
         """The contact id of the generic customer in ``currency``, created once.

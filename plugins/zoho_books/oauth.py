@@ -16,8 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from core.contracts import ApiCallCounter
-from core.errors import AuthorizationFailed, ConfigurationError, TransientError
+from core.api import ApiCallCounter, AuthorizationFailed, ConfigurationError, TransientError
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.jsonnum import loads
 

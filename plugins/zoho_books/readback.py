@@ -2,8 +2,11 @@
 
 One listing per kind (page by page), never one call per document: invoices, customer payments,
 expenses, credit notes, fund transfers and journals. Each row becomes a ``RemoteDocument``
-(amount, date, status) indexed by its Zoho id, which ledgersync bound to the document's key
-when it delivered it. Credit-note refunds have no listing of their own and are not read.
+(amount, date, status, account, customer) indexed by its Zoho id, which ledgersync bound to the
+document's key when it delivered it. Credit-note refunds have no listing of their own and are
+not read. The account is read where the row carries it (a payment's deposit-to ``account_id``,
+an expense's ``account_id``, a transfer's ``from_account_id``, else the first line's
+``account_id``); a row without it leaves the account unchecked, never guessed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import RemoteDocument
+from core.api import RemoteDocument
 from plugins.zoho_books.client import BooksClient
 
 __all__ = ["LISTINGS", "read_back"]
@@ -40,6 +43,26 @@ def _amount(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+# the field naming the account a document books to, per kind (else the first line's)
+ACCOUNT_FIELDS = {"payment": "account_id", "expense": "account_id", "transfer": "from_account_id"}
+CUSTOMER_KINDS = {"invoice", "payment", "credit_note"}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _account(kind: str, row: Mapping[str, Any]) -> str | None:
+    if kind in ACCOUNT_FIELDS:
+        return _text(row.get(ACCOUNT_FIELDS[kind]))
+    if kind == "adjustment":
+        return None  # a journal has two sides: its amount and date are compared
+    lines = row.get("line_items")
+    if isinstance(lines, list) and lines and isinstance(lines[0], Mapping):
+        return _text(lines[0].get("account_id"))
+    return None
+
+
 def read_back(client: BooksClient, kinds: set[str]) -> Mapping[str, Mapping[str, RemoteDocument]]:
     """Per kind (those Zoho can list): remote id -> what Zoho holds now."""
     found: dict[str, dict[str, RemoteDocument]] = {}
@@ -51,6 +74,8 @@ def read_back(client: BooksClient, kinds: set[str]) -> Mapping[str, Mapping[str,
                 amount=_amount(row.get(amount_field)),
                 date=str(row.get(date_field) or "") or None,
                 status=str(row.get("status") or "") or None,
+                account=_account(kind, row),
+                customer=_text(row.get("customer_id")) if kind in CUSTOMER_KINDS else None,
             )
             for row in rows
             if row.get(id_field) is not None

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.contracts import Vault
-from core.errors import AuthorizationFailed
+from core.api import AuthorizationFailed, Vault
 from plugins.zoho_books.clock import Clock
 from plugins.zoho_books.oauth import RECONNECT_HINT, OAuthClient
 

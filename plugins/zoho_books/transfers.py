@@ -16,9 +16,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountBalance, AccountSettings
-from core.documents import Adjustment, Transfer
-from core.errors import ConfigurationError, TransientError
+from core.api import (
+    AccountBalance,
+    AccountSettings,
+    Adjustment,
+    ConfigurationError,
+    Transfer,
+    TransientError,
+)
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency
 
@@ -33,12 +38,12 @@ __all__ = [
 _NOTES_LIMIT = 500
 
 
-def _account(settings: AccountSettings, name: str) -> str:
-    value = getattr(settings, name)
+def _account(settings: AccountSettings, name: str, currency: str) -> str:
+    value = settings.account_for(name, currency)
     if not value:
         raise ConfigurationError(
-            f"the connection has no {name.replace('_', ' ')} set.",
-            f"Set it with `ledgersync settings NAME --{name.replace('_', '-')} ID`.",
+            f"the connection has no {name.replace('_', ' ')} for {currency} set.",
+            f"Set it with `ledgersync settings NAME --{name.replace('_', '-')} {currency}=ID`.",
         )
     return str(value)
 
@@ -59,8 +64,8 @@ def deliver_transfer(
 ) -> str:
     body: dict[str, Any] = {
         "transaction_type": "transfer_fund",
-        "from_account_id": _account(settings, "bank_account"),
-        "to_account_id": _account(settings, "payout_account"),
+        "from_account_id": _account(settings, "bank_account", document.currency),
+        "to_account_id": _account(settings, "payout_account", document.currency),
         "amount": document.amount,
         "date": document.date.isoformat(),
         "reference_number": document.key,
@@ -76,7 +81,10 @@ def find_transfer(client: BooksClient, document: Transfer, settings: AccountSett
     rows = client.list_all(
         "/banktransactions",
         "banktransactions",
-        {"account_id": _account(settings, "bank_account"), "reference_number": document.key},
+        {
+            "account_id": _account(settings, "bank_account", document.currency),
+            "reference_number": document.key,
+        },
     )
     for row in rows:
         if row.get("reference_number") == document.key and row.get("transaction_id"):
@@ -87,8 +95,8 @@ def find_transfer(client: BooksClient, document: Transfer, settings: AccountSett
 def deliver_adjustment(
     client: BooksClient, currency: Currency, document: Adjustment, settings: AccountSettings
 ) -> str:
-    clearing = _account(settings, "bank_account")
-    other = _account(settings, "adjustment_account")
+    clearing = _account(settings, "bank_account", document.currency)
+    other = _account(settings, "adjustment_account", document.currency)
     into = document.into_clearing
     notes = "; ".join((document.description, *document.items))
     body: dict[str, Any] = {

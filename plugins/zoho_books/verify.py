@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.errors import DocumentRejected
+from core.api import DocumentRejected
 
 __all__ = ["verify"]
 
@@ -75,9 +75,14 @@ def verify(
     if not differences:
         return
     cause = _tax_cause(answer, connection_name) if "total" in asked else ""
+    kept = (
+        f"{record} stays a draft in Zoho Books: after the fix, `ledgersync retry "
+        f"{connection_name} --all-failed` corrects it in place and sends it"
+        if answer.get("status") == "draft"
+        else f"{record} stays in Zoho Books for you to check (void or delete it there)"
+    )
     raise DocumentRejected(
         f"{key}: Zoho Books recorded {what} with {', '.join(differences)}"
         + (f"; {cause}." if cause else "."),
-        f"Nothing that depends on it was sent; {record} stays in Zoho Books for you to check "
-        "(void or delete it there).",
+        f"Nothing that depends on it was sent; {kept}.",
     )

@@ -19,13 +19,16 @@ from typing import Any, ClassVar
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from core import clock
-from core.connections.setup import load_connection
-from core.contracts import ConnectionInfo
-from core.errors import AuthorizationFailed, LedgersyncError
-from core.host import Host
-from core.pages import Choice, SettingChoices
-from core.store.repository import get_connection
+from core.api import (
+    AuthorizationFailed,
+    Choice,
+    ConnectionInfo,
+    Host,
+    LedgersyncError,
+    SettingChoices,
+    clock,
+    load_connection,
+)
 from plugins.zoho_books.connecting import (
     OrganizationChoice,
     accounts_server,
@@ -85,8 +88,7 @@ class ZohoBooksPages:
     def connect_form(self, connection: ConnectionInfo | None) -> str:
         config: dict[str, Any] = {}
         if connection is not None and connection.destination == self.name:
-            with self.host.database.session() as db:
-                config = dict(get_connection(db, connection.name).destination_config or {})
+            config = self.host.destination_config(connection.name)
         return render_template(
             "zoho_books/connect.html",
             connection=connection,

@@ -22,18 +22,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.contracts import AccountSettings, DeliveryContext, KeyValueCache
-from core.documents import (
+from core.api import (
+    AccountSettings,
     Adjustment,
+    ConfigurationError,
     CreditNote,
     CreditRefund,
+    DeliveryContext,
+    DeliveryUncertain,
     Document,
+    DocumentRejected,
     Expense,
     Invoice,
+    KeyValueCache,
     Payment,
     Transfer,
+    TransientError,
 )
-from core.errors import ConfigurationError, DeliveryUncertain, DocumentRejected, TransientError
 from plugins.zoho_books.client import BooksClient
 from plugins.zoho_books.metadata import Currency, Metadata
 from plugins.zoho_books.transfers import (
@@ -111,7 +116,7 @@ class Writer:
 
     def find_existing(self, document: Document, context: DeliveryContext) -> str | None:
         if isinstance(document, Invoice):
-            return self.find_invoice(document)
+            return self.find_invoice(document, context)
         if isinstance(document, Payment):
             return self._find_by_reference(PAYMENTS, document.key) or self.find_payment_on_invoice(
                 document, context
@@ -177,8 +182,8 @@ class Writer:
         )
 
     @staticmethod
-    def _setting(settings: AccountSettings, name: str) -> str:
-        value = getattr(settings, name)
+    def _setting(settings: AccountSettings, name: str, currency: str | None = None) -> str:
+        value = settings.account_for(name, currency) if currency else getattr(settings, name)
         if not value:
             raise ConfigurationError(
                 f"the connection has no {name.replace('_', ' ')} set.",
@@ -277,11 +282,20 @@ class Writer:
         if pending:
             return self._finish_invoice(str(pending), document.key, status=None)
         currency = self._currency(document)
-        item = self._setting(context.settings, "item")
-        sales = self._setting(context.settings, "sales_account")
+        body = self._invoice_body(document, context, currency)
+        invoice = self._create(INVOICES, body, document.key)
+        invoice_id = str(invoice["invoice_id"])
+        self._verify_invoice(document, currency, invoice)
+        self._cache.set(self._pending_key(document.key), invoice_id)
+        return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
+
+    def _invoice_body(
+        self, document: Invoice, context: DeliveryContext, currency: Currency
+    ) -> dict[str, Any]:
+        """The invoice as asked under the current settings (accounts, item, tax)."""
         line: dict[str, Any] = {
-            "item_id": item,
-            "account_id": sales,
+            "item_id": self._setting(context.settings, "item"),
+            "account_id": self._setting(context.settings, "sales_account"),
             "rate": document.amount,
             "quantity": 1,
         }
@@ -298,11 +312,7 @@ class Writer:
         if rate is not None:
             body["exchange_rate"] = rate
         self._taxed(context.settings, body, line)
-        invoice = self._create(INVOICES, body, document.key)
-        invoice_id = str(invoice["invoice_id"])
-        self._verify_invoice(document, currency, invoice)
-        self._cache.set(self._pending_key(document.key), invoice_id)
-        return self._finish_invoice(invoice_id, document.key, status=str(invoice.get("status")))
+        return body
 
     def _finish_invoice(self, invoice_id: str, key: str, status: str | None) -> str:
         """Mark a created invoice sent; only then is it delivered."""
@@ -334,19 +344,40 @@ class Writer:
         record = f"invoice {answer.get('invoice_number') or answer.get('invoice_id')}"
         self._verify("the invoice", document.key, asked, answer, record)
 
-    def find_invoice(self, document: Invoice) -> str | None:
+    def find_invoice(self, document: Invoice, context: DeliveryContext | None = None) -> str | None:
+        """The invoice an earlier attempt created, finished (marked sent). A draft that is not
+        what was asked (Zoho added the item's tax before the tax was set) is corrected in place
+        under the current settings (``PUT /invoices/{id}``, zoho.invoice.update): a draft is
+        not in the books yet, and its id and key stay, so nothing is created twice."""
         rows = self._find_rows(INVOICES, document.key)
         if not rows:
             return None
         row = rows[0]
         currency = self._currency(document)
-        self._verify_invoice(document, currency, row)
+        try:
+            self._verify_invoice(document, currency, row)
+        except DocumentRejected:
+            if context is None or row.get("status") != "draft":
+                raise
+            self._correct_draft(document, context, currency, str(row["invoice_id"]))
+            return self._finish_invoice(str(row["invoice_id"]), document.key, "draft")
         return self._finish_invoice(str(row["invoice_id"]), document.key, str(row["status"]))
+
+    def _correct_draft(
+        self, document: Invoice, context: DeliveryContext, currency: Currency, invoice_id: str
+    ) -> None:
+        # The lines sent replace the draft's (a line left out is deleted: zoho.invoice.update).
+        body = self._invoice_body(document, context, currency)
+        answer = dict(self._client.put(f"/invoices/{invoice_id}", body)["invoice"])
+        self._verify_invoice(document, currency, answer)
 
     # -- payment -------------------------------------------------------------------------
 
     def deliver_payment(self, document: Payment, context: DeliveryContext) -> str:
-        invoice_id = self._depends(context, document.invoice_key, document)
+        applied = [
+            {"invoice_id": self._depends(context, invoice_key, document), "amount_applied": amount}
+            for invoice_key, amount in document.applications
+        ]
         currency = self._currency(document)
         body: dict[str, Any] = {
             "customer_id": self._metadata.customer_for(currency),
@@ -354,8 +385,8 @@ class Writer:
             "amount": document.amount,
             "date": document.date.isoformat(),
             "reference_number": document.key,
-            "account_id": self._setting(context.settings, "bank_account"),
-            "invoices": [{"invoice_id": invoice_id, "amount_applied": document.amount}],
+            "account_id": self._setting(context.settings, "bank_account", document.currency),
+            "invoices": applied,  # zoho.payment.many_invoices: one payment, many invoices
         }
         if document.description:
             body["description"] = document.description
@@ -399,7 +430,9 @@ class Writer:
         currency = self._currency(document)
         body: dict[str, Any] = {
             "account_id": self._setting(context.settings, "fee_account"),
-            "paid_through_account_id": self._setting(context.settings, "bank_account"),
+            "paid_through_account_id": self._setting(
+                context.settings, "bank_account", document.currency
+            ),
             "date": document.date.isoformat(),
             "amount": document.amount,
             "currency_id": currency.currency_id,
@@ -491,7 +524,7 @@ class Writer:
         credit_note: dict[str, Any],
         remaining: Decimal,
     ) -> str:
-        bank = self._setting(context.settings, "bank_account")
+        bank = self._setting(context.settings, "bank_account", document.currency)
         invoice_id = self._credited_invoice(document, context, credit_note)
         applied_id: str | None = None
         if invoice_id:

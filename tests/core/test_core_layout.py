@@ -3,8 +3,9 @@
 Layers, lowest first: the plugin-facing foundations at the root (records, documents, contracts,
 errors, ...) and the built-in mappers; the store; the host; a connection's lifecycle; one sync;
 the schedulers; what operators read (reports); the interfaces: the web page, then the
-command line (which starts the web page with ``ledgersync serve``). A module may import its own
-layer and those below it.
+command line (which starts the web page with ``ledgersync serve``); then ``core.api``, the
+plugin API, which re-exports from all of them. A module may import its own layer and those
+below it.
 ``core.testing`` (the conformance kit) sits above all of them. Imports made only for type
 checking (under ``if TYPE_CHECKING:``) are not imports at run time and do not count.
 """
@@ -27,6 +28,7 @@ LAYERS = [
     ("reports", ("core.reports",)),
     ("web", ("core.web",)),
     ("cli", ("core.cli",)),
+    ("plugin API", ("core.api",)),
     ("testing", ("core.testing",)),
 ]
 

@@ -9,7 +9,6 @@ says is booked unless HitPay's API confirms it."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from sqlalchemy import select
+from support.web_server import served_in_thread
 
 from core import clock
 from core.connections.event_timing import set_event_timing
@@ -28,7 +28,6 @@ from core.scheduling.workers.event_jobs import enqueue_event_sync, run_event_job
 from core.store.models import Run, SourceEventRow, SourceRecord
 from core.sync.engine import SyncOptions, sync
 from core.web import create_app
-from core.web.server import make_server
 from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.webhooks import sign
 from tests.e2e.conftest import Shop, local_midnight
@@ -40,15 +39,8 @@ QUIET = timedelta(seconds=60)
 @pytest.fixture
 def served(shop: Shop) -> Iterator[str]:
     """The web app of ``shop.host`` on a real port, taking webhooks; its base URL."""
-    app = create_app(shop.host, session_secret=b"x" * 32)
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served_in_thread(create_app(shop.host, session_secret=b"x" * 32)) as base:
+        yield base
 
 
 def hooked(shop: Shop, base: str, *, mode: str) -> datetime:
@@ -167,6 +159,35 @@ def test_a_manual_or_daily_sync_covers_pending_events(shop: Shop, served: str) -
 
     assert all(row.handled_at is not None for row in events(shop))
     assert run_due_event_syncs(shop.host, clock.now() + timedelta(hours=1)) == []
+
+
+@pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
+def test_a_payment_webhook_keyed_with_the_api_salt_makes_an_event_sync(
+    shop: Shop, served: str
+) -> None:
+    hooked(shop, served, mode="individual")
+    api_salt = "e2e-api-salt-40b7"
+    shop.env |= {"HITPAY_WEBHOOK_SALT": SALT, "HITPAY_API_SALT": api_salt}
+    done = shop.cli("hitpay", "webhook", "shop", "--public-url", served)
+    assert done.exit_code == 0, done.output
+    assert "Stored the webhook salt and API salt of shop" in done.output
+    assert api_salt not in done.output and SALT not in done.output
+    hitpay = shop.charges_api
+    hitpay.webhooks.lose_next()  # the sale's event webhook is lost: only the form one comes
+    sale = hitpay.add_charge(amount=Decimal("33.00"))
+    url = webhook_url(served, shop.name)
+
+    assert hitpay.webhooks.send_payment_webhook(url, "another-salt", sale) == 401
+    assert hitpay.webhooks.send_payment_webhook(url, api_salt, sale) == 202
+    [row] = events(shop)
+    assert (row.object, row.object_id, row.event_type) == (
+        "payment_request",
+        sale["id"],
+        "completed",
+    )
+    run_due_event_syncs(shop.host, first_pending(shop) + QUIET)
+
+    assert list(invoiced(shop).values()) == [Decimal("33.00")]
 
 
 def _signed_post(base: str, body: dict[str, Any], change: str = "created") -> int:
@@ -339,14 +360,8 @@ def on_workers(shop: Shop) -> Iterator[tuple[str, MemoryQueue]]:
     app.extensions["ledgersync.events"] = lambda name: enqueue_event_sync(
         shop.host, name, clock.now(), claim=queue.claim, send=queue.send
     )
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}", queue
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base, queue
 
 
 def test_on_workers_a_burst_enqueues_one_event_sync_per_window(

@@ -196,3 +196,36 @@ def test_a_group_zoho_refuses_part_way_stays_whole_and_the_books_agree(shop: Sho
     with shop.host.database.session() as session:
         runs = [run.trigger for run in session.scalars(select(Run).order_by(Run.id))]
     assert "rollback" in runs
+
+
+def test_a_rollback_of_one_run_takes_only_what_that_run_delivered(shop: Shop) -> None:
+    day0, _ = _synced(shop, "individual")
+    first = _ours(shop)
+    late = shop.charges_api.add_charge(
+        amount=Decimal("7.00"), created_at=clock.now() - timedelta(minutes=30)
+    )
+    second = sync(shop.host, "shop", SyncOptions(trigger="manual", force=True))
+    assert second.outcome == "succeeded" and second.documents_delivered["invoice"] == 1
+
+    done = shop.cli("rollback", "shop", "--run", str(second.run_id), "--yes", "--json")
+
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output)
+    assert {doc["key"].split(":")[2] for doc in result["to_delete"]} == {late["id"]}
+    assert _ours(shop) == first
+    refused = shop.cli("rollback", "shop", "--since", _since(day0), "--run", "1")
+    assert refused.exit_code == 2 and "either --run N or --since DATE" in refused.output
+
+
+@pytest.mark.vendor_fact("zoho.delete.locked_period")
+def test_a_locked_period_keeps_its_groups_with_zohos_reason_and_the_rest_goes(shop: Shop) -> None:
+    day0, until = _synced(shop, "individual")
+    shop.zoho_api.delete_rules(shop.organization_id).locked_until = _since(day0)
+
+    done = shop.cli("rollback", "shop", "--since", _since(day0), "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert "are locked up to" in done.output
+    assert {doc["date"] for doc in _ours(shop) if doc.get("date")} == {_since(day0)}
+    assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
+    assert_ties_out(shop, day0, until)

@@ -20,6 +20,7 @@ from core.host import Host
 from core.plugins import get_plugins
 from e2e.conftest import PER_MINUTE, TIMEZONE, Shop, local_midnight, seed_sales
 from e2e.test_cli_sync import assert_ties_out, kinds
+from plugins.zoho_books.testing.standin.listing import DATE_FILTERS, DEFAULT_DATE_FILTER
 from plugins.zoho_books.testing.standin.server import SeededOrganization
 
 
@@ -62,13 +63,11 @@ def _lose_the_store(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     shop.host = Host(shop.db_url, plugins=get_plugins())
 
 
-@pytest.mark.vendor_fact("zoho.list.date_range")
-@pytest.mark.parametrize(
-    ("mode", "days"), [("bulk", 30), ("individual", 3)], ids=["bulk-month", "individual"]
-)
-def test_a_lost_store_rebuilt_adopts_everything_and_creates_nothing(
+def _sync_lose_and_sync_again(
     shop: Shop, monkeypatch: pytest.MonkeyPatch, mode: str, days: int
 ) -> None:
+    """Sync the span, lose the store and key, reconnect, sync again: nothing is created, every
+    document is adopted, the books are exact."""
     now = clock.now()
     since = local_midnight(now, days + 1)
     if mode == "bulk":
@@ -103,8 +102,29 @@ def test_a_lost_store_rebuilt_adopts_everything_and_creates_nothing(
     assert_ties_out(shop, since, now)
     ledger = json.loads(shop.cli("ledger", "shop", "--json").output)
     assert all(row["remote_id"] for row in ledger) and len(ledger) == len(written)
+
+
+@pytest.mark.vendor_fact("zoho.list.date_range")
+@pytest.mark.parametrize(
+    ("mode", "days"), [("bulk", 30), ("individual", 3)], ids=["bulk-month", "individual"]
+)
+def test_a_lost_store_rebuilt_adopts_everything_and_creates_nothing(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, mode: str, days: int
+) -> None:
+    _sync_lose_and_sync_again(shop, monkeypatch, mode, days)
     text = shop.cli("sync", "shop", "--force")
     assert "adopted" not in text.output  # adoption is done once per organization
+
+
+@pytest.mark.vendor_fact("zoho.list.date_range")
+@pytest.mark.parametrize("date_filter", [f for f in DATE_FILTERS if f != DEFAULT_DATE_FILTER])
+def test_adoption_finds_everything_whatever_zoho_makes_of_the_date_range(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, date_filter: str
+) -> None:
+    """The other readings of ``date_start``/``date_end`` (the default one runs above): the
+    end day counted, or the range ignored (every row comes back)."""
+    shop.zoho_api.date_filter = date_filter
+    _sync_lose_and_sync_again(shop, monkeypatch, "individual", 3)
 
 
 def test_a_rebuilt_store_says_what_it_adopted(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from plugins.hitpay_source.testing.standin import HitPayStandIn
 from plugins.zoho_books.clock import ManualClock
 from plugins.zoho_books.destination import ZohoBooksDestination
 from plugins.zoho_books.testing.kit import ZohoBooksStandInKit
+from plugins.zoho_books.testing.standin.listing import DEFAULT_DATE_FILTER
 from plugins.zoho_books.testing.standin.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -249,13 +250,17 @@ class System:
     db_url: str
     start: datetime | None = None
     mode: str = "bulk"
+    fees: str | None = None  # --fees daily / charge (None: the default)
+    payments: str | None = None  # --payments daily / charge
     notify_emails: tuple[str, ...] = ()
     destination_config: dict[str, Any] = field(default_factory=dict)
     source_config: dict[str, Any] = field(default_factory=dict)
     # the Zoho Books stand-in's variant of what the evidence leaves open
     payments_list_key: str = "customerpayments"
     reference_filter: str = "contains"
+    date_filter: str = DEFAULT_DATE_FILTER
     tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
+    plan: str = "standard"  # the Zoho Books plan: its daily API quota (free: 1,000)
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
     host: Host = field(init=False)
@@ -281,6 +286,7 @@ class System:
                 start=self.start.astimezone(UTC) if self.start else None,
                 payments_list_key=self.payments_list_key,
                 reference_filter=self.reference_filter,
+                date_filter=self.date_filter,
             )
         )
         plugins = Plugins()
@@ -342,7 +348,7 @@ class System:
         encrypted; the first time also a fresh organization (the kit's own steps)."""
         if not reconnect:
             self.org = self.zoho.create_organization(
-                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered
+                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered, plan=self.plan
             )
         tokens = self.zoho.tokens()
         expires = self.zoho.now() + timedelta(seconds=int(tokens["expires_in"]))
@@ -387,6 +393,8 @@ class System:
                 item=org.item,
                 mode=self.mode,
                 notify_emails=list(self.notify_emails) or None,
+                fees=self.fees,
+                payments=self.payments,
             ),
         )
         since = data.since if data is not None and data.since is not None else self.now()

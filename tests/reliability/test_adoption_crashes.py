@@ -18,6 +18,7 @@ from core.connections.lifecycle import SettingsChange, change_settings, enable
 from core.connections.setup import load_connection
 from core.host import Host
 from core.sync.claims import claim_organization
+from plugins.zoho_books.testing.standin.listing import DATE_FILTERS, DEFAULT_DATE_FILTER
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.reference import MODES, NOW, Reference, check_books
 from reliability.system import CONNECTION, System, small_data_set
@@ -63,16 +64,24 @@ def take_over(system: System) -> None:
     )
 
 
-def synced_then_lost(fresh_db: Callable[[], str], mode: str) -> System:
-    system = System(fresh_db(), start=NOW, mode=mode).__enter__()
+def synced_then_lost(
+    fresh_db: Callable[[], str], mode: str, date_filter: str = DEFAULT_DATE_FILTER
+) -> System:
+    system = System(fresh_db(), start=NOW, mode=mode, date_filter=date_filter).__enter__()
     system.connect(small_data_set(NOW))
     system.sync_until_done()
     rebuild_store(system, fresh_db())
     return system
 
 
-def adoption_requests(fresh_db: Callable[[], str], mode: str, expected: Reference) -> int:
-    system = synced_then_lost(fresh_db, mode)
+def adoption_requests(
+    fresh_db: Callable[[], str],
+    mode: str,
+    expected: Reference,
+    date_filter: str = DEFAULT_DATE_FILTER,
+) -> list[tuple[str, str]]:
+    """(method, url) of every request of an uninterrupted adoption sync, checked."""
+    system = synced_then_lost(fresh_db, mode, date_filter)
     try:
         with CrashAt(None) as counting:
             report = system.sync()
@@ -80,7 +89,7 @@ def adoption_requests(fresh_db: Callable[[], str], mode: str, expected: Referenc
         assert not sum(report.documents_delivered.values()), "the rebuilt store created again"
         assert sum(report.adopted.values()) == len(expected.books.references())
         assert check_books(system, expected.books) == ""
-        return len(counting.sent)
+        return counting.sent
     finally:
         system.__exit__(None, None, None)
 
@@ -91,7 +100,7 @@ def test_an_adoption_sync_stopped_at_any_request_creates_nothing_twice(
     mode: str, when: str, references: dict[str, Reference], fresh_db: Callable[[], str]
 ) -> None:
     reference = references[mode]
-    count = adoption_requests(fresh_db, mode, reference)
+    count = len(adoption_requests(fresh_db, mode, reference))
     failures = []
     for k in range(1, count + 1):
         system = synced_then_lost(fresh_db, mode)
@@ -109,3 +118,28 @@ def test_an_adoption_sync_stopped_at_any_request_creates_nothing_twice(
         if problem:
             failures.append(f"k={k} {crash.fired}:\n{problem}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.vendor_fact("zoho.list.date_range")
+@pytest.mark.parametrize("date_filter", DATE_FILTERS)
+def test_an_adoption_listing_lost_creates_nothing_twice_whatever_the_date_filter(
+    date_filter: str, references: dict[str, Reference], fresh_db: Callable[[], str]
+) -> None:
+    """One cheap scenario per reading of ``date_start``/``date_end`` (end day counted, not
+    counted, range ignored): an uninterrupted adoption adopts everything, and one stopped
+    right after Zoho answered its first date-bounded listing (the answer lost) creates nothing
+    twice."""
+    reference = references["individual"]
+    sent = adoption_requests(fresh_db, "individual", reference, date_filter)
+    k = 1 + next(n for n, (method, url) in enumerate(sent) if url.endswith("/books/v3/invoices"))
+    system = synced_then_lost(fresh_db, "individual", date_filter)
+    try:
+        with CrashAt(k, "after_commit", system.zoho) as crash, pytest.raises(SimulatedCrash):
+            system.sync()
+        assert crash.fired is not None and crash.fired[0] == "GET"
+        system.sync_until_done()
+        problem = check_books(system, reference.books)
+    finally:
+        system.__exit__(None, None, None)
+    tally.crash_point(survived=not problem)
+    assert problem == ""

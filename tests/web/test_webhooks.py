@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core import clock
 from core.store.models import Run, SourceEventRow
 from plugins.hitpay_source.connecting import store_webhook_salt
-from plugins.hitpay_source.webhooks import legacy_signatures, sign
+from plugins.hitpay_source.webhooks import legacy_signature, sign
 from tests.web.conftest import AtPage, Shop
 
 SALT = "whsalt-3f9a1c77e2b64d0c"
@@ -85,6 +85,27 @@ def test_a_signed_event_is_accepted_without_a_session_and_stored_once(
     assert row.handled_at is None
     with hooked.host.database.session() as session:  # answered before any sync work
         assert session.scalar(select(func.count()).select_from(Run)) == 0
+
+
+@pytest.mark.vendor_fact("hitpay.webhook.delivery_ips")
+def test_a_signed_event_from_any_address_is_accepted(hooked: Shop, visitor: FlaskClient) -> None:
+    """HitPay sends from a few published addresses, but a proxy hides them: only the
+    signature decides, never the sender's address."""
+    body = charge_body("9a1c-0002")
+    elsewhere = {"REMOTE_ADDR": "198.51.100.7"}  # neither 3.1.13.32 nor 52.77.254.34
+    proxied = visitor.post(
+        URL,
+        data=body,
+        headers={**headers(body), "X-Forwarded-For": "203.0.113.5"},
+        environ_base=elsewhere,
+    )
+    assert proxied.status_code == 202
+    forged = visitor.post(
+        URL, data=body, headers={**headers(body), "Hitpay-Signature": "0" * 64},
+        environ_base={"REMOTE_ADDR": "52.77.254.34"},
+    )  # fmt: skip
+    assert forged.status_code == 401  # a HitPay address does not stand in for the signature
+    assert [row.object_id for row in stored(hooked)] == ["9a1c-0002"]
 
 
 def test_an_update_of_the_same_charge_is_a_new_event(hooked: Shop, visitor: FlaskClient) -> None:
@@ -256,16 +277,25 @@ PAYMENT = {
 }
 
 
+API_SALT = "apisalt-81d2c0e94b7f"  # the salt beside the API key: it keys the form webhook
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def values_only(salt: str, fields: dict[str, str]) -> str:
+    """What the docs' prose and some public code describe: the values alone, sorted by key."""
+    return sign(salt, "".join(v for _, v in sorted(fields.items())).encode())
+
+
 @pytest.mark.vendor_fact("hitpay.webhook.legacy_form_signature")
-@pytest.mark.parametrize("form", ["key+value", "values only"])
-def test_a_legacy_form_webhook_signed_either_way_is_accepted(
-    hooked: Shop, visitor: FlaskClient, form: str
+@pytest.mark.parametrize("keyed_with", ["api salt", "endpoint salt"])
+def test_a_legacy_form_webhook_signed_over_keys_and_values_is_accepted(
+    hooked: Shop, visitor: FlaskClient, keyed_with: str
 ) -> None:
-    signature = legacy_signatures(SALT, PAYMENT)[form]
-    body = _form({**PAYMENT, "hmac": signature})
-    answer = visitor.post(
-        URL, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    store_webhook_salt(hooked.host, hooked.name, SALT, api_salt=API_SALT)
+    salt = API_SALT if keyed_with == "api salt" else SALT
+    body = _form({**PAYMENT, "hmac": legacy_signature(salt, PAYMENT)})
+
+    answer = visitor.post(URL, data=body, headers=FORM)
 
     assert answer.status_code == 202
     [row] = stored(hooked)
@@ -280,17 +310,21 @@ def test_a_legacy_form_webhook_signed_either_way_is_accepted(
 def test_a_legacy_form_webhook_with_a_wrong_hmac_is_refused(
     hooked: Shop, visitor: FlaskClient
 ) -> None:
-    signature = legacy_signatures("not-the-salt", PAYMENT)["key+value"]
+    store_webhook_salt(hooked.host, hooked.name, SALT, api_salt=API_SALT)
     altered = {**PAYMENT, "amount": "2500.00"}
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
 
-    forged = visitor.post(URL, data=_form({**PAYMENT, "hmac": signature}), headers=form)
-    tampered = visitor.post(
+    forged = visitor.post(
         URL,
-        data=_form({**altered, "hmac": legacy_signatures(SALT, PAYMENT)["key+value"]}),
-        headers=form,
+        data=_form({**PAYMENT, "hmac": legacy_signature("not-the-salt", PAYMENT)}),
+        headers=FORM,
     )
-    unsigned = visitor.post(URL, data=_form(PAYMENT), headers=form)
+    tampered = visitor.post(
+        URL, data=_form({**altered, "hmac": legacy_signature(API_SALT, PAYMENT)}), headers=FORM
+    )
+    unsigned = visitor.post(URL, data=_form(PAYMENT), headers=FORM)
+    values = visitor.post(
+        URL, data=_form({**PAYMENT, "hmac": values_only(API_SALT, PAYMENT)}), headers=FORM
+    )
 
-    assert (forged.status_code, tampered.status_code, unsigned.status_code) == (401, 401, 401)
+    assert [r.status_code for r in (forged, tampered, unsigned, values)] == [401, 401, 401, 401]
     assert stored(hooked) == []

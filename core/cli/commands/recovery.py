@@ -4,6 +4,7 @@ request, always explicitly (the seed's defaults stay: skips are for good unless 
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from datetime import datetime
 
 import click
@@ -15,8 +16,10 @@ from core.connections.setup import load_connection
 from core.errors import SyncRefused
 from core.host import Host
 from core.reports.history import report_lines
+from core.states import RunOutcome, SyncTrigger
 from core.sync.engine import SyncOptions, sync
 from core.sync.quarantine import quarantined, retry_quarantined
+from core.sync.rejections import RejectedDocument, rejected_documents, retry_rejected
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -49,14 +52,14 @@ def _describe(plan: BackfillPlan, first: str, last: str) -> list[str]:
 
 def _sync_now(host: Host, name: str) -> None:
     try:
-        report = sync(host, name, SyncOptions(trigger="manual", force=True))
+        report = sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
     except SyncRefused as refused:
         click.echo(f"Not synced now: {safe(refused)}")
         click.echo("The back-fill is recorded; the first sync that runs books it.")
         return
     for line in report_lines(report):
         click.echo(safe(line))
-    if report.outcome == "failed":
+    if report.outcome == RunOutcome.FAILED:
         sys.exit(1)
 
 
@@ -108,7 +111,7 @@ def quarantine_command(host: Host, name: str, as_json: bool, retry: bool) -> Non
                 + ("; the sync fetches every sync period again." if outcome.refetch else ".")
             )
         if as_json:
-            sync(host, name, SyncOptions(trigger="manual", force=True))
+            sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
         else:
             _sync_now(host, name)
     rows = quarantined(host, name)
@@ -128,4 +131,70 @@ def quarantine_command(host: Host, name: str, as_json: bool, retry: bool) -> Non
     click.echo(f"After a fix, `ledgersync quarantine {safe(name)} --retry` takes them back in.")
 
 
-COMMANDS = [backfill_command, quarantine_command]
+@click.command("retry")
+@click.argument("name")
+@click.option("--key", "keys", multiple=True, help="Only this document (repeatable).")
+@click.option("--all-failed", is_flag=True, help="Every document the destination rejected.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent again; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_host
+def retry_command(
+    host: Host, name: str, keys: tuple[str, ...], all_failed: bool, dry_run: bool, as_json: bool
+) -> None:
+    """The documents of NAME the destination rejected, each with its reason; after the fix
+    (e.g. `ledgersync settings NAME --tax TAX_ID`), --all-failed or --key KEY sends them again
+    under the current settings, then syncs. Each is looked up by key first: one an earlier
+    attempt created is bound, never created twice."""
+    if keys and all_failed:
+        raise click.UsageError("give --key KEY or --all-failed, not both.")
+    chosen = list(keys) if keys else None
+    rows = rejected_documents(host, name, chosen)
+    unknown = sorted(set(keys) - {row.key for row in rows})
+    if unknown:
+        raise click.UsageError(f"{unknown[0]!r} is not a rejected document of {name}.")
+    retrying = bool(rows) and bool(keys or all_failed) and not dry_run
+    if not as_json:
+        _describe_rejected(name, rows, "retry" if retrying else "dry" if dry_run else "list")
+        if rows and not (keys or all_failed):
+            click.echo(
+                f"After the fix, `ledgersync retry {safe(name)} --all-failed` (or --key KEY) "
+                "sends them again; --dry-run shows what it would send."
+            )
+    still: list[str] = []
+    if retrying:
+        retry_rejected(host, name, chosen)
+        if as_json:
+            sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, force=True))
+        else:
+            _sync_now(host, name)
+        still = [row.key for row in rejected_documents(host, name, [row.key for row in rows])]
+        if still and not as_json:
+            click.echo(f"Rejected again: {len(still)}; `ledgersync retry {safe(name)}` lists why.")
+    if as_json:
+        emit_json(
+            {
+                "rejected": [asdict(row) for row in rows],
+                "retried": retrying,
+                "rejected_again": still,
+            }
+        )
+    if still:
+        sys.exit(1)
+
+
+def _describe_rejected(name: str, rows: list[RejectedDocument], doing: str) -> None:
+    if not rows:
+        click.echo(f"Nothing of {safe(name)} was rejected by the destination.")
+        return
+    head = {"retry": "Sending again", "dry": "Would send again", "list": "Rejected"}[doing]
+    click.echo(f"{head}: {len(rows)} document(s) of {safe(name)}:")
+    for row in rows:
+        click.echo(
+            f"  {row.kind} {safe(row.key)} ({row.date}, {row.amount} {row.currency}): "
+            f"{safe(row.reason.removeprefix(f'{row.key}: '))}"
+        )
+    if doing == "dry":
+        click.echo("Each is looked up by key first; nothing was changed.")
+
+
+COMMANDS = [backfill_command, quarantine_command, retry_command]

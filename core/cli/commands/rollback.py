@@ -15,6 +15,7 @@ from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
 from core.errors import ConfigurationError
 from core.host import Host
+from core.states import RunOutcome
 from core.store.repository import get_connection
 from core.sync.interruption import EXIT_INTERRUPTED, interrupts_on_signals
 from core.sync.undo import RollbackReport, Scope, repost, rollback
@@ -205,7 +206,7 @@ def repost_command(
         for line in describe(report.sync):
             click.echo(line)
         outcomes.append(report.sync.outcome)
-    elif report.outcome == "succeeded":
+    elif report.outcome == RunOutcome.SUCCEEDED:
         raise ConfigurationError("the sync after the rollback did not run.")
     sys.exit(exit_code(outcomes))
 

@@ -16,6 +16,7 @@ from core.cli.output import emit_json, safe
 from core.host import Host
 from core.reports.history import report_lines
 from core.scheduling.runner import DueRun, run_due
+from core.states import RunOutcome, SyncTrigger
 from core.sync.engine import SyncOptions, SyncReport, sync
 from core.sync.interruption import EXIT_INTERRUPTED, interrupts_on_signals
 
@@ -61,7 +62,9 @@ def describe(report: SyncReport) -> list[str]:
 def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: bool) -> None:
     """Sync NAME now (at most once per hour without --force)."""
     progress = ProgressBar() if sys.stderr.isatty() and not as_json else None
-    options = SyncOptions(trigger="manual", force=force, dry_run=dry_run, progress=progress)
+    options = SyncOptions(
+        trigger=SyncTrigger.MANUAL, force=force, dry_run=dry_run, progress=progress
+    )
     try:
         with interrupts_on_signals():
             report = sync(host, name, options)
@@ -118,7 +121,12 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
 
 
 # Exit codes (README "Exit codes"): what cron, systemd and scripts can tell apart.
-EXIT_CODES = {"succeeded": 0, "failed": 1, "incomplete": 3, "paused": 3}
+EXIT_CODES: dict[str, int] = {
+    RunOutcome.SUCCEEDED: 0,
+    RunOutcome.FAILED: 1,
+    RunOutcome.INCOMPLETE: 3,
+    RunOutcome.PAUSED: 3,
+}
 
 
 def exit_code(outcomes: Iterable[str]) -> int:

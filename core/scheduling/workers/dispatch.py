@@ -21,6 +21,7 @@ from typing import Any
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
 from core.scheduling.runner import FIRST_SYNC, due_now
+from core.states import SyncTrigger
 from core.sync.engine import AlreadySynced, SyncOptions, sync
 
 __all__ = [
@@ -125,7 +126,7 @@ def parse_due_at(text: str | None) -> datetime | None:
 def run_due_sync(host: Host, name: str, due: datetime | None) -> SyncOutcome:
     """Sync ``name`` as a worker. Refusals (lease held, already synced, disabled) are normal
     outcomes, returned and logged, not raised: the queue must not retry them."""
-    options = SyncOptions(trigger="worker", unless_synced_since=due)
+    options = SyncOptions(trigger=SyncTrigger.WORKER, unless_synced_since=due)
     try:
         report = sync(host, name, options)
     except AlreadySynced as done:

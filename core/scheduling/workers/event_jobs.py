@@ -21,6 +21,7 @@ from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
 from core.scheduling.events import event_schedule
 from core.scheduling.workers.dispatch import DueSync, SyncOutcome
+from core.states import SyncTrigger
 from core.store.models import Connection, SourceEventRow
 from core.sync.engine import SyncOptions, sync
 
@@ -90,7 +91,7 @@ def run_event_job(host: Host, name: str, due: datetime) -> SyncOutcome:
     if not _pending_by(host, name, due):
         return SyncOutcome(name, "already_synced", reason="its events were covered meanwhile")
     try:
-        report = sync(host, name, SyncOptions(trigger="event"))
+        report = sync(host, name, SyncOptions(trigger=SyncTrigger.EVENT))
     except SyncRefused as refusal:
         log.info("event sync of %s not run: %s", name, refusal.message)
         return SyncOutcome(name, "refused", reason=refusal.message)

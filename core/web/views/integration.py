@@ -21,6 +21,7 @@ from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError, LedgersyncError
 from core.pages import PluginPages, SettingChoices
 from core.reports.status import status_rows
+from core.states import ConnectionStatus
 from core.store.repository import get_connection
 from core.web.views.common import (
     app_host,
@@ -68,7 +69,7 @@ def _connect_cards(info: ConnectionInfo) -> list[tuple[str, Markup]]:
 
 def _pickers(info: ConnectionInfo) -> tuple[Sequence[SettingChoices], str]:
     """The destination's account pickers, or none (plain id fields) and why."""
-    if not info.destination or info.status == "disconnected":
+    if not info.destination or info.status == ConnectionStatus.DISCONNECTED:
         return [], ""
     piece: PluginPages | None = plugin_pages().get(info.destination)
     if piece is None:

@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from core.contracts import AccountSettings, ApiCallCounter
-from core.documents import DocumentKind
-from core.errors import DeliveryUncertain
+from core.api import AccountSettings, ApiCallCounter, DeliveryUncertain, DocumentKind
 from core.testing import ConformanceStore, DestinationHarness
 from plugins.file_journal.destination import FileJournal
 from plugins.file_journal.entries import JournalEntry

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from core.contracts import ApiCallCounter, FetchWindow
+from core.api import ApiCallCounter, FetchWindow
 from core.testing import ConformanceStore, SourceHarness
 from core.testing.source import RecordId
 from plugins.hitpay_source.source import HitPaySource, key_fingerprint

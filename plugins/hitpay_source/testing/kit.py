@@ -12,10 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from core.connections.event_timing import set_event_timing
-from core.connections.setup import connect_source
-from core.contracts import SourceTotals
-from core.errors import BadRecord
+from core.api import BadRecord, SourceTotals, connect_source, set_event_timing
 from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.parsing import SALE_STATUSES, parse_charge
 from plugins.hitpay_source.source import key_fingerprint

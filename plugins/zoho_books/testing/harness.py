@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from core.contracts import AccountSettings, ApiCallCounter, Destination
-from core.documents import DocumentKind
+from core.api import AccountSettings, ApiCallCounter, Destination, DocumentKind
 from core.testing import DestinationHarness
 from plugins.zoho_books.testing.standin.server import SeededOrganization, ZohoBooksStandIn
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from core.connections.setup import attach_destination
-from core.contracts import AccountSettings
+from core.api import AccountSettings, attach_destination
 from plugins.zoho_books.testing.standin.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

@@ -27,7 +27,7 @@ USED: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts.yml": {"/contacts": ("get", "post")},
     "invoices.yml": {
         "/invoices": ("get", "post", "put"),
-        "/invoices/{invoice_id}": ("get",),
+        "/invoices/{invoice_id}": ("get", "put"),
         "/invoices/{invoice_id}/status/sent": ("post",),
         "/invoices/{invoice_id}/payments": ("get",),
         "/invoices/{invoice_id}/creditsapplied": ("get",),

@@ -40,6 +40,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from core.contracts import AccountSettings, DeliveryContext
+from core.errors import DocumentRejected
 from plugins.zoho_books.testing.standin import RecordedRequest, SeededOrganization, ZohoBooksStandIn
 from zoho_books.documents import sale
 from zoho_books.helpers import Build
@@ -234,3 +235,25 @@ def test_amounts_are_json_numbers_with_the_currency_precision(
 @pytest.mark.skipif(not ORIGINALS.exists(), reason="Zoho's original documents are not here")
 def test_the_stored_extract_matches_zohos_documents() -> None:
     assert extract(ORIGINALS) == DOCUMENTS
+
+
+@pytest.mark.vendor_fact("zoho.invoice.update")
+def test_a_wrong_draft_found_again_is_corrected_in_place_with_a_documented_update(
+    build: Build, zoho: ZohoBooksStandIn, settings: AccountSettings, org: SeededOrganization
+) -> None:
+    invoice = sale("6")["invoice"]
+    invoice_id = build().deliver(invoice, DeliveryContext(settings, {}))
+    books = zoho.organization(org.organization_id)
+    draft = books.invoices[invoice_id]
+    draft.status, draft.total, draft.balance = "draft", Decimal("131.35"), Decimal("131.35")
+    count, before = len(books.invoices), len(zoho.requests)
+    found = build().find_existing(invoice, DeliveryContext(settings, {}))
+    assert found == invoice_id and len(books.invoices) == count  # the same invoice, no other
+    assert (draft.total, draft.status) == (Decimal("120.50"), "sent")
+    [update] = [r for r in zoho.requests[before:] if r.method == "PUT"]
+    assert update.path == f"/invoices/{invoice_id}"
+    check(update)
+    sent = books.invoices[invoice_id]
+    sent.total = Decimal("131.35")  # no longer a draft: never rewritten, rejected instead
+    with pytest.raises(DocumentRejected, match="void or delete it there"):
+        build().find_existing(invoice, DeliveryContext(settings, {}))

@@ -21,8 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.errors import BadRecord
-from core.money import parse_amount
+from core.api import BadRecord, parse_amount
 from plugins.hitpay_source.testing.standin.shapes import listed, refund_payload, stamp
 
 __all__ = ["DEFAULT_LISTED_STATUSES", "ChargeQuery", "Entry", "Ledger", "Unprocessable", "Variant"]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.money import quantize
+from core.api import quantize
 
 __all__ = ["CHANNEL_WEIGHTS", "UNKNOWN_CHANNEL", "SeededCharge", "fees_for", "plan_seed"]
 

@@ -22,9 +22,8 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from core import clock as wall_clock
-from core.errors import BadRecord
-from core.money import to_decimal
+from core.api import BadRecord, to_decimal
+from core.api import clock as wall_clock
 from plugins.hitpay_source.testing.standin.api import HitPayApi, RecordedRequest
 from plugins.hitpay_source.testing.standin.faults import MALFORMED_BODIES, Fault, FaultQueue
 from plugins.hitpay_source.testing.standin.ledger import Ledger, Variant

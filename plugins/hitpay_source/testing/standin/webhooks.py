@@ -9,6 +9,10 @@ anything but 2xx (or not answered) is tried ``attempts`` times at once, then kep
 :attr:`WebhookSender.undelivered` until :meth:`WebhookSender.retry` (tests never sleep).
 Switches for what the evidence leaves open: lose the next events, deliver each twice, hold
 events back and release them in reverse order.
+
+:meth:`WebhookSender.send_payment_webhook` sends the older form-encoded webhook of a payment
+request (``hitpay.webhook.legacy_form_signature``): the fields HitPay posts, with ``hmac`` over
+them sorted by key as key+value, keyed with the API key's salt.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import hashlib
 import hmac
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -132,6 +138,45 @@ class WebhookSender:
                 with self._lock:
                     self.undelivered.append((url, event))
         return len(self.undelivered)
+
+    def send_payment_webhook(
+        self,
+        url: str,
+        api_salt: str,
+        charge: dict[str, Any],
+        *,
+        status: str = "completed",
+        payment_request_id: str = "",
+        reference_number: str = "",
+    ) -> int:
+        """POST a payment request's form webhook about ``charge`` to ``url``; the answer."""
+        fields = {
+            "payment_id": str(charge["id"]),
+            "payment_request_id": payment_request_id or f"pr-{charge['id']}",
+            "phone": "",
+            "amount": f"{Decimal(str(charge['amount'])):.2f}",
+            "currency": str(charge["currency"]).upper(),
+            "status": status,
+            "reference_number": reference_number,
+        }
+        source = "".join(f"{key}{value}" for key, value in sorted(fields.items()))
+        fields["hmac"] = hmac.new(
+            api_salt.encode("utf-8"), source.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
+        try:
+            answer = requests.post(
+                url,
+                data=urlencode(fields).encode("ascii"),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=self.timeout,
+            ).status_code
+        except requests.RequestException:
+            answer = 0
+        with self._lock:
+            self.deliveries.append(
+                Delivery(url, f"payment_request.{status}", fields["payment_id"], answer)
+            )
+        return answer
 
     def _salt(self, url: str) -> str:
         return next(salt for known, salt in self.endpoints if known == url)

@@ -3,8 +3,9 @@
 ``POST /banktransactions`` with ``transaction_type: transfer_fund`` moves money between two
 bank (or cash) accounts; ``POST /journals`` posts balanced debit and credit lines (only once
 published: a draft journal moves nothing); ``GET /bankaccounts/{id}`` answers the account's
-``balance`` from the stand-in's own postings (docs/vendor-facts.md, section O). The caller
-holds the stand-in's lock.
+``balance`` from the stand-in's own postings, in the one currency the account is kept in
+(zoho.bankaccount.currency; docs/vendor-facts.md, section O). The caller holds the stand-in's
+lock.
 """
 
 from __future__ import annotations
@@ -75,15 +76,15 @@ def _bad(message: str, code: int = 2) -> ApiError:
 
 
 def create_transfer(org: Organization, body: dict[str, Any]) -> BankTransaction:
-    from plugins.zoho_books.testing.standin import state
+    from plugins.zoho_books.testing.standin import rules
 
-    state._require(body, "transaction_type")
+    rules._require(body, "transaction_type")
     kind = body["transaction_type"]
     if kind not in TRANSACTION_TYPES:
         raise _bad("Invalid value passed for transaction_type.")
     if kind != "transfer_fund":
         raise _bad(f"The stand-in books only transfer_fund, not {kind}.")
-    state._require(body, "from_account_id", "to_account_id", "amount", "date")
+    rules._require(body, "from_account_id", "to_account_id", "amount", "date")
     source = org.account(body["from_account_id"], BANK_TYPES, "from account")
     target = org.account(body["to_account_id"], BANK_TYPES, "to account")
     if source.account_id == target.account_id:
@@ -96,8 +97,8 @@ def create_transfer(org: Organization, body: dict[str, Any]) -> BankTransaction:
         to_account_id=target.account_id,
         currency_id=currency.currency_id,
         amount=org._amount(body["amount"], "amount", currency),
-        date=state._date(body["date"]),
-        reference_number=state._reference(body),
+        date=rules._date(body["date"]),
+        reference_number=rules._reference(body),
         description=str(body.get("description") or ""),
     )
     org.banktransactions[transaction.transaction_id] = transaction
@@ -123,9 +124,9 @@ def transfer_json(org: Organization, transaction: BankTransaction) -> dict[str, 
 
 
 def create_journal(org: Organization, body: dict[str, Any]) -> Journal:
-    from plugins.zoho_books.testing.standin import state
+    from plugins.zoho_books.testing.standin import rules
 
-    state._require(body, "journal_date", "line_items")
+    rules._require(body, "journal_date", "line_items")
     currency = org.currency_by_id(body.get("currency_id") or org.base_currency().currency_id)
     rows = body["line_items"]
     if not isinstance(rows, list) or len(rows) < 2:
@@ -135,7 +136,7 @@ def create_journal(org: Organization, body: dict[str, Any]) -> Journal:
     for row in rows:
         if not isinstance(row, dict):
             raise _bad("Invalid value passed for line_items.")
-        state._require(row, "account_id", "amount", "debit_or_credit")
+        rules._require(row, "account_id", "amount", "debit_or_credit")
         side = row["debit_or_credit"]
         if side not in totals:
             raise _bad("Invalid value passed for debit_or_credit.")
@@ -152,8 +153,8 @@ def create_journal(org: Organization, body: dict[str, Any]) -> Journal:
         raise _bad("Invalid value passed for status.")
     journal = Journal(
         journal_id=org.new_id(),
-        journal_date=state._date(body["journal_date"], "journal_date"),
-        reference_number=state._reference(body),
+        journal_date=rules._date(body["journal_date"], "journal_date"),
+        reference_number=rules._reference(body),
         notes=str(body.get("notes") or ""),
         currency_id=currency.currency_id,
         status=status,
@@ -204,12 +205,12 @@ def bank_account_json(org: Organization, account_id: str) -> dict[str, Any]:
     account = org.accounts.get(str(account_id))
     if account is None or account.account_type not in BANK_TYPES:
         raise ApiError(404, 1002, "Bank account does not exist.")
-    base = org.base_currency()
+    kept = org.currency_by_id(account.currency_id or org.base_currency().currency_id)
     balance = sum(
         (
             amount
             for moved, currency_id, amount in postings(org)
-            if moved == account.account_id and currency_id == base.currency_id
+            if moved == account.account_id and currency_id == kept.currency_id
         ),
         Decimal(0),
     )
@@ -217,9 +218,9 @@ def bank_account_json(org: Organization, account_id: str) -> dict[str, Any]:
         "account_id": account.account_id,
         "account_name": account.account_name,
         "account_type": account.account_type,
-        "currency_id": base.currency_id,
-        "currency_code": base.currency_code,
-        "price_precision": base.price_precision,
+        "currency_id": kept.currency_id,
+        "currency_code": kept.currency_code,
+        "price_precision": kept.price_precision,
         "is_active": account.is_active,
         "balance": balance,
         "bcy_balance": balance,

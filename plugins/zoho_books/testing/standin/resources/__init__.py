@@ -1,0 +1,1 @@
+"""The stand-in's handlers by resource; each module exports its ``ROUTES`` (see routing.py)."""
