@@ -72,7 +72,7 @@ def bulk_days(host: Any) -> int:
         )
 
 
-def run_mode(mode: str) -> dict[str, Any]:
+def run_mode(mode: str, fees: str | None = None, payments: str | None = None) -> dict[str, Any]:
     from support.pairs import connect_pair
 
     from core.host import Host
@@ -97,6 +97,8 @@ def run_mode(mode: str) -> dict[str, Any]:
             since=start - timedelta(days=1),
             now=now,
             mode=mode,
+            fees=fees,
+            payments=payments,
             api_share=100,
         )
         zoho = destination.standin
@@ -127,8 +129,10 @@ def run_mode(mode: str) -> dict[str, Any]:
     source_minimum = math.ceil(len(seeded) / PAGE) + math.ceil(charges / PAGE) + refunded
     minimum = sum(cold_documents.values()) + cold_documents["invoice"]
     destination_calls = sum(cold_calls[k] for k in ("writes", "reads", "metadata", "token"))
+    options = (("fees", fees), ("payments", payments))
+    label = mode + "".join(f" --{name} daily" for name, value in options if value)
     return {
-        "mode": mode,
+        "mode": label,
         "charges": charges,
         "bulk_days": days if mode == "bulk" else None,
         "documents": dict(cold_documents),
@@ -147,17 +151,40 @@ def run_mode(mode: str) -> dict[str, Any]:
     }
 
 
+PLANS = {"Free": 1000, "Standard": 2000, "Professional": 5000, "Premium": 10000}
+SHARE = 80  # percent: the default --api-share
+BUSY_MONTH = 3000  # charges: a busy month (100 a day) back-filled at once
+VARIANTS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("bulk", None, None),
+    ("individual", None, None),
+    ("individual", "daily", None),
+    ("individual", "daily", "daily"),
+)
+
+
+def days_for_month(result: dict[str, Any]) -> dict[str, int]:
+    """Days a back-fill of BUSY_MONTH charges takes at SHARE% of each plan's daily quota: per
+    charge in Individual mode, per business day in Bulk (30 days at this data's calls a day;
+    a busier day adds refund groups only)."""
+    if result["per_bulk_day"] is not None:
+        calls = math.ceil(result["per_bulk_day"] * 30)
+    else:
+        calls = math.ceil(result["per_charge"] * BUSY_MONTH)
+    return {plan: math.ceil(calls / (quota * SHARE // 100)) for plan, quota in PLANS.items()}
+
+
 def main() -> None:
     common.prepare()
     results = []
-    for mode in ("bulk", "individual"):
-        r = run_mode(mode)
+    for mode, fees, payments in VARIANTS:
+        r = run_mode(mode, fees, payments)
+        r["days_for_busy_month"] = days_for_month(r)
         results.append(r)
         cold = Counter(r["cold_calls"])
         line = (
-            f"{mode:<10} {r['charges']} charges -> {sum(r['documents'].values())} documents; "
-            f"Zoho calls {r['destination_calls']} (minimum {r['destination_minimum']}: "
-            f"{cold['writes']} writes, {cold['reads']} reads, "
+            f"{r['mode']:<10} {r['charges']} charges -> {sum(r['documents'].values())} "
+            f"documents; Zoho calls {r['destination_calls']} (minimum "
+            f"{r['destination_minimum']}: {cold['writes']} writes, {cold['reads']} reads, "
             f"{cold['metadata']} metadata, {cold['token']} token); "
             f"per charge {r['per_charge']} (minimum {r['per_charge_minimum']})"
         )
@@ -169,6 +196,8 @@ def main() -> None:
             f"{'':<10} warm run: {sum(r['warm_documents'].values())} new documents, calls "
             f"{r['warm_calls']}; metadata calls {r['warm_metadata_calls']} (aim 0)"
         )
+        days = ", ".join(f"{plan} {n}" for plan, n in r["days_for_busy_month"].items())
+        print(f"{'':<10} a busy month ({BUSY_MONTH:,} charges) at {SHARE}% of a plan: {days} days")
     common.emit("api_calls", {"results": results})
 
 

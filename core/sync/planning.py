@@ -32,8 +32,10 @@ from core.contracts import ChargeDocuments, Mapper, MappingContext
 from core.documents import (
     Document,
     DocumentKind,
+    Payment,
 )
 from core.errors import LedgersyncError
+from core.mapping.daily import grouping_options
 from core.reasons import (
     OUTSIDE_SYNC_PERIODS,
     QUARANTINED,
@@ -129,6 +131,7 @@ class _Planner:
         self.zone = ZoneInfo(connection.timezone)
         self.channels = None if connection.channels is None else frozenset(connection.channels)
         self.mapper = mapper
+        self.options = grouping_options((connection.settings or {}).get("extra"))
         self.now = now
         self.run_id = run_id
         self.dry_run = dry_run
@@ -245,6 +248,7 @@ class _Planner:
                     if state.documents is not None
                 },
                 taken_keys=_TakenKeys(self.records, self.keys_now),
+                options=self.options,
             )
             documents = list(self.mapper.plan(records, context))
         covered = self._store(documents, charge_rows, refund_ids)
@@ -320,9 +324,10 @@ class _Planner:
     def _remember(self, documents: Sequence[Document]) -> None:
         """Dry run: keep what would have been written so later days see it."""
         payments = {
-            document.invoice_key: document.key  # type: ignore[attr-defined]
+            invoice_key: document.key
             for document in documents
-            if document.kind is DocumentKind.PAYMENT
+            if isinstance(document, Payment)
+            for invoice_key in document.depends_on
         }
         for document in documents:
             if document.key in self.keys_now:

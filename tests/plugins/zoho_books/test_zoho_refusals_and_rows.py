@@ -333,3 +333,26 @@ def test_a_create_answered_200_or_201_is_delivered_alike(
         assert creates == [(status, 0)] * 4 and len(remote) == 5
     finally:
         zoho.create_status = 201
+
+
+@pytest.mark.vendor_fact("zoho.ids.strings")
+def test_ids_answered_as_json_numbers_are_read_as_the_same_ids(
+    zoho: ZohoBooksStandIn, build: Build, settings: AccountSettings, org: SeededOrganization
+) -> None:
+    zoho.ids_as_numbers = True
+    try:
+        destination = build()
+        destination.validate(settings)  # accounts, items, taxes and currencies by id
+        answer = destination.client.get(f"/bankaccounts/{org.bank_account}")
+        assert isinstance(answer["bankaccount"]["account_id"], int)
+        remote: dict[str, str] = {}
+        documents = list(sale("7").values())
+        for document in documents:
+            remote[document.key] = destination.deliver(document, DeliveryContext(settings, remote))
+        assert all(isinstance(value, str) and value.isdigit() for value in remote.values())
+        fresh = build()
+        for document in documents:  # found again by key, the same id as a string
+            context = DeliveryContext(settings, remote)
+            assert fresh.find_existing(document, context) == remote[document.key], document.key
+    finally:
+        zoho.ids_as_numbers = False

@@ -32,6 +32,7 @@ from plugins.zoho_books.jsonnum import loads
 from plugins.zoho_books.testing.standin.envelope import (
     Dropped,
     json_answer,
+    numeric_ids,
     refusal,
     request_body,
 )
@@ -136,6 +137,8 @@ class ZohoBooksStandIn:
         self.refusal_status = 400
         # zoho.http.create_status: Zoho's documents give 201 for some creates and 200 for others
         self.create_status = 201
+        # zoho.ids.strings: ids are strings, but some of Zoho's examples show numbers
+        self.ids_as_numbers = False
         self.quota_reset_seconds: int | None = None  # X-Rate-Limit-Reset; None: to UTC midnight
         self.hold_seconds = hold_seconds
         self.faults = Faults()
@@ -402,6 +405,8 @@ class ZohoBooksStandIn:
             if org is not None:
                 with self.lock:
                     self.quota.done(org.organization_id)
+        if self.ids_as_numbers:
+            answer = numeric_ids(answer)
         response = json_answer(status, answer)
         if fault == "drop":
             drop_connection(environ)
