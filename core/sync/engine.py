@@ -37,6 +37,7 @@ from core.errors import (
     SyncRefused,
 )
 from core.host import Host
+from core.reports.watch import SCHEDULED, reconcile_after_sync
 from core.states import ConnectionStatus, RunOutcome, SyncMode, SyncTrigger
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.problems import store_problem
@@ -219,6 +220,8 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
         options.trigger == SyncTrigger.MANUAL and not options.dry_run
     ):  # run-due retries for the others
         alerts.retry_unsent(host.database, host.plugins, utcnow(), connection_id)
+    if options.trigger in SCHEDULED and report.outcome == "succeeded" and not options.dry_run:
+        reconcile_after_sync(host, name, now)  # notices what only a person can settle
     return report
 
 
