@@ -37,7 +37,6 @@ from core.errors import (
     SyncRefused,
 )
 from core.host import Host
-from core.reports.watch import SCHEDULED, reconcile_after_sync
 from core.states import ConnectionStatus, RunOutcome, SyncMode, SyncTrigger
 from core.store.models import Connection, QuarantinedRecord, Run, SyncPeriod
 from core.store.problems import store_problem
@@ -53,6 +52,7 @@ from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
 from core.sync.rejections import alert_rejections
+from core.sync.watch import SCHEDULED, reconcile_after_sync
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template
 
 from core.errors import LedgersyncError
-from core.reports.reconcile import reconcile
+from core.sync.reconcile import reconcile
 from core.sync.verify import verify
 from core.web.views.common import app_host, connection_or_404, local, pages
 

@@ -61,7 +61,7 @@ class CurrencyView:
     books: Decimal | None = None  # read back; None when not readable for this currency
     differences: list[str] = field(default_factory=list)
     # the differences only a person can settle (a payout held, the books changed): a scheduled
-    # sync's reconcile sends a notice for each new one (``core/reports/watch.py``)
+    # sync's reconcile sends a notice for each new one (``core/sync/watch.py``)
     alarms: list[str] = field(default_factory=list)
 
     @property

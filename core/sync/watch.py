@@ -22,9 +22,9 @@ from core.connections.failure import connection_notice
 from core.contracts import ConnectionInfo, Notice, NoticeKind
 from core.errors import LedgersyncError
 from core.host import Host
-from core.reports.reconcile import Reconciliation, reconcile
 from core.states import SyncTrigger
 from core.store.repository import connection_info, get_connection
+from core.sync.reconcile import Reconciliation, reconcile
 
 __all__ = ["SCHEDULED", "reconcile_after_sync"]
 
