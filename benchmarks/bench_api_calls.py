@@ -72,8 +72,9 @@ def bulk_days(host: Any) -> int:
         )
 
 
-def run_mode(mode: str) -> dict[str, Any]:
-    from core.connections.lifecycle import SettingsChange, change_settings, enable
+def run_mode(mode: str, fees: str | None = None, payments: str | None = None) -> dict[str, Any]:
+    from support.pairs import connect_pair
+
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
@@ -88,22 +89,18 @@ def run_mode(mode: str) -> dict[str, Any]:
     ):
         seeded = source.standin.seed(7, start.date(), DAYS, "Asia/Singapore", per_day=PER_DAY)
         host = Host(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        source.connect(host, "shop", "Asia/Singapore")
-        accounts = destination.connect(host, "shop")
-        change_settings(
+        # a local stand-in: no other app shares its daily quota
+        connect_pair(
             host,
-            "shop",
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode=mode,
-                api_share=100,  # a local stand-in: no other app shares its daily quota
-            ),
+            source,
+            destination,
+            since=start - timedelta(days=1),
+            now=now,
+            mode=mode,
+            fees=fees,
+            payments=payments,
+            api_share=100,
         )
-        enable(host, "shop", since=start - timedelta(days=1), now=now)
         zoho = destination.standin
         zoho.requests.clear()
         zoho.accounts_requests.clear()
@@ -132,8 +129,10 @@ def run_mode(mode: str) -> dict[str, Any]:
     source_minimum = math.ceil(len(seeded) / PAGE) + math.ceil(charges / PAGE) + refunded
     minimum = sum(cold_documents.values()) + cold_documents["invoice"]
     destination_calls = sum(cold_calls[k] for k in ("writes", "reads", "metadata", "token"))
+    options = (("fees", fees), ("payments", payments))
+    label = mode + "".join(f" --{name} daily" for name, value in options if value)
     return {
-        "mode": mode,
+        "mode": label,
         "charges": charges,
         "bulk_days": days if mode == "bulk" else None,
         "documents": dict(cold_documents),
@@ -152,17 +151,40 @@ def run_mode(mode: str) -> dict[str, Any]:
     }
 
 
+PLANS = {"Free": 1000, "Standard": 2000, "Professional": 5000, "Premium": 10000}
+SHARE = 80  # percent: the default --api-share
+BUSY_MONTH = 3000  # charges: a busy month (100 a day) back-filled at once
+VARIANTS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("bulk", None, None),
+    ("individual", None, None),
+    ("individual", "daily", None),
+    ("individual", "daily", "daily"),
+)
+
+
+def days_for_month(result: dict[str, Any]) -> dict[str, int]:
+    """Days a back-fill of BUSY_MONTH charges takes at SHARE% of each plan's daily quota: per
+    charge in Individual mode, per business day in Bulk (30 days at this data's calls a day;
+    a busier day adds refund groups only)."""
+    if result["per_bulk_day"] is not None:
+        calls = math.ceil(result["per_bulk_day"] * 30)
+    else:
+        calls = math.ceil(result["per_charge"] * BUSY_MONTH)
+    return {plan: math.ceil(calls / (quota * SHARE // 100)) for plan, quota in PLANS.items()}
+
+
 def main() -> None:
     common.prepare()
     results = []
-    for mode in ("bulk", "individual"):
-        r = run_mode(mode)
+    for mode, fees, payments in VARIANTS:
+        r = run_mode(mode, fees, payments)
+        r["days_for_busy_month"] = days_for_month(r)
         results.append(r)
         cold = Counter(r["cold_calls"])
         line = (
-            f"{mode:<10} {r['charges']} charges -> {sum(r['documents'].values())} documents; "
-            f"Zoho calls {r['destination_calls']} (minimum {r['destination_minimum']}: "
-            f"{cold['writes']} writes, {cold['reads']} reads, "
+            f"{r['mode']:<10} {r['charges']} charges -> {sum(r['documents'].values())} "
+            f"documents; Zoho calls {r['destination_calls']} (minimum "
+            f"{r['destination_minimum']}: {cold['writes']} writes, {cold['reads']} reads, "
             f"{cold['metadata']} metadata, {cold['token']} token); "
             f"per charge {r['per_charge']} (minimum {r['per_charge_minimum']})"
         )
@@ -174,6 +196,8 @@ def main() -> None:
             f"{'':<10} warm run: {sum(r['warm_documents'].values())} new documents, calls "
             f"{r['warm_calls']}; metadata calls {r['warm_metadata_calls']} (aim 0)"
         )
+        days = ", ".join(f"{plan} {n}" for plan, n in r["days_for_busy_month"].items())
+        print(f"{'':<10} a busy month ({BUSY_MONTH:,} charges) at {SHARE}% of a plan: {days} days")
     common.emit("api_calls", {"results": results})
 
 

@@ -96,7 +96,8 @@ def replay(calls: list[RecordedCall]) -> tuple[float, int]:
 
 
 def run_mode(mode: str, charges: int, refund_share: float, profile: Path | None) -> dict[str, Any]:
-    from core.connections.lifecycle import SettingsChange, change_settings, enable
+    from support.pairs import connect_pair
+
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
@@ -113,24 +114,10 @@ def run_mode(mode: str, charges: int, refund_share: float, profile: Path | None)
     ):
         refunds = seed(source.standin, charges, refund_share, start)
         host = Host(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        source.connect(host, "shop", "Asia/Singapore")
-        accounts = destination.connect(host, "shop")
+        connect_pair(host, source, destination, since=start - timedelta(days=1), now=now, mode=mode)
         org = destination.connected["shop"]
         zoho = destination.standin
         zoho.organizations[org.organization_id].daily_limit = 10**9  # a big plan
-        change_settings(
-            host,
-            "shop",
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode=mode,
-            ),
-        )
-        enable(host, "shop", since=start - timedelta(days=1), now=now)
         before = copy.deepcopy(zoho.organizations[org.organization_id])
 
         profiler = _profiler(profile)

@@ -54,8 +54,9 @@ def main() -> None:
     args = parser.parse_args()
     common.prepare()
 
+    from support.pairs import connect_pair
+
     import plugins.zoho_books.destination as zoho_destination
-    from core.connections.lifecycle import SettingsChange, change_settings, enable
     from core.host import Host
     from core.sync.engine import SyncOptions, sync
     from plugins.hitpay_source.testing.kit import HitPayStandInKit
@@ -83,22 +84,16 @@ def main() -> None:
                 amount=Decimal("20.00") + n, created_at=start + timedelta(minutes=n)
             )
         host = Host(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        source.connect(host, "shop", "Asia/Singapore")
-        accounts = destination.connect(host, "shop")
-        change_settings(
+        # a local stand-in: no other app shares its daily quota
+        connect_pair(
             host,
-            "shop",
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode="individual",
-                api_share=100,  # a local stand-in: no other app shares its daily quota
-            ),
+            source,
+            destination,
+            since=start - timedelta(days=1),
+            now=now,
+            mode="individual",
+            api_share=100,
         )
-        enable(host, "shop", since=start - timedelta(days=1), now=now)
         zoho = destination.standin
         zoho.requests.clear()
         zoho.answers.clear()

@@ -52,9 +52,11 @@ def _event_sync(host: Any) -> tuple[float, Any]:
 
 
 def run_mode(mode: str) -> dict[str, Any]:
+    from support.pairs import connect_pair
+
     from core import clock
     from core.connections.event_timing import event_timing
-    from core.connections.lifecycle import SettingsChange, change_settings, enable
+    from core.connections.lifecycle import enable
     from core.connections.setup import load_connection
     from core.host import Host
     from core.web import create_app
@@ -69,20 +71,7 @@ def run_mode(mode: str) -> dict[str, Any]:
         ZohoBooksStandInKit() as destination,
     ):
         host = Host(f"sqlite:///{Path(folder) / 'bench.sqlite'}")
-        source.connect(host, "shop", "Asia/Singapore")
-        accounts = destination.connect(host, "shop")
-        change_settings(
-            host,
-            "shop",
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode=mode,
-            ),
-        )
+        connect_pair(host, source, destination, mode=mode)
         now = clock.now()
         enable(host, "shop", since=now - timedelta(hours=1), now=now)
         store_webhook_salt(host, "shop", SALT)

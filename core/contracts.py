@@ -357,6 +357,9 @@ class MappingContext:
     now: datetime
     charge_documents: Mapping[str, ChargeDocuments]
     taken_keys: Container[str]
+    # The connection's grouping options (``fees``, ``payments``: ``daily`` or ``charge``);
+    # a mapper ignores those it has no use for (Bulk is daily already).
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 class Mapper(Protocol):

@@ -87,7 +87,7 @@ class Document:
             if isinstance(value, Decimal | date):
                 value = str(value) if isinstance(value, Decimal) else value.isoformat()
             elif isinstance(value, tuple):
-                value = list(value)
+                value = [str(part) if isinstance(part, Decimal) else part for part in value]
             data[name] = value
         return data
 
@@ -102,14 +102,40 @@ class Invoice(Document):
 
 @dataclass(frozen=True, slots=True)
 class Payment(Document):
-    """The customer's payment of ``invoice_key``, deposited to the clearing (bank) account."""
+    """The customer's payment of ``invoice_key``, deposited to the clearing (bank) account.
+
+    A payment may settle several invoices (``--payments daily``: one payment per business day
+    and currency): ``invoice_keys`` then names every invoice and ``applied_amounts`` what it
+    applies to each (their sum is the amount); ``invoice_key`` is the first of them."""
 
     invoice_key: str = ""
+    invoice_keys: tuple[str, ...] = ()
+    applied_amounts: tuple[Decimal, ...] = ()
     kind: ClassVar[DocumentKind] = DocumentKind.PAYMENT
+
+    def __post_init__(self) -> None:
+        Document.__post_init__(self)
+        if not self.invoice_keys:
+            return
+        if len(self.invoice_keys) != len(self.applied_amounts):
+            raise ValueError(f"{self.key}: one applied amount per invoice is needed")
+        if len(set(self.invoice_keys)) != len(self.invoice_keys):
+            raise ValueError(f"{self.key}: an invoice is named twice")
+        if sum(self.applied_amounts, Decimal(0)) != self.amount:
+            raise ValueError(f"{self.key}: the applied amounts do not add up to {self.amount}")
+        if self.invoice_key != self.invoice_keys[0]:
+            raise ValueError(f"{self.key}: invoice_key must be the first of invoice_keys")
+
+    @property
+    def applications(self) -> tuple[tuple[str, Decimal], ...]:
+        """Each invoice the payment settles, with the amount applied to it."""
+        if self.invoice_keys:
+            return tuple(zip(self.invoice_keys, self.applied_amounts, strict=True))
+        return ((self.invoice_key, self.amount),)
 
     @property
     def depends_on(self) -> tuple[str, ...]:
-        return (self.invoice_key,)
+        return self.invoice_keys or (self.invoice_key,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +207,12 @@ def document_from_dict(data: dict[str, Any]) -> Document:
     values["record_ids"] = tuple(values["record_ids"])
     if "items" in values:
         values["items"] = tuple(values["items"])
+    if values.get("invoice_keys"):
+        values["invoice_keys"] = tuple(values["invoice_keys"])
+        values["applied_amounts"] = tuple(Decimal(part) for part in values["applied_amounts"])
+    else:  # stored before payments could settle several invoices, or one invoice
+        values.pop("invoice_keys", None)
+        values.pop("applied_amounts", None)
     if values.get("exchange_rate") is not None:
         values["exchange_rate"] = Decimal(values["exchange_rate"])
     return cls(**values)

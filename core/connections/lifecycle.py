@@ -17,6 +17,7 @@ from core.connections.setup import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
+from core.mapping.daily import CHARGE, DAILY, GROUPING_OPTIONS
 from core.reasons import OUTSIDE_SYNC_PERIODS
 from core.states import ConnectionStatus, SyncMode
 from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
@@ -73,6 +74,8 @@ class SettingsChange:
     notify_emails: list[str] | None = None
     tax: str | None = None  # a destination tax id for every sales and credit line, or "none"
     api_share: int | None = None  # percent of the destination's daily API quota, 1..100
+    fees: str | None = None  # "daily": one fee expense per day and currency; "charge"
+    payments: str | None = None  # "daily": one payment per day and currency; "charge"
     # per-currency accounts: {"payout_account:USD": id}; "none" removes one
     currency_accounts: dict[str, str] | None = None
     refund_lookback: int | None = None  # days back to look for refunds, 31..3650
@@ -192,6 +195,18 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
                 )
             )
         extra["api_share"] = str(change.api_share)
+    for option in GROUPING_OPTIONS:
+        value = getattr(change, option)
+        if value is None:
+            continue
+        if value not in (DAILY, CHARGE):
+            problems.append(
+                ConfigurationError(
+                    f"--{option} {value!r} is neither daily nor charge.",
+                    f"Use --{option} daily (one per business day) or --{option} charge.",
+                )
+            )
+        extra[option] = value
     if change.refund_lookback is not None:
         low, high = REFUND_LOOKBACK_RANGE
         if not low <= change.refund_lookback <= high:

@@ -117,10 +117,12 @@ def _next_utc_midnight(moment: datetime) -> datetime:
 
 def share_guard(
     database: Database, connection: ConnectionInfo, calls: Any, now: datetime, *, keep: int = 0
-) -> Callable[[], None]:
-    """A check the delivery makes before each document: it raises DailyLimitReached once
-    ledgersync's destination calls today reach its share of the quota (the quota as this
-    run's ``calls`` counter saw it, else as stored). A document's calls may pass it by a few.
+) -> Callable[[int], None]:
+    """A check the delivery makes before each unit of documents (``core.sync.pacing``), with
+    the calls the unit needs: it raises DailyLimitReached when they would take ledgersync's
+    destination calls today past its share of the quota (the quota as this run's ``calls``
+    counter saw it, else as stored). A unit bigger than the whole share only needs one call
+    of room (it could never fit); a unit's calls may pass the share by a few look-ups.
     With ``keep`` (an event sync: the calls the daily sync needs) it raises EventSyncDeferred
     once the share left, or the organization's calls left, is down to ``keep``."""
     share = api_share(connection.settings.extra)
@@ -132,7 +134,7 @@ def share_guard(
             else destination_calls_on(session, connection.id, now.date())
         )
 
-    def check() -> None:
+    def check(needed: int = 1) -> None:
         seen = getattr(calls, "last_quota", None)
         limit = seen.limit if seen is not None else stored.limit if stored else None
         if limit is None:
@@ -151,11 +153,16 @@ def share_guard(
                     f"The events wait for the quota's reset at {resume:%Y-%m-%d %H:%M} UTC; "
                     "the daily sync still books everything.",
                 )
-        if spent < share_calls:
+        left = share_calls - spent
+        if seen is not None:  # the organization's calls left (other apps spend them too)
+            left = min(left, seen.remaining)
+        room = needed if needed <= share_calls else 1
+        if room <= left:
             return
         raise DailyLimitReached(
             "paused: ledgersync's share of today's API quota is spent",
-            f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day); the "
+            f"It used {spent:,} calls of its {share}% ({share_calls:,} of {limit:,} a day; "
+            f"{max(left, 0):,} left, {room:,} needed next); the "
             f"sync resumes after {resume:%Y-%m-%d %H:%M} UTC and nothing is lost. "
             f"`ledgersync settings {connection.name} --api-share PERCENT` changes the share.",
             resume_after=resume,

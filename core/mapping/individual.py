@@ -9,10 +9,12 @@ later in it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import ClassVar
 
 from core.contracts import ChargeDocuments, MappingContext
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
+from core.mapping.daily import DAILY, daily_fees, daily_payments
 from core.mapping.keys import fit_key, local_date
 from core.records import Charge, Record, Refund
 from core.states import SyncMode
@@ -37,7 +39,15 @@ def refund_keys(source: str, refund_id: str) -> tuple[str, str]:
 
 
 class IndividualMapper:
-    """Per-transaction detail: every charge and refund gets documents of its own."""
+    """Per-transaction detail: every charge and refund gets documents of its own.
+
+    Two options group what needs no per-charge detail (both off by default):
+    ``fees=daily`` books the fees of a business day and fee currency as one expense, and
+    ``payments=daily`` settles a business day's invoices of one currency with one payment
+    (its ``invoices[]`` list names each). The planner hands a mapper one business day at a
+    time, so a group is what one sync sees of a day: one per day for a day synced after it
+    closed; a day synced while open gets a supplement (``:2``...) for what came later.
+    """
 
     name: ClassVar[str] = SyncMode.INDIVIDUAL
     description: ClassVar[str] = (
@@ -46,18 +56,43 @@ class IndividualMapper:
     )
 
     def plan(self, records: Iterable[Record], context: MappingContext) -> Iterator[Document]:
+        fees_daily = context.options.get("fees") == DAILY
+        payments_daily = context.options.get("payments") == DAILY
         refunds: list[Refund] = []
-        planned: set[str] = set()
+        planned: dict[str, ChargeDocuments] = {}
+        paid: dict[tuple[date, str], list[tuple[str, Charge]]] = {}
+        fees: dict[tuple[date, str], list[Charge]] = {}
         for record in records:
-            if isinstance(record, Charge):
-                planned.add(record.source_id)
-                yield from self._charge(record, context)
-            else:
+            if not isinstance(record, Charge):
                 refunds.append(record)
+                continue
+            documents = self._charge(record, context)
+            day = documents[0].date
+            yield documents[0]
+            if payments_daily:
+                paid.setdefault((day, record.currency), []).append((documents[0].key, record))
+            else:
+                yield documents[1]
+                planned[record.source_id] = ChargeDocuments(documents[0].key, documents[1].key)
+            if len(documents) > 2:
+                if fees_daily:
+                    fees.setdefault((day, record.fee_currency), []).append(record)
+                else:
+                    yield documents[2]
+        emitted: set[str] = set()
+        for (day, currency), invoices in sorted(paid.items()):
+            for payment in daily_payments(day, currency, invoices, context, emitted):
+                yield payment
+                for charge_id, invoice_key in zip(
+                    payment.record_ids, payment.invoice_keys, strict=True
+                ):
+                    planned[charge_id] = ChargeDocuments(invoice_key, payment.key)
+        for (day, currency), charges in sorted(fees.items()):
+            yield daily_fees(day, currency, charges, context, emitted)
         for refund in sorted(refunds, key=lambda r: (r.created_at, r.source_id)):
             original = context.charge_documents.get(refund.charge_id)
-            if original is None and refund.charge_id in planned:
-                original = charge_keys(context.source, refund.charge_id)
+            if original is None:
+                original = planned.get(refund.charge_id)
             if original is not None:  # otherwise its charge is not planned yet: it waits
                 yield from self._refund(refund, original, context)
 

@@ -73,7 +73,7 @@ def _json_value(value: Any) -> str:
     if isinstance(value, tuple):
         if all(item.__class__ is str for item in value):
             return "[" + ", ".join(map(_quote, value)) + "]"
-        return json.dumps(list(value))
+        return json.dumps([str(item) if isinstance(item, Decimal) else item for item in value])
     return json.dumps(value)
 
 
@@ -98,7 +98,7 @@ _EXTRA_FIELDS: dict[type[Document], tuple[str, ...]] = {
     cls: extra
     for cls, extra in (
         (Invoice, ("exchange_rate",)),
-        (Payment, ("invoice_key",)),
+        (Payment, ("invoice_key", "invoice_keys", "applied_amounts")),
         (Expense, ()),
         (CreditNote, ("invoice_key", "payment_key")),
         (CreditRefund, ("credit_note_key", "invoice_key")),
@@ -138,8 +138,10 @@ def _known_body(document: Document, extra: tuple[str, ...]) -> str | None:
             text += f', "{name}": null'
         elif value.__class__ is Decimal:
             text += f', "{name}": "{value!s}"'
+        elif value == ():
+            text += f', "{name}": []'
         else:
-            return None
+            return None  # a payment of several invoices: the generic writer
     return text + "}"
 
 

@@ -48,19 +48,25 @@ from core.states import DocumentState
 from core.store.database import Database
 from core.store.models import Binding, DocumentRow
 from core.store.repository import utcnow
+from core.sync.pacing import unit_costs, unit_order
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "Budget",
     "DeliveryOutcome",
     "FailedDocument",
     "ProgressCallback",
     "deliver_planned",
     "delivered_in_run",
+    "documents_left",
 ]
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500
 ProgressCallback = Callable[[int, int | None], None]  # (documents done, documents planned)
+# Called with the calls a unit of documents needs before its first one is sent; raises
+# DailyLimitReached when they do not fit in what is left of today's share.
+Budget = Callable[[int], None]
 Clock = Callable[[], datetime]
 
 
@@ -145,7 +151,10 @@ class _Pass:
     on_progress: ProgressCallback | None
     done: int = 0
     look_first: bool | Container[str] = False
-    budget: Callable[[], None] | None = None  # raises DailyLimitReached when the share is spent
+    budget: Budget | None = None
+    cost: Callable[[Document], int] = lambda _document: 1
+    units: dict[int, tuple[int, int]] = field(default_factory=dict)  # id -> (unit, its calls)
+    approved: set[int] = field(default_factory=set)  # units the budget let through
 
     def progressed(self) -> None:
         self.done += 1
@@ -164,13 +173,18 @@ def deliver_planned(
     on_progress: ProgressCallback | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     look_first: bool | Container[str] = False,
-    budget: Callable[[], None] | None = None,
+    budget: Budget | None = None,
+    cost: Callable[[Document], int] | None = None,
 ) -> DeliveryOutcome:
     """Deliver every planned document of ``connection_id`` exactly once (module notes).
 
     Returns the outcome; raises AuthorizationFailed, DailyLimitReached (and unexpected
-    errors) after leaving the document in hand planned. ``on_progress(done, total)`` is
-    called at the start and after each document is delivered, failed or held back.
+    errors) after leaving the document in hand planned. With a ``budget``, documents go in
+    units (``core.sync.pacing``): before a unit's first document, ``budget`` is asked for
+    the calls the whole unit needs (``cost`` per document, default 1), so a pause never falls
+    between a charge's invoice and its payment when the share can hold both.
+    ``on_progress(done, total)`` is called at the start and after each document is
+    delivered, failed or held back.
     """
     outcome = DeliveryOutcome()
     state = _Pass(
@@ -186,6 +200,8 @@ def deliver_planned(
         look_first=look_first,
         budget=budget,
     )
+    if cost is not None:
+        state.cost = cost
     if on_progress is not None:
         on_progress(0, state.total)
     try:
@@ -221,6 +237,11 @@ def delivered_in_run(database: Database, connection_id: int, run_id: int) -> Cou
 
 
 # ----------------------------------------------------------------------------- reading
+
+
+def documents_left(database: Database, connection_id: int) -> int:
+    """How many documents of the connection are still planned (to be delivered)."""
+    return _count_planned(database, connection_id)
 
 
 def _count_planned(database: Database, connection_id: int) -> int:
@@ -296,6 +317,11 @@ def _deliver_all(state: _Pass, batches: Iterable[list[_Planned]]) -> list[int]:
         with state.database.session() as session:
             needed = (key for item in batch for key in item.depends_on)
             bound = _bindings(session, state.connection_id, needed)
+        if state.budget is not None:
+            # A unit's documents go one after the other, so a pause never falls inside one.
+            readable = [(item.id, item.document) for item in batch if item.document is not None]
+            state.units.update(unit_costs(readable, state.cost))
+            batch = [batch[index] for index in unit_order([item.id for item in batch], state.units)]
         for item in batch:
             status = _deliver_one(state, item, bound)
             if status is _Status.DEFERRED:
@@ -313,7 +339,10 @@ def _deliver_one(state: _Pass, item: _Planned, bound: dict[str, str]) -> _Status
     if hold is not None:
         return hold
     if state.budget is not None:
-        state.budget()  # before the attempt: a pause leaves the document untouched
+        unit, calls = state.units.get(item.id, (-item.id, state.cost(document)))
+        if unit not in state.approved:
+            state.budget(calls)  # before the attempt: a pause leaves the unit untouched
+            state.approved.add(unit)
     context = DeliveryContext(
         settings=state.settings,
         remote_ids={key: bound[key] for key in document.depends_on},

@@ -44,10 +44,10 @@ from core.store.repository import CallCounter, connection_info, get_connection, 
 from core.sync import leases
 from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
 from core.sync.confirm import confirm_charge_events
-from core.sync.delivery import deliver_planned, delivered_in_run
+from core.sync.delivery import deliver_planned, delivered_in_run, documents_left
 from core.sync.event_budget import daily_need
 from core.sync.events import mark_handled
-from core.sync.forecast import Forecast, forecast_for
+from core.sync.forecast import Forecast, document_costs, forecast_for
 from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
@@ -332,6 +332,7 @@ def _run(
             on_progress=_delivery_progress(keeper, options.progress),
             look_first=look_first,
             budget=share_guard(host.database, run.connection, destination_calls, now, keep=keep),
+            cost=document_costs(host, name),
         )
         if adopting and delivery.complete:
             mark_adopted(host.database, connection_id, utcnow())
@@ -352,8 +353,13 @@ def _run(
         report.outcome, report.error = RunOutcome.INCOMPLETE, str(error)
         log.info("event sync of %s deferred: %s", name, error)
     except DailyLimitReached as error:
-        report.outcome, report.error = RunOutcome.PAUSED, str(error)
-        _paused(host, run, error, now)
+        resume = _paused(host, run, error, now)
+        left = report.pending = documents_left(host.database, connection_id)
+        report.outcome = RunOutcome.PAUSED
+        report.error = (
+            f"{error.message}; resumes at {resume:%Y-%m-%d %H:%M} UTC: {left:,} "
+            f"document{'' if left == 1 else 's'} left. {error.hint}".strip()
+        )
     except LedgersyncError as error:
         report.outcome, report.error = RunOutcome.FAILED, str(error)
         _failed(host, run, report, now)
@@ -462,7 +468,8 @@ def _succeeded(
         )
 
 
-def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -> None:
+def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -> datetime:
+    """Pause the connection until the quota's reset; returns when it resumes."""
     resume = error.resume_after or (now + timedelta(days=1))
     with host.database.session() as session:
         row = session.get_one(Connection, run.connection.id)
@@ -486,6 +493,7 @@ def _paused(host: Host, run: RunInfo, error: DailyLimitReached, now: datetime) -
             ),
             now,
         )
+    return resume
 
 
 def _failed(host: Host, run: RunInfo, report: SyncReport, now: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
 
-__all__ = ["Forecast", "forecast", "forecast_for", "waiting_documents"]
+__all__ = ["Forecast", "document_costs", "forecast", "forecast_for", "waiting_documents"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +166,21 @@ def forecast_for(
         remaining_today=quota.share_left if quota else None,
         resets_at=quota.resets_at if quota else None,
     )
+
+
+def document_costs(host: Host, name: str) -> Callable[[Document], int] | None:
+    """What delivering one document costs in calls of connection ``name``'s destination at
+    steady state (for pacing); None when the destination does not say."""
+    with host.database.session() as session:
+        row = get_connection(session, name)
+        if not row.destination:
+            return None
+        call_costs = getattr(host.plugins.destination(row.destination), "call_costs", None)
+        if call_costs is None:
+            return None
+        costs: CallCosts = call_costs(dict(row.destination_config), host.cache(row.id), [])
+
+    def cost(document: Document) -> int:
+        return costs.calls(str(document.kind))
+
+    return cost

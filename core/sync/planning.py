@@ -20,25 +20,23 @@ garbage collection is paused for the pass (it only walked live objects).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, select, type_coerce
-from sqlalchemy.engine import Connection as DriverConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from core.contracts import ChargeDocuments, Mapper, MappingContext
 from core.documents import (
     Document,
     DocumentKind,
+    Payment,
 )
 from core.errors import LedgersyncError
+from core.mapping.daily import grouping_options
 from core.reasons import (
     OUTSIDE_SYNC_PERIODS,
     QUARANTINED,
@@ -54,7 +52,15 @@ from core.store.driver import (
     read_money,
     read_optional_money,
 )
-from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
+from core.store.models import Connection
+from core.store.open_records import (
+    OpenRecords,
+    RefundRow,
+    record_payload,
+    stored_charge,
+    stored_refund,
+    sync_periods,
+)
 from core.store.outbox import OutboxWriter, kind_of
 from core.sync.ingest import quarantine_items
 
@@ -65,14 +71,7 @@ __all__ = [
 ]
 
 
-# Core tables for the bulk writes: executemany without the ORM's per-row bookkeeping.
-_DOCUMENTS = Base.metadata.tables["documents"]
-_ASSIGNMENTS = Base.metadata.tables["assignments"]
-_RECORDS = Base.metadata.tables["source_records"]
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
-
-
-_IN_LIMIT = 500
 
 
 class PlanningError(LedgersyncError):
@@ -102,145 +101,6 @@ class PlanOutcome:
         return sum(self.unknown_channels.values())
 
 
-# --------------------------------------------------------------------------- stored values
-
-
-def _as_returned(*columns: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
-    """Columns selected as the driver returns them, without the column types' processing."""
-    return tuple(type_coerce(column, NullType()) for column in columns)
-
-
-_new = object.__new__
-_set = object.__setattr__  # records are frozen: the way their own __init__ sets fields
-
-
-def _stored_charge(
-    source_id: str,
-    created_at: datetime,
-    currency: str,
-    amount: Decimal,
-    fee: Decimal,
-    fee_currency: str,
-    channel: str | None,
-    raw_channel: str | None,
-    description: str,
-    exchange_rate: Decimal | None,
-) -> Charge:
-    """A charge read back from the store. It passed its checks when the source made it and
-    the store keeps its values exactly, so it is rebuilt without running them again."""
-    charge: Charge = _new(Charge)
-    _set(charge, "source_id", source_id)
-    _set(charge, "created_at", created_at)
-    _set(charge, "currency", currency)
-    _set(charge, "amount", amount)
-    _set(charge, "fee", fee)
-    _set(charge, "fee_currency", fee_currency)
-    _set(charge, "channel", channel)
-    _set(charge, "raw_channel", raw_channel)
-    _set(charge, "description", description)
-    _set(charge, "exchange_rate", exchange_rate)
-    _set(charge, "raw", {})
-    return charge
-
-
-def _stored_refund(
-    source_id: str, charge_id: str, created_at: datetime, currency: str, amount: Decimal
-) -> Refund:
-    """A refund read back from the store (checked when made, like :func:`_stored_charge`)."""
-    refund: Refund = _new(Refund)
-    _set(refund, "source_id", source_id)
-    _set(refund, "charge_id", charge_id)
-    _set(refund, "created_at", created_at)
-    _set(refund, "currency", currency)
-    _set(refund, "amount", amount)
-    _set(refund, "raw", {})
-    return refund
-
-
-# --------------------------------------------------------------------------- reading the store
-
-_R = _RECORDS.c
-_CHARGE_COLUMNS = _as_returned(
-    _R.id,
-    _R.source_id,
-    _R.created_at,
-    _R.currency,
-    _R.amount,
-    _R.fee,
-    _R.fee_currency,
-    _R.channel,
-    _R.raw_channel,
-    _R.description,
-    _R.exchange_rate,
-)
-_REFUND_COLUMNS = _as_returned(
-    _R.id, _R.source_id, _R.charge_id, _R.created_at, _R.currency, _R.amount
-)
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _IN_LIMIT):
-        yield values[start : start + _IN_LIMIT]
-
-
-def _assigned() -> Any:
-    return exists().where(_ASSIGNMENTS.c.record_id == _R.id)
-
-
-def _open(connection_id: int, kind: str) -> Any:
-    """Records of one kind that are neither skipped nor assigned to a document."""
-    return and_(
-        _R.connection_id == connection_id,
-        _R.kind == kind,
-        _R.skip_reason.is_(None),
-        ~_assigned(),
-    )
-
-
-def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def _days(
-    connection: DriverConnection, connection_id: int, zone: ZoneInfo
-) -> Iterator[tuple[datetime, datetime]]:
-    """``[start, end)`` of each business-local day that holds open records, in order."""
-    cursor: datetime | None = None
-    while True:
-        first: datetime | None = None
-        for kind in ("charge", "refund"):
-            query = select(_R.created_at).where(_open(connection_id, kind))
-            if cursor is not None:
-                query = query.where(_R.created_at >= cursor)
-            found = connection.scalar(query.order_by(_R.created_at).limit(1))
-            if found is not None and (first is None or found < first):
-                first = found
-        if first is None:
-            return
-        day = first.astimezone(zone).date()
-        start, end = _start_of_day(day, zone), _start_of_day(day + timedelta(days=1), zone)
-        start = min(start, first)  # guards against a zone whose midnight is odd
-        end = max(end, first + timedelta(microseconds=1))
-        yield start, end
-        cursor = end
-
-
-def _records_between(
-    connection: DriverConnection,
-    columns: Sequence[ColumnElement[Any]],
-    connection_id: int,
-    kind: str,
-    start: datetime,
-    end: datetime,
-) -> Sequence[Any]:
-    """The open records of one kind created in ``[start, end)``, as the driver returns them."""
-    return connection.execute(
-        select(*columns)
-        .where(_open(connection_id, kind), _R.created_at >= start, _R.created_at < end)
-        .order_by(_R.created_at, _R.id)
-    ).all()
-
-
 @dataclass(slots=True)
 class _ChargeState:
     """What a refund needs to know about its charge."""
@@ -255,22 +115,14 @@ class _ChargeState:
 class _TakenKeys:
     """Keys already planned for the connection, looked up in the store on demand."""
 
-    def __init__(
-        self, connection: DriverConnection, connection_id: int, planned_now: set[str]
-    ) -> None:
-        self._connection = connection
-        self._connection_id = connection_id
+    def __init__(self, records: OpenRecords, planned_now: set[str]) -> None:
+        self._records = records
         self._planned_now = planned_now
 
     def __contains__(self, key: object) -> bool:
         if key in self._planned_now:
             return True
-        found = self._connection.scalar(
-            select(_DOCUMENTS.c.id)
-            .where(_DOCUMENTS.c.connection_id == self._connection_id, _DOCUMENTS.c.key == key)
-            .limit(1)
-        )
-        return found is not None
+        return isinstance(key, str) and self._records.key_taken(key)
 
 
 # --------------------------------------------------------------------------- the planner
@@ -295,17 +147,14 @@ class _Planner:
         self.zone = ZoneInfo(connection.timezone)
         self.channels = None if connection.channels is None else frozenset(connection.channels)
         self.mapper = mapper
+        self.options = grouping_options((connection.settings or {}).get("extra"))
         self.now = now
         self.run_id = run_id
         self.dry_run = dry_run
         self.keep_keys = keep_keys
         self.outbox = OutboxWriter(self.connection, connection.id, mapper.name, now, run_id)
-        self.periods = [
-            (period.started_at, period.ended_at)
-            for period in session.scalars(
-                select(SyncPeriod).where(SyncPeriod.connection_id == connection.id)
-            )
-        ]
+        self.records = OpenRecords(self.connection, connection.id, self.outbox.sql)
+        self.periods = sync_periods(session, connection.id)
         self.outcome = PlanOutcome(dry_run=dry_run)
         self.skipped: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
@@ -319,7 +168,7 @@ class _Planner:
         self.skipped_now: dict[str, str] = {}
 
     def run(self) -> PlanOutcome:
-        for start, end in list(_days(self.connection, self.connection_id, self.zone)):
+        for start, end in list(self.records.days(self.zone)):
             self._plan_day(start, end)
         self.outcome.skipped = dict(self.skipped)
         self.outcome.unknown_channels = dict(self.unknown)
@@ -341,10 +190,7 @@ class _Planner:
         )
 
     def _plan_day(self, start: datetime, end: datetime) -> None:
-        connection, connection_id = self.connection, self.connection_id
-        refund_rows = _records_between(
-            connection, _REFUND_COLUMNS, connection_id, "refund", start, end
-        )
+        refund_rows = self.records.refunds(start, end)
         refunded = {row[2] for row in refund_rows}  # the charges the day's refunds name
         skips: list[tuple[int, str]] = []
         charges: list[Charge] = []
@@ -365,7 +211,7 @@ class _Planner:
             raw_channel,
             description,
             exchange_rate,
-        ) in _records_between(connection, _CHARGE_COLUMNS, connection_id, "charge", start, end):
+        ) in self.records.charges(start, end):
             created = read_moment(created)
             amount = read_money(amount)
             reason: str | None = None
@@ -385,7 +231,7 @@ class _Planner:
             if channel is None:
                 unknown[source_id] = raw_channel or "(none)"
             charges.append(
-                _stored_charge(
+                stored_charge(
                     source_id,
                     created,
                     currency,
@@ -413,7 +259,8 @@ class _Planner:
                     for charge_id, state in states.items()
                     if state.documents is not None
                 },
-                taken_keys=_TakenKeys(connection, connection_id, self.keys_now),
+                taken_keys=_TakenKeys(self.records, self.keys_now),
+                options=self.options,
             )
             documents = list(self.mapper.plan(records, context))
         covered = self._store(documents, charge_rows, refund_ids)
@@ -432,7 +279,7 @@ class _Planner:
 
     def _judge_refunds(
         self,
-        rows: Sequence[Any],
+        rows: Sequence[RefundRow],
         states: dict[str, _ChargeState],
         skips: list[tuple[int, str]],
     ) -> tuple[list[Refund], dict[str, int], list[tuple[int, Refund, str]]]:
@@ -440,7 +287,7 @@ class _Planner:
         if not rows:
             return [], {}, []
         self._load_charges({row[2] for row in rows} - states.keys(), states)
-        refunded = self._planned_refunds({row[2] for row in rows})
+        refunded = self.records.refunded_so_far(sorted({row[2] for row in rows}))
         accepted: list[Refund] = []
         accepted_ids: dict[str, int] = {}
         quarantined: list[tuple[int, Refund, str]] = []
@@ -454,7 +301,7 @@ class _Planner:
             if state.documents is None and not state.in_day:
                 self.outcome.waiting += 1  # its charge is fetched but not planned yet
                 continue
-            refund = _stored_refund(
+            refund = stored_refund(
                 source_id, charge_id, read_moment(created), currency, read_money(amount)
             )
             already = refunded.get(charge_id, Decimal(0))
@@ -470,25 +317,17 @@ class _Planner:
 
     def _load_charges(self, charge_ids: set[str], states: dict[str, _ChargeState]) -> None:
         """States of refunded charges outside this day: skipped, planned, waiting or absent."""
-        wanted = sorted(charge_ids)
         found_rows: dict[int, str] = {}
-        for chunk in _chunks(wanted):
-            for record_id, source_id, amount, currency, skip_reason in self.connection.execute(
-                select(
-                    *_as_returned(_R.id, _R.source_id, _R.amount, _R.currency, _R.skip_reason)
-                ).where(
-                    _R.connection_id == self.connection_id,
-                    _R.kind == "charge",
-                    _R.source_id.in_(chunk),
-                )
-            ):
-                # In a dry run, a charge skipped on an earlier day is only skipped in memory.
-                reason = skip_reason or self.skipped_now.get(source_id)
-                states[source_id] = _ChargeState(read_money(amount), currency, skip_reason=reason)
-                found_rows[record_id] = source_id
+        for record_id, source_id, amount, currency, skip_reason in self.records.charge_states(
+            sorted(charge_ids)
+        ):
+            # In a dry run, a charge skipped on an earlier day is only skipped in memory.
+            reason = skip_reason or self.skipped_now.get(source_id)
+            states[source_id] = _ChargeState(read_money(amount), currency, skip_reason=reason)
+            found_rows[record_id] = source_id
         self._attach_documents(found_rows, states)
         missing = sorted(charge_ids - states.keys())
-        unreadable = self._quarantined_charges(missing)
+        unreadable = self.records.quarantined_charges(missing)
         for charge_id in missing:
             reason = (
                 REFUND_OF_UNREADABLE_CHARGE
@@ -504,18 +343,7 @@ class _Planner:
                 state.skip_reason = refund_of_skipped_charge(state.skip_reason)
 
     def _attach_documents(self, rows: dict[int, str], states: dict[str, _ChargeState]) -> None:
-        keys: dict[int, dict[str, str]] = {}
-        assignments, documents = _ASSIGNMENTS.c, _DOCUMENTS.c
-        for chunk in _chunks(sorted(rows)):
-            for record_id, kind, key in self.connection.execute(
-                select(assignments.record_id, assignments.kind, documents.key)
-                .join_from(_ASSIGNMENTS, _DOCUMENTS, documents.id == assignments.document_id)
-                .where(
-                    assignments.record_id.in_(chunk),
-                    assignments.kind.in_((DocumentKind.INVOICE.value, DocumentKind.PAYMENT.value)),
-                )
-            ):
-                keys.setdefault(record_id, {})[kind] = key
+        keys = self.records.invoice_and_payment_keys(sorted(rows))
         for record_id, charge_id in rows.items():
             found = keys.get(record_id, {})
             if DocumentKind.INVOICE.value in found:
@@ -527,40 +355,6 @@ class _Planner:
             state = states[charge_id]
             if state.documents is None and charge_id in self.charges_now:
                 state.documents = self.charges_now[charge_id]
-
-    def _quarantined_charges(self, charge_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        quarantine = QuarantinedRecord.__table__.c
-        for chunk in _chunks(charge_ids):
-            found.update(
-                self.connection.scalars(
-                    select(quarantine.source_id).where(
-                        quarantine.connection_id == self.connection_id,
-                        quarantine.kind == "charge",
-                        quarantine.source_id.in_(chunk),
-                        quarantine.resolved_at.is_(None),
-                    )
-                )
-            )
-        return found
-
-    def _planned_refunds(self, charge_ids: set[str]) -> dict[str, Decimal]:
-        """Σ refunds already planned per charge, from the store."""
-        totals: dict[str, Decimal] = {}
-        sql = self.outbox.sql
-        for chunk in _chunks(sorted(charge_ids)):
-            for charge_id, amount in sql.fetch(
-                # Found through the charge_id index: "+ 0" and "|| ''" keep SQLite from
-                # walking every refund of the connection by (connection_id, kind) instead.
-                "SELECT charge_id, amount FROM source_records "
-                "WHERE connection_id + 0 = ? AND kind || '' = ? "
-                f"AND charge_id IN ({sql.markers(len(chunk))}) "
-                "AND EXISTS (SELECT 1 FROM assignments WHERE record_id = source_records.id)",
-                (self.connection_id, "refund", *chunk),
-            ):
-                key = str(charge_id)
-                totals[key] = totals.get(key, Decimal(0)) + read_money(amount)
-        return totals
 
     # -- writing --------------------------------------------------------------------------
 
@@ -623,9 +417,10 @@ class _Planner:
     def _remember(self, documents: Sequence[Document]) -> None:
         """Dry run: keep what would have been written so later days see it."""
         payments = {
-            document.invoice_key: document.key  # type: ignore[attr-defined]
+            invoice_key: document.key
             for document in documents
-            if document.kind is DocumentKind.PAYMENT
+            if isinstance(document, Payment)
+            for invoice_key in document.depends_on
         }
         for document in documents:
             if document.key in self.keys_now:
@@ -666,7 +461,7 @@ class _Planner:
             [
                 Quarantined(
                     reason=reason,
-                    payload=self._payload(record_id),
+                    payload=record_payload(self.session, record_id),
                     source_id=refund.source_id,
                     kind="refund",
                 )
@@ -677,12 +472,6 @@ class _Planner:
         self.outbox.set_skip_reasons(
             [(record_id, QUARANTINED + reason) for record_id, _refund, reason in items]
         )
-
-    def _payload(self, record_id: int) -> dict[str, Any]:
-        payload = self.session.scalar(
-            select(SourceRecord.payload).where(SourceRecord.id == record_id)
-        )
-        return dict(payload or {})
 
     def _mapper_bug(self, detail: str) -> PlanningError:
         return PlanningError(

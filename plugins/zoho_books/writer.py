@@ -374,7 +374,10 @@ class Writer:
     # -- payment -------------------------------------------------------------------------
 
     def deliver_payment(self, document: Payment, context: DeliveryContext) -> str:
-        invoice_id = self._depends(context, document.invoice_key, document)
+        applied = [
+            {"invoice_id": self._depends(context, invoice_key, document), "amount_applied": amount}
+            for invoice_key, amount in document.applications
+        ]
         currency = self._currency(document)
         body: dict[str, Any] = {
             "customer_id": self._metadata.customer_for(currency),
@@ -383,7 +386,7 @@ class Writer:
             "date": document.date.isoformat(),
             "reference_number": document.key,
             "account_id": self._setting(context.settings, "bank_account", document.currency),
-            "invoices": [{"invoice_id": invoice_id, "amount_applied": document.amount}],
+            "invoices": applied,  # zoho.payment.many_invoices: one payment, many invoices
         }
         if document.description:
             body["description"] = document.description

@@ -31,6 +31,7 @@ from test_mapping_strategies import (
 from core.contracts import Mapper, MappingContext
 from core.documents import MAX_KEY_LENGTH, CreditNote, CreditRefund, Document, Payment
 from core.mapping.bulk import BulkMapper
+from core.mapping.daily import DAILY
 from core.mapping.individual import IndividualMapper
 from core.mapping.invariants import (
     REFUND_KINDS,
@@ -46,7 +47,28 @@ from core.mapping.invariants import (
 from core.money import quantize
 from core.records import Charge, Record
 
-MAPPERS = [BulkMapper(), IndividualMapper()]
+
+class GroupedIndividual:
+    """Individual mode with the connection's grouping options (``--fees daily``,
+    ``--payments daily``) set, as the planner hands them over in the context."""
+
+    description: ClassVar[str] = "Individual mode with daily groupings"
+
+    def __init__(self, **options: str) -> None:
+        self.options = options
+        self.name = "individual+" + "+".join(f"{k}-{v}" for k, v in sorted(options.items()))
+
+    def plan(self, records: Iterable[Record], context: MappingContext) -> Iterator[Document]:
+        grouped = dataclasses.replace(context, options=self.options)
+        return IndividualMapper().plan(records, grouped)
+
+
+MAPPERS: list[Mapper] = [
+    BulkMapper(),
+    IndividualMapper(),
+    GroupedIndividual(fees=DAILY),  # type: ignore[list-item]
+    GroupedIndividual(fees=DAILY, payments=DAILY),  # type: ignore[list-item]
+]
 modes = pytest.mark.parametrize("mapper", MAPPERS, ids=lambda m: m.name)
 
 # ----------------------------------------------------------------------------- the properties
@@ -233,7 +255,7 @@ def test_credit_notes_point_at_their_charges_invoice_and_payment(
 ) -> None:
     documents = plan_once(mapper, scenario)
     invoice_of = {}
-    payment_of = {d.invoice_key: d.key for d in documents if isinstance(d, Payment)}
+    payment_of = {k: d.key for d in documents if isinstance(d, Payment) for k in d.depends_on}
     for document in documents:
         if document.kind.value == "invoice":
             invoice_of.update(dict.fromkeys(document.record_ids, document.key))
@@ -305,3 +327,30 @@ def test_a_mapper_that_drops_a_fee_breaks_the_fee_property(scenario: Scenario) -
     except InvariantBroken:
         splitting_ok = False
     assert splitting_ok, "the real mapper must pass where the broken one fails"
+
+
+# ----------------------------------------------------------------------------- daily groupings
+
+
+@given(scenario=scenarios())
+def test_daily_groupings_make_one_payment_and_one_fee_expense_per_day_and_currency(
+    scenario: Scenario,
+) -> None:
+    """Individual mode with both options, planned once: an invoice per charge, and per
+    business-local day one payment per currency (applied to exactly that day's invoices, each
+    its charge's amount) and one expense per fee currency."""
+    documents = plan_once(GroupedIndividual(fees=DAILY, payments=DAILY), scenario)
+    zone = scenario.zone
+    invoices = {d.record_ids[0]: d for d in documents if d.kind.value == "invoice"}
+    assert sorted(invoices) == sorted(c.source_id for c in scenario.charges)
+    payments = [d for d in documents if isinstance(d, Payment)]
+    days = {(local_day(c.created_at, zone), c.currency) for c in scenario.charges}
+    assert sorted((p.date, p.currency) for p in payments) == sorted(days)
+    for payment in payments:
+        assert payment.invoice_keys == tuple(invoices[i].key for i in payment.record_ids)
+        assert payment.applied_amounts == tuple(invoices[i].amount for i in payment.record_ids)
+    fee_days = {
+        (local_day(c.created_at, zone), c.fee_currency) for c in scenario.charges if c.fee > 0
+    }
+    expenses = [(d.date, d.currency) for d in documents if d.kind.value == "expense"]
+    assert sorted(expenses) == sorted(fee_days)

@@ -211,7 +211,7 @@ class Ledger:
         """One run over the records still pending, as the outbox planner would do it."""
         context = context_for(zone, now, self.charge_documents, self.keys)
         made = list(mapper.plan(self.pending, context))
-        payments = {d.invoice_key: d.key for d in made if isinstance(d, Payment)}
+        payments = {k: d.key for d in made if isinstance(d, Payment) for k in d.depends_on}
         covered: set[tuple[str, str]] = set()
         for document in made:
             kind = "refund" if document.kind in REFUND_KINDS else "charge"

@@ -186,11 +186,23 @@ def _common(**more: Any) -> Any:
     )
 
 
+def _day_payment(values: dict[str, Any]) -> Payment:
+    """A payment settling several invoices (--payments daily): the amount split over them."""
+    keys = tuple(values.pop("invoice_keys"))
+    total = values["amount"]
+    parts = [Decimal("0.01")] * (len(keys) - 1)
+    applied = (*parts, total - sum(parts, Decimal(0)))
+    if applied[-1] <= 0:
+        keys, applied = keys[:1], (total,)
+    return Payment(**values, invoice_key=keys[0], invoice_keys=keys, applied_amounts=applied)
+
+
 documents = st.one_of(
     _common(exchange_rate=st.none() | st.decimals(places=6, min_value=0, max_value=1000)).map(
         lambda values: Invoice(**values)
     ),
     _common(invoice_key=_text).map(lambda values: Payment(**values)),
+    _common(invoice_keys=st.lists(_text, min_size=1, max_size=3, unique=True)).map(_day_payment),
     _common().map(lambda values: Expense(**values)),
     _common(invoice_key=_text, payment_key=_text).map(lambda values: CreditNote(**values)),
     _common(credit_note_key=_text, invoice_key=_text).map(lambda values: CreditRefund(**values)),

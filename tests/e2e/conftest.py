@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from support.pairs import connect_pair
 from support.smtp import MailServer, ReceivedMail
 
 from core.cli.main import build_cli
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
 from core.contracts import AccountSettings, SourceTotals
 from core.host import Host
 from core.plugins import get_plugins
@@ -106,21 +107,15 @@ class Shop:
         notify: list[str] | None = None,
         timezone: str = TIMEZONE,
     ) -> AccountSettings:
-        self.hitpay.connect(self.host, self.name, timezone)
-        self.accounts = self.zoho.connect(self.host, self.name)
-        change_settings(
+        self.accounts = connect_pair(
             self.host,
+            self.hitpay,
+            self.zoho,
             self.name,
-            SettingsChange(
-                sales_account=self.accounts.sales_account,
-                fee_account=self.accounts.fee_account,
-                refund_account=self.accounts.refund_account,
-                bank_account=self.accounts.bank_account,
-                item=self.accounts.item,
-                mode=mode,
-                channels=channels,
-                notify_emails=notify,
-            ),
+            timezone=timezone,
+            mode=mode,
+            channels=channels,
+            notify_emails=notify,
         )
         return self.accounts
 

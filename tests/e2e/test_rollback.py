@@ -215,3 +215,17 @@ def test_a_rollback_of_one_run_takes_only_what_that_run_delivered(shop: Shop) ->
     assert _ours(shop) == first
     refused = shop.cli("rollback", "shop", "--since", _since(day0), "--run", "1")
     assert refused.exit_code == 2 and "either --run N or --since DATE" in refused.output
+
+
+@pytest.mark.vendor_fact("zoho.delete.locked_period")
+def test_a_locked_period_keeps_its_groups_with_zohos_reason_and_the_rest_goes(shop: Shop) -> None:
+    day0, until = _synced(shop, "individual")
+    shop.zoho_api.delete_rules(shop.organization_id).locked_until = _since(day0)
+
+    done = shop.cli("rollback", "shop", "--since", _since(day0), "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert "are locked up to" in done.output
+    assert {doc["date"] for doc in _ours(shop) if doc.get("date")} == {_since(day0)}
+    assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
+    assert_ties_out(shop, day0, until)

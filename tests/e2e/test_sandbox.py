@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.processes import started_with_sigint_ignored
 
 from e2e.conftest import LEDGERSYNC
 from plugins.hitpay_source.testing.kit import SALE_SECONDS_ENV
@@ -36,36 +37,23 @@ def _cli(
     )
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @contextmanager
 def running_sandbox(
     tmp_path: Path, sale_seconds: str
 ) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     # Started with SIGINT ignored, as from a script with `&`: Ctrl-C must stop it all the same.
-    process = subprocess.Popen(
+    with started_with_sigint_ignored(
         [str(LEDGERSYNC), "demo", "--serve", "--port", "0", "--keep", str(tmp_path / "kept")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1", SALE_SECONDS_ENV: sale_seconds},
-        preexec_fn=_ignore_sigint,
-    )
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
+    ) as process:
+        lines: list[str] = []
+        assert process.stdout is not None and process.stderr is not None
         for line in process.stdout:  # ends at the ready line, or when the process exits
             lines.append(line.rstrip("\n"))
             if line.startswith(READY):
                 break
         assert lines and lines[-1].startswith(READY), "\n".join(lines) + process.stderr.read()
         yield process, lines
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
 
 
 @pytest.fixture

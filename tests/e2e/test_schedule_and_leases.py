@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.clock import clear_of
+from support.processes import started_with_sigint_ignored
 from support.smtp import ReceivedMail
 
 from core import clock, hookimpl
@@ -285,33 +286,20 @@ def test_run_due_for_cron_and_the_scheduler_loop_in_real_processes(
     assert [run["trigger"] for run in history] == ["scheduled", "scheduled"]
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_scheduler_stops_cleanly_even_started_with_sigint_ignored(
     shop: Shop, stop: signal.Signals
 ) -> None:
     """A scheduler started from a script with ``&`` inherits SIGINT ignored; systemd stops
     services with SIGTERM. Either way the loop stops with its last line and exit code 0."""
-    scheduler = subprocess.Popen(
+    with started_with_sigint_ignored(
         [str(LEDGERSYNC), "--db", shop.db_url, "scheduler", "--interval", "3600"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
-        preexec_fn=_ignore_sigint,
-    )
-    try:
+    ) as scheduler:
         assert scheduler.stdout is not None
         assert "ledgersync scheduler: checking every 3600s" in scheduler.stdout.readline()
         scheduler.send_signal(stop)
         out, err = scheduler.communicate(timeout=60)
-    finally:
-        if scheduler.poll() is None:
-            scheduler.kill()
-            scheduler.wait(30)
     assert (scheduler.returncode, out[21:], err) == (0, "Scheduler stopped.\n", "")
 
 

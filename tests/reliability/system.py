@@ -250,6 +250,8 @@ class System:
     db_url: str
     start: datetime | None = None
     mode: str = "bulk"
+    fees: str | None = None  # --fees daily / charge (None: the default)
+    payments: str | None = None  # --payments daily / charge
     notify_emails: tuple[str, ...] = ()
     destination_config: dict[str, Any] = field(default_factory=dict)
     source_config: dict[str, Any] = field(default_factory=dict)
@@ -258,6 +260,7 @@ class System:
     reference_filter: str = "contains"
     date_filter: str = DEFAULT_DATE_FILTER
     tax_registered: bool = False  # a GST-registered organization (the item's tax is GST9)
+    plan: str = "standard"  # the Zoho Books plan: its daily API quota (free: 1,000)
     zoho: ZohoBooksStandIn = field(init=False)
     hitpay: HitPayStandIn = field(init=False)
     host: Host = field(init=False)
@@ -345,7 +348,7 @@ class System:
         encrypted; the first time also a fresh organization (the kit's own steps)."""
         if not reconnect:
             self.org = self.zoho.create_organization(
-                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered
+                f"{CONNECTION} Pte Ltd", "SGD", tax_registered=self.tax_registered, plan=self.plan
             )
         tokens = self.zoho.tokens()
         expires = self.zoho.now() + timedelta(seconds=int(tokens["expires_in"]))
@@ -390,6 +393,8 @@ class System:
                 item=org.item,
                 mode=self.mode,
                 notify_emails=list(self.notify_emails) or None,
+                fees=self.fees,
+                payments=self.payments,
             ),
         )
         since = data.since if data is not None and data.since is not None else self.now()

@@ -9,17 +9,23 @@ a fresh sync made under the new settings from the start."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
+from core import clock
 from core.connections.lifecycle import SettingsChange, change_settings
 from core.sync.undo import Scope, repost
-from reliability.crashes import WHEN, CrashAt, SimulatedCrash
+from reliability.crashes import WHEN, CrashAt, Gate, SimulatedCrash
 from reliability.reference import MODES, NOW, check_books
 from reliability.system import CONNECTION, Books, System, small_data_set
 from reliability.tally import tally
+from reliability.test_crash_points import ledgersync_command
 
 NEW_FEE_ACCOUNT = "Card fees"
 
@@ -30,8 +36,8 @@ def _new_fee_account(system: System) -> str:
         return org.add_account(NEW_FEE_ACCOUNT, "expense")
 
 
-def _synced(system: System) -> tuple[Scope, str]:
-    data = small_data_set(NOW)
+def _synced(system: System, anchor: datetime = NOW) -> tuple[Scope, str]:
+    data = small_data_set(anchor)
     assert data.since is not None
     system.connect(data)
     fees = _new_fee_account(system)
@@ -107,4 +113,64 @@ def test_a_repost_stopped_at_any_write_is_finished_by_the_same_repost(
             tally.crash_point(survived=not problem)
             if problem:
                 failures.append(f"k={k} {crash.fired}:\n{problem}")
+    assert not failures, "\n".join(failures)
+
+
+# ----------------------------------------------------------------------------- kill -9
+
+
+def _kill_reference(
+    db_url: str, mode: str, anchor: datetime
+) -> tuple[list[tuple[str, str]], Books]:
+    with System(db_url, mode=mode) as system:  # real time, as the process sees it
+        scope, _fees = _synced(system, anchor)
+        with CrashAt(None) as counting:
+            assert _repost(system, scope) == ""
+        sent = [what for what in counting.sent if "/oauth/" not in what[1]]
+        return sent, system.books()
+
+
+def _kill_at(db_url: str, mode: str, k: int, commit: bool, anchor: datetime, books: Books) -> str:
+    """`ledgersync repost` as a process, SIGKILLed while its request k is held; the same
+    repost then finishes it."""
+    with System(db_url, mode=mode) as system:
+        scope, _fees = _synced(system, anchor)
+        gate = Gate(k, system.hitpay, system.zoho)
+        process = subprocess.Popen(
+            [*ledgersync_command(), "repost", CONNECTION, "--since", "2000-01-01", "--yes"],
+            env={**os.environ, "LEDGERSYNC_DB": db_url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        ended = threading.Thread(target=lambda: (process.wait(), gate.arrived.set()), daemon=True)
+        ended.start()
+        gate.arrived.wait(timeout=120)
+        alive = process.poll() is None
+        if alive:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        output = process.stdout.read().decode() if process.stdout else ""
+        gate.open(commit=commit)
+        if not (alive and gate.held):
+            return f"the repost ended before request {k}: {output}"
+        return _repost(system, scope) or check_books(system, books)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_real_repost_process_killed_at_a_delete_is_finished_by_the_same_repost(
+    mode: str, fresh_db: Callable[[], str], full: bool
+) -> None:
+    anchor = clock.now()
+    sent, books = _kill_reference(fresh_db(), mode, anchor)
+    deletes = [k for k, (method, _url) in enumerate(sent, start=1) if method == "DELETE"]
+    first_create = next(k for k, (method, _url) in enumerate(sent, start=1) if method == "POST")
+    assert deletes and first_create > deletes[-1]  # every deletion before the sync books again
+    points = deletes if full else sorted({deletes[0], deletes[len(deletes) // 2], deletes[-1]})
+    failures = []
+    for n, k in enumerate([*points, first_create]):
+        commit = n % 2 == 0  # even points: the stand-in commits the dead process's request
+        problem = _kill_at(fresh_db(), mode, k, commit, anchor, books)
+        tally.crash_point(survived=not problem)
+        if problem:
+            failures.append(f"k={k} {sent[k - 1]} commit={commit}:\n{problem}")
     assert not failures, "\n".join(failures)

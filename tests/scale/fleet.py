@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from support.pairs import settings_from
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import change_settings, enable
 from core.connections.setup import connect_source
 from core.host import Host
 from plugins.hitpay_source.source import key_fingerprint
@@ -150,18 +151,8 @@ class Fleet:
                 timezone=TIMEZONE,
             )
             accounts = self.zoho(name).connect(host, name)
-            change_settings(
-                host,
-                name,
-                SettingsChange(
-                    sales_account=accounts.sales_account,
-                    fee_account=accounts.fee_account,
-                    refund_account=accounts.refund_account,
-                    bank_account=accounts.bank_account,
-                    item=accounts.item,
-                    mode=mode_cycle[n % len(mode_cycle)],
-                ),
-            )
+            mode = mode_cycle[n % len(mode_cycle)]
+            change_settings(host, name, settings_from(accounts, mode=mode))
             enable(host, name, since=since, now=now)
 
     def documents(self, name: str) -> list[dict[str, Any]]:

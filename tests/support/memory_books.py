@@ -199,8 +199,8 @@ class MemoryBooks:
 
 
 def _dependency_kinds(document: Document) -> dict[str, DocumentKind]:
-    if isinstance(document, Payment):
-        return {document.invoice_key: DocumentKind.INVOICE}
+    if isinstance(document, Payment):  # one invoice, or a day's (--payments daily)
+        return dict.fromkeys(document.depends_on, DocumentKind.INVOICE)
     if isinstance(document, CreditNote):
         kinds = {document.invoice_key: DocumentKind.INVOICE}
         if document.payment_key:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.pairs import settings_from
 from werkzeug.test import TestResponse
 
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.lifecycle import change_settings
 from core.contracts import AccountSettings
 from core.host import Host
 from core.plugins import get_plugins
@@ -110,17 +111,7 @@ class Shop:
         self.hitpay.connect(self.host, self.name, TIMEZONE)
         self.accounts = self.zoho.connect(self.host, self.name)
         if configure:
-            change_settings(
-                self.host,
-                self.name,
-                SettingsChange(
-                    sales_account=self.accounts.sales_account,
-                    fee_account=self.accounts.fee_account,
-                    refund_account=self.accounts.refund_account,
-                    bank_account=self.accounts.bank_account,
-                    item=self.accounts.item,
-                ),
-            )
+            change_settings(self.host, self.name, settings_from(self.accounts))
         return self.accounts
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 from click.testing import CliRunner
+from support.processes import started_with_sigint_ignored
 
 from core.cli.main import build_cli
 from core.host import Host
@@ -71,32 +71,19 @@ def test_serve_answers_on_loopback_with_the_login(
         assert login.headers["X-Frame-Options"] == "DENY"
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_stops_cleanly_on_ctrl_c_or_sigterm_even_started_with_sigint_ignored(
     db_url: str, secret_key: str, stop: signal.Signals
 ) -> None:
     """A server started from a script with ``&`` inherits SIGINT ignored; service managers send
     SIGTERM. Either way the server closes and exits 0, not killed mid-answer."""
-    process = subprocess.Popen(
+    with started_with_sigint_ignored(
         [str(LEDGERSYNC), "--db", db_url, "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=os.environ | {"LEDGERSYNC_WEB_PASSWORD": "a fine passphrase", "PYTHONUNBUFFERED": "1"},
-        preexec_fn=_ignore_sigint,
-    )
-    try:
+    ) as process:
         assert process.stdout is not None
         assert "(Ctrl-C stops it)" in process.stdout.readline()
         process.send_signal(stop)
         _, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
     assert process.returncode == 0, err
     assert "Traceback" not in err

@@ -87,6 +87,27 @@ def test_a_signed_event_is_accepted_without_a_session_and_stored_once(
         assert session.scalar(select(func.count()).select_from(Run)) == 0
 
 
+@pytest.mark.vendor_fact("hitpay.webhook.delivery_ips")
+def test_a_signed_event_from_any_address_is_accepted(hooked: Shop, visitor: FlaskClient) -> None:
+    """HitPay sends from a few published addresses, but a proxy hides them: only the
+    signature decides, never the sender's address."""
+    body = charge_body("9a1c-0002")
+    elsewhere = {"REMOTE_ADDR": "198.51.100.7"}  # neither 3.1.13.32 nor 52.77.254.34
+    proxied = visitor.post(
+        URL,
+        data=body,
+        headers={**headers(body), "X-Forwarded-For": "203.0.113.5"},
+        environ_base=elsewhere,
+    )
+    assert proxied.status_code == 202
+    forged = visitor.post(
+        URL, data=body, headers={**headers(body), "Hitpay-Signature": "0" * 64},
+        environ_base={"REMOTE_ADDR": "52.77.254.34"},
+    )  # fmt: skip
+    assert forged.status_code == 401  # a HitPay address does not stand in for the signature
+    assert [row.object_id for row in stored(hooked)] == ["9a1c-0002"]
+
+
 def test_an_update_of_the_same_charge_is_a_new_event(hooked: Shop, visitor: FlaskClient) -> None:
     created = charge_body()
     refunded = json.loads(created)

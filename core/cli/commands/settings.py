@@ -17,6 +17,7 @@ from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.errors import ConfigurationError
 from core.host import Host
+from core.mapping.daily import grouping_options
 from core.states import SyncMode
 from core.store.repository import get_connection
 
@@ -86,6 +87,18 @@ def _accounts(setting: str, values: tuple[str, ...]) -> tuple[str | None, dict[s
     help="Percent of the destination's daily API quota ledgersync may use (default 80).",
 )
 @click.option(
+    "--fees",
+    type=click.Choice(["charge", "daily"]),
+    help="Gateway fees: one expense per charge (default), or one per business day and "
+    "currency (daily).",
+)
+@click.option(
+    "--payments",
+    type=click.Choice(["charge", "daily"]),
+    help="Individual mode: one payment per charge (default), or one per business day and "
+    "currency applied to that day's invoices (daily).",
+)
+@click.option(
     "--refund-lookback",
     type=click.IntRange(*REFUND_LOOKBACK_RANGE),
     help=f"Days back each sync looks for refunds of earlier sales (default "
@@ -110,6 +123,8 @@ def settings_command(
     sync_time: str | None,
     notify_email: str | None,
     api_share: int | None,
+    fees: str | None,
+    payments: str | None,
     refund_lookback: int | None,
     as_json: bool,
 ) -> None:
@@ -134,6 +149,8 @@ def settings_command(
         notify_emails=_split(notify_email),
         tax=tax,
         api_share=api_share,
+        fees=fees,
+        payments=payments,
         currency_accounts={**bank_pairs, **payout_pairs} or None,
         refund_lookback=refund_lookback,
     )
@@ -159,6 +176,7 @@ def settings_command(
         "sync_time": sync_time_value,
         "notify_email": list(info.notify_emails),
         "api_share": api_share_of(info.settings.extra),
+        **grouping_options(info.settings.extra),
         "refund_lookback_days": refund_lookback_days(info.settings.extra),
     }
     if as_json:

@@ -48,7 +48,7 @@ def _month(standin: HitPayStandIn) -> dict[str, Any]:
     }
 
 
-@pytest.mark.vendor_fact("hitpay.payouts.amount_semantics")
+@pytest.mark.vendor_fact("hitpay.payouts.amount_semantics", "hitpay.refund.fee_not_returned")
 def test_payouts_pay_out_the_whole_balance_net_of_fees_refunds_and_adjustments(
     standin: HitPayStandIn,
 ) -> None:

@@ -131,3 +131,26 @@ def test_a_payment_matched_to_a_bank_line_is_refused(
     else:
         destination.delete(ids[payment.key], payment, _context(settings, ids))
         assert zoho.books(org.organization_id)["payments"] == []
+
+
+@pytest.mark.vendor_fact("zoho.delete.locked_period")
+@pytest.mark.parametrize("included", [True, False], ids=["lock-date-locked", "lock-date-open"])
+def test_a_document_in_a_locked_period_is_refused(
+    build: Build,
+    settings: AccountSettings,
+    zoho: ZohoBooksStandIn,
+    org: SeededOrganization,
+    included: bool,
+) -> None:
+    destination = build()
+    fee = Expense("t:1:expense", DAY, "SGD", Decimal("3.10"), ("1",))
+    remote = destination.deliver(fee, _context(settings, {}))
+    rules = zoho.delete_rules(org.organization_id)
+    rules.locked_until, rules.lock_date_included = DAY.isoformat(), included
+    if included:
+        with pytest.raises(DeletionRefused, match="locked"):
+            destination.delete(remote, fee, _context(settings, {}))
+        assert len(zoho.books(org.organization_id)["expenses"]) == 1
+    else:
+        destination.delete(remote, fee, _context(settings, {}))
+        assert zoho.books(org.organization_id)["expenses"] == []

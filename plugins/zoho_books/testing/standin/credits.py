@@ -242,6 +242,9 @@ class Credits(Sales):
             "reference_number": refund.reference_number,
             "amount": refund.amount,
             "amount_fcy": refund.amount,
+            "amount_bcy": (
+                refund.amount * self.currency_by_id(note.currency_id).exchange_rate
+            ).quantize(Decimal("0.01")),
             "from_account_id": refund.from_account_id,
             "description": refund.description,
         }

@@ -32,6 +32,21 @@ def json_answer(
     return Response(dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
+def numeric_ids(node: Any) -> Any:
+    """The answer with every all-digit ``*_id`` value as a JSON number, as some of Zoho's
+    examples show them (zoho.ids.strings)."""
+    if isinstance(node, dict):
+        return {
+            key: int(value)
+            if key.endswith("_id") and isinstance(value, str) and value.isdigit()
+            else numeric_ids(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [numeric_ids(value) for value in node]
+    return node
+
+
 def refusal(error: ApiError) -> Response:
     """Zoho's error envelope: ``{"code": N, "message": "..."}`` with the HTTP status."""
     headers = error.headers if isinstance(error, Limited) else None

@@ -36,6 +36,7 @@ class StandInVariants(Protocol):
     payments_list_key: str
     upsert_field_from: str
     items_active_only_by_default: bool
+    create_status: int
 
     @property
     def list_filters(self) -> ListFilters: ...

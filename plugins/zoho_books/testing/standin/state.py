@@ -13,8 +13,35 @@ from decimal import Decimal
 from typing import Any
 
 from plugins.zoho_books.testing.standin.credits import Credits
+from plugins.zoho_books.testing.standin.records import (
+    Account,
+    Contact,
+    CreditApplied,
+    CreditNote,
+    CreditRefund,
+    Currency,
+    Expense,
+    Invoice,
+    Item,
+    Line,
+    Payment,
+)
 
-__all__ = ["Organization"]
+# The records are imported from here too (tests build or inspect them).
+__all__ = [
+    "Account",
+    "Contact",
+    "CreditApplied",
+    "CreditNote",
+    "CreditRefund",
+    "Currency",
+    "Expense",
+    "Invoice",
+    "Item",
+    "Line",
+    "Organization",
+    "Payment",
+]
 
 
 class Organization(Credits):

@@ -38,6 +38,7 @@ class DeleteRules:
 
     matched: set[str] = field(default_factory=set)  # ids a person matched to a bank-feed line
     locked_until: str | None = None  # ISO date: documents dated on or before it are locked
+    lock_date_included: bool = True  # zoho.delete.locked_period: False locks only before it
     refusal_status: int = 400  # HTTP status of a refusal (Zoho's varies: 400 or 200)
     creditnote_cascade: bool = False  # a credit note's refunds and applications go with it
 
@@ -60,8 +61,9 @@ def _check(call: Call, record_id: str, day: str, what: str) -> None:
             f"You cannot delete a {what} which is already Matched or Categorized "
             "with a bank transaction.",
         )
-    if rules.locked_until is not None and day <= rules.locked_until:
-        raise _refuse(call, f"Transactions dated on or before {rules.locked_until} are locked.")
+    locked = rules.locked_until
+    if locked is not None and (day < locked or (rules.lock_date_included and day == locked)):
+        raise _refuse(call, f"Transactions are locked up to {locked}; they cannot be deleted.")
 
 
 def _gone(table: dict[str, Any], record_id: str, what: str) -> Any:

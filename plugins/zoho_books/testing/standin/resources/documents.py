@@ -66,7 +66,8 @@ def _get(kind: DocumentKind) -> Handler:
 def _create(kind: DocumentKind) -> Handler:
     def handle(call: Call) -> Answer:
         record = kind.create(call, call.data())
-        return done(kind.created, 201, **{kind.one: kind.to_json(call.org, record)})
+        status = call.standin.create_status  # zoho.http.create_status: 201, or 200
+        return done(kind.created, status, **{kind.one: kind.to_json(call.org, record)})
 
     return handle
 
