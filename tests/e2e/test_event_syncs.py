@@ -9,7 +9,6 @@ says is booked unless HitPay's API confirms it."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from sqlalchemy import select
+from support.web_server import served_in_thread
 
 from core import clock
 from core.connections.event_timing import set_event_timing
@@ -28,7 +28,6 @@ from core.scheduling.workers.event_jobs import enqueue_event_sync, run_event_job
 from core.store.models import Run, SourceEventRow, SourceRecord
 from core.sync.engine import SyncOptions, sync
 from core.web import create_app
-from core.web.server import make_server
 from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.webhooks import sign
 from tests.e2e.conftest import Shop, local_midnight
@@ -40,15 +39,8 @@ QUIET = timedelta(seconds=60)
 @pytest.fixture
 def served(shop: Shop) -> Iterator[str]:
     """The web app of ``shop.host`` on a real port, taking webhooks; its base URL."""
-    app = create_app(shop.host, session_secret=b"x" * 32)
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served_in_thread(create_app(shop.host, session_secret=b"x" * 32)) as base:
+        yield base
 
 
 def hooked(shop: Shop, base: str, *, mode: str) -> datetime:
@@ -368,14 +360,8 @@ def on_workers(shop: Shop) -> Iterator[tuple[str, MemoryQueue]]:
     app.extensions["ledgersync.events"] = lambda name: enqueue_event_sync(
         shop.host, name, clock.now(), claim=queue.claim, send=queue.send
     )
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}", queue
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base, queue
 
 
 def test_on_workers_a_burst_enqueues_one_event_sync_per_window(

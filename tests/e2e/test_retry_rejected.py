@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from reliability.reference import NOW
 from reliability.system import CONNECTION, System, small_data_set, source_totals
 from sqlalchemy import select
 from support.notifiers import InboxNotifier, InboxPlugin
 
+from core import clock
 from core.cli.main import build_cli
 from core.connections.alerts import open_alerts
 from core.contracts import NoticeKind
@@ -31,8 +31,10 @@ from core.sync.rejections import REJECTED, alert_rejections
 @pytest.fixture
 def gst(tmp_path: Path, secret_key: str) -> Iterator[System]:
     db = f"sqlite:///{tmp_path / 'gst.sqlite'}"
-    with System(db, start=NOW, mode="individual", tax_registered=True) as system:
-        system.connect(small_data_set(NOW))
+    # On the product's own clock (no simulated time): `ledgersync retry` syncs as a process of
+    # its own would, at the same "now" as the stand-ins.
+    with System(db, mode="individual", tax_registered=True) as system:
+        system.connect(small_data_set(clock.now()))
         system.host.plugins.register(InboxPlugin(), name="inbox")
         InboxNotifier.received.clear()
         yield system

@@ -13,7 +13,6 @@ import json
 import select
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -29,8 +28,9 @@ from core.connections.schedule import parse_sync_time
 from core.host import Host
 from core.plugins import get_plugins
 from core.store.models import Connection, Run, SourceEventRow
+from core.sync.engine import ABANDONED
+from core.sync.leases import current_lease
 from core.web import create_app
-from core.web.server import make_server
 from plugins.hitpay_source.connecting import store_webhook_salt, webhook_url
 from plugins.hitpay_source.testing.kit import HitPayStandInKit
 from plugins.hitpay_source.testing.standin import HitPayStandIn
@@ -40,6 +40,7 @@ from plugins.zoho_books.testing.standin import ZohoBooksStandIn
 pytest.importorskip("celery")
 
 from support.clock import clear_of
+from support.web_server import served_in_thread
 
 from scale.cluster import Cluster, wait_for
 from tests.e2e.conftest import LEDGERSYNC, PER_MINUTE, TIMEZONE, ZOHO_ENV, Shop, local_midnight
@@ -216,15 +217,9 @@ def test_beat_enqueues_an_event_sync_that_fell_due_without_a_job(
     shop: Shop, cluster: Cluster
 ) -> None:
     # the web app without a listener: events are stored, nothing is enqueued
-    app = create_app(shop.host, session_secret=b"x" * 32)
-    server = make_server(app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with served_in_thread(create_app(shop.host, session_secret=b"x" * 32)) as base:
         hitpay = shop.charges_api
-        hitpay.webhooks.register(
-            webhook_url(f"http://127.0.0.1:{server.effective_port}", shop.name), SALT
-        )
+        hitpay.webhooks.register(webhook_url(base, shop.name), SALT)
         sales = [hitpay.add_charge(amount=Decimal("7.00") + n) for n in range(3)]
         assert pending_events(shop) == 3 and event_claims(cluster) == []
 
@@ -240,9 +235,6 @@ def test_beat_enqueues_an_event_sync_that_fell_due_without_a_job(
         wait_for(
             lambda: invoices(shop) == sold, "every charge invoiced", within=30, explain=cluster.logs
         )
-    finally:
-        server.close()
-        thread.join(timeout=10)
 
     assert run.outcome == "succeeded" and run.pid == worker.pid, cluster.logs()
     assert len(event_claims(cluster)) == 1
@@ -279,3 +271,62 @@ def test_with_the_broker_away_the_route_still_accepts_and_beat_enqueues_later(
     assert run.outcome == "succeeded" and run.pid == worker.pid, cluster.logs()
     assert invoices(shop) == [Decimal(str(sale["amount"]))]
     assert_each_once(shop)
+
+
+def test_a_worker_killed_mid_event_sync_is_taken_over_and_books_each_charge_once(
+    shop: Shop, tmp_path: Path, redis_url: str
+) -> None:
+    """kill -9 of the worker whose event sync has a Zoho payment in flight: its message comes
+    back (acknowledged late), a replacement takes the dead worker's lease over, closes the
+    killed run as interrupted, finds the payment the dead worker sent and books the rest."""
+    env = {
+        **ZOHO_ENV,
+        "LEDGERSYNC_DB": shop.db_url,
+        "LEDGERSYNC_BEAT_SECONDS": "1",
+        # longer than the quiet window's countdown, so the held message is not handed out a
+        # second time before the kill: only acknowledging it late brings it back
+        "LEDGERSYNC_VISIBILITY_TIMEOUT": str(2 * QUIET_SECONDS),
+        # the default lease of 10 minutes: only taking over a dead holder recovers it in time
+    }
+    faults = shop.zoho_api.faults
+    faults.hold(method="POST", path="customerpayments")  # the first payment stays in flight
+    with Cluster(tmp_path, redis_url, env) as cluster, serving(shop, cluster.env) as url:
+        victim = cluster.worker("a")
+        hitpay = shop.charges_api
+        hitpay.webhooks.register(webhook_url(url, shop.name), SALT)
+        sales = [hitpay.add_charge(amount=Decimal("30.00") + n) for n in range(3)]
+        [claim] = event_claims(cluster)
+        try:
+            assert faults.holding.acquire(timeout=90), cluster.logs()
+            with shop.host.database.session() as session:
+                connection_id = session.scalars(
+                    query(Connection.id).where(Connection.name == shop.name)
+                ).one()
+            lease = current_lease(shop.host.database, connection_id)
+            assert lease is not None and lease.pid == victim.pid, (lease, cluster.logs())
+            cluster.kill(victim.pid)
+        finally:
+            faults.release()  # the dead worker's payment is created: the next run must find it
+        replacement = cluster.worker("b")
+
+        finished = wait_for(
+            lambda: (runs := finished_runs(shop)) and len(runs) == 2 and runs,
+            "the replacement finished the event sync",
+            within=90,
+            explain=cluster.logs,
+        )
+        sold = sorted(Decimal(str(s["amount"])) for s in sales)
+        wait_for(
+            lambda: invoices(shop) == sold, "every charge invoiced", within=30, explain=cluster.logs
+        )
+        claims = event_claims(cluster)
+
+    killed, done = finished
+    assert (killed.pid, killed.outcome, killed.error) == (victim.pid, "interrupted", ABANDONED)
+    assert done.pid == replacement.pid and done.outcome == "succeeded", cluster.logs()
+    assert killed.finished_at is not None and killed.finished_at <= done.started_at
+    assert claims == [claim]  # one window, one claim: the same message came back
+    assert pending_events(shop) == 0
+    assert_each_once(shop)
+    payments = [d for d in shop.books() if d["kind"] == "payment"]
+    assert sorted(Decimal(str(d["amount"])) for d in payments) == sold
