@@ -36,14 +36,18 @@ def seed_month(shop: Shop, day0: datetime) -> int:
     return len(charges)
 
 
-@pytest.mark.parametrize("mode", ["individual", "bulk"])
+@pytest.mark.parametrize("mode", ["individual", "bulk", "individual --fees/--payments daily"])
 def test_the_forecast_is_within_five_percent_of_the_calls_the_sync_spends(
     shop: Shop, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = clear_of(monkeypatch, [UTC_MIDNIGHT])  # the stand-in counts calls per UTC day
     day0 = local_midnight(now, DAYS + 1)
     seed_month(shop, day0)
-    shop.connect(mode=mode)
+    shop.connect(mode=mode.split()[0])
+    if "daily" in mode:  # the forecast knows the daily groupings (issue 17 item 4)
+        grouped = shop.cli("settings", "shop", "--fees", "daily", "--payments", "daily", "--json")
+        assert grouped.exit_code == 0, grouped.output
+        assert json.loads(grouped.output)["payments"] == "daily"
     shop.enable(since=day0, now=now)
     organization = shop.organization_id
     used_before = shop.zoho_api.usage(organization)
@@ -67,6 +71,9 @@ def test_the_forecast_is_within_five_percent_of_the_calls_the_sync_spends(
     assert spent > 0
     print(f"{mode}: forecast {forecast['calls']} calls, spent {spent}")
     assert abs(forecast["calls"] - spent) <= 0.05 * spent, (forecast, spent)
+    if "daily" in mode:
+        kinds = json.loads(dry.output)["planned"]
+        assert kinds["payment"] < kinds["invoice"] and kinds["expense"] < kinds["invoice"]
 
 
 def test_the_dry_run_says_the_calls_per_kind_and_how_long(shop: Shop) -> None:
