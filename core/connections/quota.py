@@ -124,7 +124,7 @@ def share_guard(
     counter saw it, else as stored). A unit bigger than the whole share only needs one call
     of room (it could never fit); a unit's calls may pass the share by a few look-ups.
     With ``keep`` (an event sync: the calls the daily sync needs) it raises EventSyncDeferred
-    once the share left, or the organization's calls left, is down to ``keep``."""
+    when the unit would take the share left, or the organization's calls left, below ``keep``."""
     share = api_share(connection.settings.extra)
     with database.session() as session:
         stored = quota_status(session, connection.id, connection.settings.extra, now)
@@ -146,7 +146,7 @@ def share_guard(
         if keep:
             remaining = seen.remaining if seen is not None else stored.remaining if stored else 0
             left = min(share_calls - spent, remaining)
-            if left <= keep:
+            if left - max(needed, 1) < keep:  # the next unit would eat into the daily need
                 raise EventSyncDeferred(
                     f"deferred: the daily sync needs {keep:,} of the {max(left, 0):,} calls left "
                     "in today's API share",

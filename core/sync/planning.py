@@ -10,11 +10,10 @@ to the connection's mapper; its documents and the record -> document assignments
 with the caller's session, so the whole plan commits or rolls back with the caller's
 transaction. Memory holds one day of records, not the whole history.
 
-The hot statements skip the ORM: rows are read as the driver returns them and converted the
-way the store's column types would (:mod:`core.store.driver`); records read back are rebuilt
-without re-running their validation, which they passed before they were stored; documents
-and assignments go to the driver in multi-row statements (:mod:`core.store.outbox`). Automatic
-garbage collection is paused for the pass (it only walked live objects).
+Every read goes through :class:`core.store.open_records.OpenRecords` and every write through
+:class:`core.store.outbox.OutboxWriter`: the hot statements skip the ORM there, behind domain
+methods. Which refunds go to the mapper is :mod:`core.sync.refund_rules`. Automatic garbage
+collection is paused for the pass (it only walked live objects).
 """
 
 from __future__ import annotations
@@ -40,10 +39,7 @@ from core.mapping.daily import grouping_options
 from core.reasons import (
     OUTSIDE_SYNC_PERIODS,
     QUARANTINED,
-    REFUND_OF_UNFETCHED_CHARGE,
-    REFUND_OF_UNREADABLE_CHARGE,
     channel_not_selected,
-    refund_of_skipped_charge,
 )
 from core.records import Charge, Quarantined, Record, Refund
 from core.store.driver import (
@@ -55,14 +51,13 @@ from core.store.driver import (
 from core.store.models import Connection
 from core.store.open_records import (
     OpenRecords,
-    RefundRow,
     record_payload,
     stored_charge,
-    stored_refund,
     sync_periods,
 )
 from core.store.outbox import OutboxWriter, kind_of
 from core.sync.ingest import quarantine_items
+from core.sync.refund_rules import ChargeState, RefundJudge
 
 __all__ = [
     "PlanOutcome",
@@ -99,17 +94,6 @@ class PlanOutcome:
     def unknown_channel(self) -> int:
         """Charges synced under "all channels" whose channel the source did not recognise."""
         return sum(self.unknown_channels.values())
-
-
-@dataclass(slots=True)
-class _ChargeState:
-    """What a refund needs to know about its charge."""
-
-    amount: Decimal
-    currency: str
-    skip_reason: str | None = None
-    documents: ChargeDocuments | None = None  # planned in an earlier day or run
-    in_day: bool = False  # eligible and handed to the mapper with this day
 
 
 class _TakenKeys:
@@ -166,10 +150,14 @@ class _Planner:
         self.keys_now: set[str] = set()
         self.charges_now: dict[str, ChargeDocuments] = {}
         self.skipped_now: dict[str, str] = {}
+        self.refunds = RefundJudge(
+            self.records, self.refunded_now, self.skipped_now, self.charges_now
+        )
 
     def run(self) -> PlanOutcome:
         for start, end in list(self.records.days(self.zone)):
             self._plan_day(start, end)
+        self.outcome.waiting += self.refunds.waiting
         self.outcome.skipped = dict(self.skipped)
         self.outcome.unknown_channels = dict(self.unknown)
         self.outcome.documents = dict(self.planned_counts)
@@ -195,7 +183,7 @@ class _Planner:
         skips: list[tuple[int, str]] = []
         charges: list[Charge] = []
         charge_rows: dict[str, int] = {}
-        states: dict[str, _ChargeState] = {}
+        states: dict[str, ChargeState] = {}
         unknown: dict[str, str] = {}
         whole_day = self._covers(start, end)
         channels = self.channels
@@ -220,7 +208,7 @@ class _Planner:
             elif channels is not None and (channel is None or channel not in channels):
                 reason = channel_not_selected(channel, raw_channel)
             if source_id in refunded:
-                states[source_id] = _ChargeState(
+                states[source_id] = ChargeState(
                     amount, currency, skip_reason=reason, in_day=reason is None
                 )
             if reason is not None:
@@ -246,7 +234,7 @@ class _Planner:
             )
             charge_rows[source_id] = record_id
 
-        refunds, refund_ids, quarantined = self._judge_refunds(refund_rows, states, skips)
+        refunds, refund_ids, quarantined = self.refunds.judge(refund_rows, states, skips)
         records: list[Record] = [*charges, *refunds]
         documents: list[Document] = []
         if records:
@@ -274,87 +262,6 @@ class _Planner:
         self.outcome.waiting += len(refunds) - len(covered["refund"])
         self._skip(skips)
         self._quarantine(quarantined)
-
-    # -- refunds --------------------------------------------------------------------------
-
-    def _judge_refunds(
-        self,
-        rows: Sequence[RefundRow],
-        states: dict[str, _ChargeState],
-        skips: list[tuple[int, str]],
-    ) -> tuple[list[Refund], dict[str, int], list[tuple[int, Refund, str]]]:
-        """Split the day's refunds into those for the mapper, skips, waits and quarantines."""
-        if not rows:
-            return [], {}, []
-        self._load_charges({row[2] for row in rows} - states.keys(), states)
-        refunded = self.records.refunded_so_far(sorted({row[2] for row in rows}))
-        accepted: list[Refund] = []
-        accepted_ids: dict[str, int] = {}
-        quarantined: list[tuple[int, Refund, str]] = []
-        for record_id, source_id, charge_id, created, currency, amount in rows:
-            state = states.get(charge_id)
-            if state is None:
-                continue  # cannot happen: _load_charges gives every charge a state
-            if state.skip_reason is not None:
-                skips.append((record_id, state.skip_reason))
-                continue
-            if state.documents is None and not state.in_day:
-                self.outcome.waiting += 1  # its charge is fetched but not planned yet
-                continue
-            refund = stored_refund(
-                source_id, charge_id, read_moment(created), currency, read_money(amount)
-            )
-            already = refunded.get(charge_id, Decimal(0))
-            already += self.refunded_now.get(charge_id, Decimal(0))
-            problem = _refund_problem(refund, state, already)
-            if problem is not None:
-                quarantined.append((record_id, refund, problem))
-                continue
-            refunded[charge_id] = refunded.get(charge_id, Decimal(0)) + refund.amount
-            accepted.append(refund)
-            accepted_ids[source_id] = record_id
-        return accepted, accepted_ids, quarantined
-
-    def _load_charges(self, charge_ids: set[str], states: dict[str, _ChargeState]) -> None:
-        """States of refunded charges outside this day: skipped, planned, waiting or absent."""
-        found_rows: dict[int, str] = {}
-        for record_id, source_id, amount, currency, skip_reason in self.records.charge_states(
-            sorted(charge_ids)
-        ):
-            # In a dry run, a charge skipped on an earlier day is only skipped in memory.
-            reason = skip_reason or self.skipped_now.get(source_id)
-            states[source_id] = _ChargeState(read_money(amount), currency, skip_reason=reason)
-            found_rows[record_id] = source_id
-        self._attach_documents(found_rows, states)
-        missing = sorted(charge_ids - states.keys())
-        unreadable = self.records.quarantined_charges(missing)
-        for charge_id in missing:
-            reason = (
-                REFUND_OF_UNREADABLE_CHARGE
-                if charge_id in unreadable
-                else REFUND_OF_UNFETCHED_CHARGE
-            )
-            states[charge_id] = _ChargeState(Decimal(0), "", skip_reason=reason)
-        for state in states.values():
-            if state.skip_reason is not None and state.skip_reason not in (
-                REFUND_OF_UNFETCHED_CHARGE,
-                REFUND_OF_UNREADABLE_CHARGE,
-            ):
-                state.skip_reason = refund_of_skipped_charge(state.skip_reason)
-
-    def _attach_documents(self, rows: dict[int, str], states: dict[str, _ChargeState]) -> None:
-        keys = self.records.invoice_and_payment_keys(sorted(rows))
-        for record_id, charge_id in rows.items():
-            found = keys.get(record_id, {})
-            if DocumentKind.INVOICE.value in found:
-                states[charge_id].documents = ChargeDocuments(
-                    invoice_key=found[DocumentKind.INVOICE.value],
-                    payment_key=found.get(DocumentKind.PAYMENT.value, ""),
-                )
-        for charge_id in rows.values():  # dry run: planned on an earlier day of this run
-            state = states[charge_id]
-            if state.documents is None and charge_id in self.charges_now:
-                state.documents = self.charges_now[charge_id]
 
     # -- writing --------------------------------------------------------------------------
 
@@ -478,23 +385,6 @@ class _Planner:
             f"mapper {self.mapper.name!r} produced a plan the outbox cannot accept: {detail}.",
             "Nothing was planned; this is a bug in the mapper, report it to its authors.",
         )
-
-
-def _refund_problem(row: Refund, charge: _ChargeState, already: Decimal) -> str | None:
-    """Why a refund is bad input, or None: it must fit what is left of its charge."""
-    if row.currency != charge.currency:
-        return (
-            f"refund {row.source_id} is in {row.currency} but its charge {row.charge_id} "
-            f"is in {charge.currency}"
-        )
-    remaining = charge.amount - already
-    if row.amount > remaining:
-        return (
-            f"refund {row.source_id} of {row.amount} {row.currency} exceeds the {remaining} "
-            f"{row.currency} still refundable on charge {row.charge_id} "
-            f"(charged {charge.amount}, refunded before {already})"
-        )
-    return None
 
 
 def plan_connection(
