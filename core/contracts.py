@@ -383,6 +383,8 @@ class NoticeKind(StrEnum):
     DAILY_LIMIT_REACHED = "daily_limit_reached"
     RECORDS_QUARANTINED = "records_quarantined"
     DOCUMENTS_REJECTED = "documents_rejected"  # the destination refused documents; they wait
+    BOOKS_DIFFER = "books_differ"  # a scheduled sync's reconcile found what needs a person
+    BOOKS_TIE = "books_tie"  # ... and later found it settled
     TEST = "test"  # `ledgersync notify-test NAME`: a notifier should fail loudly if it cannot send
 
 

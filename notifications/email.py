@@ -112,6 +112,16 @@ KIND_TEXT: dict[NoticeKind, tuple[str, str, str]] = {
         "The destination refused some documents of {name}; they and what depends on them wait.",
         "Fix the cause each line names, then run `ledgersync retry {name} --all-failed`.",
     ),
+    NoticeKind.BOOKS_DIFFER: (
+        "ledgersync: the books of {name} do not tie out",
+        "The reconcile after the scheduled sync of {name} found a difference a person must settle.",
+        "Run `ledgersync reconcile {name}` and `ledgersync verify {name}` to see where.",
+    ),
+    NoticeKind.BOOKS_TIE: (
+        "ledgersync: the books of {name} tie out again",
+        "The reconcile after the scheduled sync of {name} no longer finds what it reported.",
+        "Nothing to do.",
+    ),
     NoticeKind.TEST: (
         "ledgersync: test notice for {name}",
         "This is a test notice for {name}: e-mail from ledgersync reaches you.",

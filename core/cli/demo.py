@@ -23,10 +23,10 @@ from core.contracts import SourceTotals
 from core.errors import ConfigurationError
 from core.host import Host
 from core.plugins import Plugins, get_plugins
-from core.reports.reconcile import Reconciliation, reconcile, to_text
 from core.states import SyncMode, SyncTrigger
 from core.store.repository import utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
+from core.sync.reconcile import Reconciliation, reconcile, to_text
 
 __all__ = [
     "DEMO_TIMEZONE",

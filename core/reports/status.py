@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from core.connections.quota import quota_status
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
-from core.reports.reconcile import last_reconcile
 from core.scheduling.events import event_schedule
 from core.states import ConnectionStatus, DocumentState, RunOutcome
 from core.store.models import (
@@ -25,6 +24,7 @@ from core.store.models import (
 )
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync import leases
+from core.sync.reconcile import last_reconcile
 
 __all__ = ["connection_state", "status_of", "status_rows"]
 

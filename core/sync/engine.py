@@ -52,6 +52,7 @@ from core.sync.ingest import store_items
 from core.sync.payouts import plan_payouts
 from core.sync.planning import plan_connection
 from core.sync.rejections import alert_rejections
+from core.sync.watch import SCHEDULED, reconcile_after_sync
 
 __all__ = ["AlreadySynced", "SyncOptions", "SyncReport", "lease_ttl", "sync"]
 
@@ -219,6 +220,8 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
         options.trigger == SyncTrigger.MANUAL and not options.dry_run
     ):  # run-due retries for the others
         alerts.retry_unsent(host.database, host.plugins, utcnow(), connection_id)
+    if options.trigger in SCHEDULED and report.outcome == "succeeded" and not options.dry_run:
+        reconcile_after_sync(host, name, now)  # notices what only a person can settle
     return report
 
 

@@ -82,7 +82,14 @@ class Taken:
 
     @property
     def points_at(self) -> tuple[str, ...]:
-        return tuple(str(self.body[name]) for name in _POINTERS if self.body.get(name))
+        return _pointers(self.body)
+
+
+def _pointers(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys a stored document names (a daily payment names every invoice it settles)."""
+    keys = [str(body[name]) for name in _POINTERS if body.get(name)]
+    keys += [str(key) for key in body.get("invoice_keys") or () if str(key) not in keys]
+    return tuple(keys)
 
 
 def in_scope(session: Session, connection_id: int, scope: Scope) -> set[int]:
@@ -139,11 +146,7 @@ def _dependents(session: Session, connection_id: int, ids: set[int]) -> set[int]
             DocumentRow.doc_date >= earliest,
         )
     )
-    return {
-        row_id
-        for row_id, body in rows
-        if any(body.get(name) in keys for name in _POINTERS if body.get(name))
-    }
+    return {row_id for row_id, body in rows if any(key in keys for key in _pointers(body))}
 
 
 def close_over(

@@ -229,3 +229,29 @@ def test_a_locked_period_keeps_its_groups_with_zohos_reason_and_the_rest_goes(sh
     assert {doc["date"] for doc in _ours(shop) if doc.get("date")} == {_since(day0)}
     assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
     assert_ties_out(shop, day0, until)
+
+
+def test_a_daily_payment_and_daily_fee_are_taken_whole_with_every_invoice_they_cover(
+    shop: Shop,
+) -> None:
+    now = clock.now()
+    day0 = local_midnight(now, 3)
+    seed_sales(shop.charges_api, day0)
+    shop.connect(mode="individual")
+    change_settings(shop.host, "shop", SettingsChange(payments="daily", fees="daily"))
+    shop.enable(since=day0, now=day0)
+    assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
+    day1 = _since(day0 + timedelta(days=1))
+    daily = [d for d in _ours(shop) if d["kind"] == "payment" and d["date"] == day1]
+    assert daily and len(daily[0]["invoices"]) == 2  # one payment settles the day's invoices
+
+    done = shop.cli("rollback", "shop", "--run", "1", "--dry-run", "--json")
+    assert done.exit_code == 0, done.output
+    keys = [d["key"] for d in json.loads(done.output)["to_delete"]]
+    assert len(keys) == len(set(keys))
+    done = shop.cli("rollback", "shop", "--since", day1, "--until", day1, "--yes")
+    assert done.exit_code == 0, done.output
+
+    assert day1 not in {d.get("date") for d in _ours(shop)}
+    assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
+    assert_ties_out(shop, day0, day0 + timedelta(days=2))

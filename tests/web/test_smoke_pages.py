@@ -15,6 +15,8 @@ def test_each_page_of_a_connected_shop_renders(page: AtPage, shop: Shop) -> None
         "/connections/shop/ledger",
         "/connections/shop/quarantine",
         "/connections/shop/why?charge=nope",
+        "/connections/shop/reconcile",
+        "/connections/shop/verify",
         "/connections/shop/disconnect",
         "/connections/shop/sync",
     ]:

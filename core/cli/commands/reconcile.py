@@ -9,7 +9,7 @@ import click
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
 from core.host import Host
-from core.reports.reconcile import reconcile, to_text
+from core.sync.reconcile import reconcile, to_text
 
 
 @click.command("reconcile")

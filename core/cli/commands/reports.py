@@ -78,6 +78,8 @@ def status_command(host: Host, name: str | None, as_json: bool) -> None:
             )
             at = local(datetime.fromisoformat(reconciled["at"]), zone)
             click.echo(f"  last reconcile: {at}: {verdict}")
+            for alarm in reconciled.get("alarms") or []:
+                click.echo(f"    needs you: {safe(alarm)}")
         for raw, count in sorted(item["unknown_channels"].items()):
             click.echo(f"  unknown channel {safe(raw)!r}: {count} charge(s)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -137,8 +138,13 @@ def render_integration(
         sync_blocked=sync_blocked,
         next_manual=clock_time(next_manual, info.timezone, now) if sync_blocked else "",
         progress=runner().progress(name),
+        reconciled_at=_reconciled_at(status.get("last_reconcile"), info),
     )
     return page, status_code
+
+
+def _reconciled_at(last: dict[str, Any] | None, info: ConnectionInfo) -> str:
+    return local(datetime.fromisoformat(last["at"]), info.timezone) if last else ""
 
 
 @pages.route("/connections/<name>")

@@ -60,6 +60,9 @@ class CurrencyView:
     delivered: Decimal = Decimal(0)  # what has reached the destination
     books: Decimal | None = None  # read back; None when not readable for this currency
     differences: list[str] = field(default_factory=list)
+    # the differences only a person can settle (a payout held, the books changed): a scheduled
+    # sync's reconcile sends a notice for each new one (``core/sync/watch.py``)
+    alarms: list[str] = field(default_factory=list)
 
     @property
     def ties(self) -> bool:
@@ -76,6 +79,11 @@ class Reconciliation:
     @property
     def ties(self) -> bool:
         return all(view.ties for view in self.currencies)
+
+    @property
+    def alarms(self) -> list[str]:
+        """Every currency's differences that need a person, prefixed with the currency."""
+        return [f"{view.currency}: {line}" for view in self.currencies for line in view.alarms]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,10 +149,13 @@ def _payouts(session: Session, connection_id: int, views: dict[str, CurrencyView
         plan = plan_payout(session, connection_id, row)
         view = views[row.currency]
         why = (row.skip_reason or "").removeprefix(HELD) or (plan.waiting_for or "not planned yet")
-        view.differences.append(
+        line = (
             f"payout {row.source_id} of {row.amount} {row.currency} not booked yet ({why}); "
             f"once booked it takes {plan.booked} {row.currency} out of clearing"
         )
+        view.differences.append(line)
+        if (row.skip_reason or "").startswith(HELD):
+            view.alarms.append(line)
 
 
 def _unplanned(session: Session, connection_id: int, views: dict[str, CurrencyView]) -> None:
@@ -225,11 +236,13 @@ def _clearing(
     view = views.setdefault(balance.currency, CurrencyView(balance.currency))
     view.books = balance.balance
     if balance.balance != view.delivered:
-        view.differences.append(
+        line = (
             f"the clearing account shows {balance.balance} {balance.currency} but the delivered "
             f"documents make it {view.delivered}: {balance.balance - view.delivered} "
             f"{balance.currency} was changed in the destination (run `ledgersync verify`)"
         )
+        view.differences.append(line)
+        view.alarms.append(line)
     for other in (views[c] for c in shared):
         if other.currency != balance.currency and other.ledger:
             notes.append(
@@ -264,6 +277,7 @@ def reconcile(host: Host, name: str, *, now: datetime | None = None) -> Reconcil
             "at": now.isoformat(),
             "ties": result.ties,
             "differences": sum(len(view.differences) for view in result.currencies),
+            "alarms": result.alarms,
         },
     )
     return result
