@@ -31,12 +31,14 @@ STILL_REACHING = frozenset(
         "core/sync/leases.py",
         "core/sync/payouts.py",
         "core/sync/quarantine.py",
+        "core/sync/reconcile.py",
         "core/sync/rejections.py",
         "core/sync/repair.py",
         "core/sync/rollback.py",
         "core/sync/rollback_scope.py",
         "core/sync/undo.py",
         "core/sync/verify.py",
+        "core/sync/watch.py",
     }
 )
 
