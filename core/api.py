@@ -26,6 +26,8 @@ from core.contracts import (
     BooksIndex,
     CallCosts,
     ChargeDocuments,
+    Claim,
+    ClaimKeeper,
     ConnectionInfo,
     Deleting,
     DeliveryContext,
@@ -92,6 +94,7 @@ from core.plugins import Manifest
 from core.records import Charge, Fetched, Payout, Quarantined, Record, Refund
 from core.states import ConnectionStatus, DocumentState, RunOutcome, SyncMode, SyncTrigger
 from core.store.repository import CallCounter
+from core.sync.arrival import arrival_lines
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -108,6 +111,8 @@ __all__ = [
     "Charge",
     "ChargeDocuments",
     "Choice",
+    "Claim",
+    "ClaimKeeper",
     "ConfigurationError",
     "ConnectionInfo",
     "ConnectionStatus",
@@ -170,6 +175,7 @@ __all__ = [
     "Transfer",
     "TransientError",
     "Vault",
+    "arrival_lines",
     "attach_destination",
     "body_digest",
     "check_event_timing",

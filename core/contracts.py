@@ -25,6 +25,8 @@ __all__ = [
     "BooksIndex",
     "CallCosts",
     "ChargeDocuments",
+    "Claim",
+    "ClaimKeeper",
     "ConnectionInfo",
     "Deleting",
     "DeliveryContext",
@@ -337,6 +339,35 @@ class Deleting(Protocol):
         gone already. Raise DeletionRefused when the destination will not delete it (with its
         reason), DeliveryUncertain when the request may have been done without an answer,
         AuthorizationFailed, DailyLimitReached or TransientError otherwise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Which store writes to an organization: kept in the destination itself, so that two live
+    stores (a lost one rebuilt while the old one still runs, two users' crons, a mistyped
+    ``--db``) cannot both write there (``core/sync/claims.py``)."""
+
+    holder: str  # the claiming store's id for its connection (a random uuid, kept in the store)
+    connection: str  # that connection's name
+    host: str  # the machine it ran on
+    seen_at: datetime  # its last delivery run (or take-over), UTC
+
+
+@runtime_checkable
+class ClaimKeeper(Protocol):
+    """Optional for a Destination: keep one :class:`Claim` in the organization.
+
+    The host reads it before every delivery run and on connect, and refuses to write while
+    another store's claim is fresh."""
+
+    def read_claim(self) -> Claim | None:
+        """The claim the organization holds; None when there is none (or it cannot be read)."""
+        ...
+
+    def write_claim(self, claim: Claim) -> Claim:
+        """Write ``claim`` and return the claim the organization holds afterwards: another
+        store's when it claimed first in a race the destination settles (a unique name)."""
         ...
 
 

@@ -43,6 +43,7 @@ from core.store.problems import store_problem
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
 from core.sync import leases
 from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
+from core.sync.claims import claim_organization
 from core.sync.confirm import confirm_charge_events
 from core.sync.delivery import deliver_planned, delivered_in_run, documents_left
 from core.sync.event_budget import daily_need
@@ -321,6 +322,10 @@ def _run(
             report.outcome = RunOutcome.SUCCEEDED
             return report
         destination, destination_calls = host.open_destination(name)
+        # One live store per organization: refused here, before anything is written.
+        claimed = claim_organization(host.database, connection_id, destination, now)
+        if claimed is not None and claimed.replaced is not None:
+            log.warning("%s: took over the organization's claim from another store", name)
         keeper = leases.LeaseKeeper(host.database, connection_id, holder=holder, ttl=lease_ttl())
         adopting = adoption_pending(host.database, connection_id)
         look_first: bool | set[str] = False

@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.connections.quota import quota_status
-from core.contracts import CallCosts
+from core.contracts import CallCosts, ClaimKeeper
 from core.documents import Document
 from core.host import Host
 from core.states import DocumentState
 from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
+from core.sync.claims import claim_calls
 
 __all__ = ["Forecast", "document_costs", "forecast", "forecast_for", "waiting_documents"]
 
@@ -158,7 +159,7 @@ def forecast_for(
     currencies.update(document.currency for document in documents)
     costs: CallCosts = call_costs(config, host.cache(connection_id), sorted(currencies))
     kinds = [str(document.kind) for document in documents]
-    return forecast(
+    result = forecast(
         costs,
         kinds,
         waiting,
@@ -166,6 +167,9 @@ def forecast_for(
         remaining_today=quota.share_left if quota else None,
         resets_at=quota.resets_at if quota else None,
     )
+    if isinstance(cls, type) and issubclass(cls, ClaimKeeper):  # read every run, see claims.py
+        result.calls["claim"] = claim_calls(host.database, connection_id, now)
+    return result
 
 
 def document_costs(host: Host, name: str) -> Callable[[Document], int] | None:

@@ -15,6 +15,8 @@ from core.api import (
     ConfigurationError,
     Host,
     LedgersyncError,
+    arrival_lines,
+    clock,
     load_connection,
     pass_host,
     safe,
@@ -140,6 +142,12 @@ def _pick(organizations: list[dict[str, Any]], wanted: str | None) -> dict[str, 
     help="Rate of a foreign-currency document when the source gives none: the organization's "
     "own rate in Zoho Books, or none (the document is held with the reason).",
 )
+@click.option(
+    "--take-over",
+    is_flag=True,
+    help="Claim the organization for this store even though another store claims it: only "
+    "once that store is gone (deleted or lost). See `ledgersync claim --help`.",
+)
 @pass_host
 def connect_command(
     host: Host,
@@ -157,6 +165,7 @@ def connect_command(
     requests_per_minute: int,
     unique_field: str | None,
     exchange_rates: str,
+    take_over: bool,
 ) -> None:
     """Connect connection NAME to a Zoho Books organization."""
     load_connection(host, name)  # the source side must exist first
@@ -193,6 +202,8 @@ def connect_command(
         f"Connected {safe(name)} to Zoho Books organization {safe(chosen.get('name'))} "
         f"({safe(org_id)}). Next: `ledgersync zoho accounts {safe(name)}` to pick the accounts."
     )
+    for line in arrival_lines(host, name, clock.now(), take_over=take_over):
+        click.echo(safe(line))
 
 
 def _destination(host: Host, name: str) -> tuple[ZohoBooksDestination, CallCounter, int]:

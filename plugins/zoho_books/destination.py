@@ -13,6 +13,7 @@ from core.api import (
     AccountSettings,
     AuthorizationFailed,
     CallCosts,
+    Claim,
     ConfigurationError,
     DeliveryContext,
     Document,
@@ -23,6 +24,7 @@ from core.api import (
     RemoteDocument,
 )
 from plugins.zoho_books.books_index import keys_in_books
+from plugins.zoho_books.claim import read_claim, write_claim
 from plugins.zoho_books.client import BooksClient, RetryPolicy
 from plugins.zoho_books.clock import Clock, SystemClock
 from plugins.zoho_books.costs import call_costs
@@ -261,6 +263,13 @@ class ZohoBooksDestination:
 
     def deliver(self, document: Document, context: DeliveryContext) -> str:
         return self.writer.deliver(document, context)
+
+    def read_claim(self) -> Claim | None:
+        """Which store writes to the organization (a contact's notes; ``claim.py``)."""
+        return read_claim(self.client)
+
+    def write_claim(self, claim: Claim) -> Claim:
+        return write_claim(self.client, claim)
 
     def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
         """Take back a delivered document (``ledgersync rollback``; plugins/zoho_books/deleting)."""

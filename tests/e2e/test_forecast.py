@@ -93,11 +93,13 @@ def test_the_dry_run_says_the_calls_per_kind_and_how_long(shop: Shop) -> None:
     # and its refund (read the note, read the invoice, refund) per refund
     # and once: the currencies, and per currency (SGD, USD) the customer looked up and created
     setup = 1 + 2 * 2
-    calls = (2 + 1 + 1) * charges + (1 + 3) * refunds + setup
+    claim = 1 + 1  # read which store claims the organization; claim it (core/sync/claims.py)
+    calls = (2 + 1 + 1) * charges + (1 + 3) * refunds + setup + claim
     assert summary.startswith(f"  forecast: {calls:,} calls: about ")
     assert f"    invoice: {charges} documents, {2 * charges} calls" in lines
     assert f"    credit_refund: {refunds} documents, {3 * refunds} calls" in lines
     assert f"    setup: metadata, once, {setup} calls" in lines
+    assert f"    claim: which store writes here, every run, {claim} calls" in lines
 
 
 def test_a_warm_run_forecasts_no_setup_and_is_exact(
@@ -122,5 +124,6 @@ def test_a_warm_run_forecasts_no_setup_and_is_exact(
 
     assert real.exit_code == 0, real.output
     assert "setup" not in forecast["calls_per_kind"]
-    assert forecast["calls"] == 5 * (2 + 1 + 1)
+    assert forecast["calls_per_kind"]["claim"] == 1  # read; renewed less than an hour ago
+    assert forecast["calls"] == 5 * (2 + 1 + 1) + 1
     assert shop.zoho_api.usage(organization) - used_before == forecast["calls"]

@@ -25,8 +25,14 @@ from plugins.zoho_books.testing.standin.server import SeededOrganization
 
 
 def _connect_through_cli(
-    shop: Shop, org: SeededOrganization, since: datetime, mode: str = "bulk"
-) -> None:
+    shop: Shop,
+    org: SeededOrganization,
+    since: datetime,
+    mode: str = "bulk",
+    *,
+    take_over: bool = False,
+) -> str:
+    """Connect both sides, map, enable; the output of `zoho connect`."""
     api = shop.charges_api
     steps = [
         ("hitpay", "connect", "shop", "--api-key", api.api_key, "--api-url", api.url,
@@ -34,15 +40,18 @@ def _connect_through_cli(
         ("zoho", "connect", "shop", "--datacenter", "com",
          "--accounts-url", shop.zoho_api.accounts_url, "--api-url", shop.zoho_api.api_url,
          "--grant-code", shop.zoho_api.issue_grant_code(), "--organization", org.organization_id,
-         "--requests-per-minute", str(PER_MINUTE)),
+         "--requests-per-minute", str(PER_MINUTE), *(["--take-over"] if take_over else [])),
         ("settings", "shop", "--sales-account", org.sales_account,
          "--fee-account", org.fee_account, "--refund-account", org.refund_account,
          "--bank-account", org.bank_account, "--item", org.item, "--mode", mode),
         ("enable", "shop", "--since", since.isoformat()),
     ]  # fmt: skip
+    said = ""
     for step in steps:
         result = shop.cli(*step)
         assert result.exit_code == 0, (step, result.output)
+        said = result.output if step[:2] == ("zoho", "connect") else said
+    return said
 
 
 def _lose_the_store(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +84,12 @@ def _sync_lose_and_sync_again(
     assert written
 
     _lose_the_store(shop, monkeypatch)
-    _connect_through_cli(shop, org, since, mode)
+    connected = _connect_through_cli(shop, org, since, mode, take_over=True)
+    assert "Took the organization over from store " in connected  # the lost store's claim
+    listed = kinds(shop.books())  # invoices and expenses are listed; the rest depends on them
+    held = listed["invoice"] + listed.get("expense", 0)
+    assert f"already holds {held} document(s) under ledgersync's keys" in connected
+    assert "The next sync adopts each one it would write" in connected
     again = shop.cli("sync", "shop", "--json")
 
     assert again.exit_code == 0, again.output
@@ -122,7 +136,7 @@ def test_a_rebuilt_store_says_what_it_adopted(shop: Shop, monkeypatch: pytest.Mo
     _connect_through_cli(shop, org, since)
     assert shop.cli("sync", "shop").exit_code == 0
     _lose_the_store(shop, monkeypatch)
-    _connect_through_cli(shop, org, since)
+    _connect_through_cli(shop, org, since, take_over=True)
     shop.charges_api.add_charge(amount=Decimal("9.90"),
                                 created_at=since + timedelta(days=2, hours=9))  # fmt: skip
 

@@ -15,7 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.setup import load_connection
 from core.host import Host
+from core.sync.claims import claim_organization
 from plugins.zoho_books.testing.standin.listing import DATE_FILTERS, DEFAULT_DATE_FILTER
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.reference import MODES, NOW, Reference, check_books
@@ -23,9 +25,10 @@ from reliability.system import CONNECTION, System, small_data_set
 from reliability.tally import tally
 
 
-def rebuild_store(system: System, db_url: str) -> None:
+def rebuild_store(system: System, db_url: str, *, claim: bool = True) -> None:
     """As an operator whose store file was lost: a new store, both sides reconnected to the
-    same business and organization, the same settings, enabled with the same start."""
+    same business and organization, the same settings, enabled with the same start, and (with
+    ``claim``) the lost store's claim on the organization taken over."""
     plugins = system.host.plugins
     system.host.close()
     system.host = Host(db_url, plugins=plugins)
@@ -48,6 +51,17 @@ def rebuild_store(system: System, db_url: str) -> None:
     since = small_data_set(NOW).since
     assert since is not None
     enable(system.host, CONNECTION, since=since, now=system.now())
+    if claim:
+        take_over(system)
+
+
+def take_over(system: System) -> None:
+    """`ledgersync claim NAME --take-over`: the operator confirmed the lost store is gone."""
+    destination, _ = system.host.open_destination(CONNECTION)
+    connection = load_connection(system.host, CONNECTION)
+    claim_organization(
+        system.host.database, connection.id, destination, system.now(), take_over=True
+    )
 
 
 def synced_then_lost(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from core.cli.commands import (
+    claiming,
     demo,
     lifecycle,
     notifying,
@@ -34,6 +35,7 @@ def add_operator_commands(cli: click.Group) -> None:
         worker,
         serve,
         notifying,
+        claiming,
     )
     for module in modules:
         for command in module.COMMANDS:

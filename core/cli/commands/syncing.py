@@ -103,7 +103,13 @@ def sync_command(host: Host, name: str, force: bool, dry_run: bool, as_json: boo
                 click.echo(f"  forecast: {report.forecast.line()}")
                 for kind, calls in sorted(report.forecast.calls.items()):
                     documents = report.forecast.documents[kind]
-                    what = f"{documents:,} documents" if documents else "metadata, once"
+                    what = (
+                        f"{documents:,} documents"
+                        if documents
+                        else "which store writes here, every run"
+                        if kind == "claim"
+                        else "metadata, once"
+                    )
                     click.echo(f"    {kind}: {what}, {calls:,} calls")
             click.echo("  dry run: nothing was written to the destination. The plan:")
             for document in report.planned_documents:

@@ -286,5 +286,13 @@ class Chart:
         currency_id = str(body.get("currency_id") or self.base_currency().currency_id)
         self.currency_by_id(currency_id)
         contact = Contact(self.new_id(), name, contact_type, currency_id)
+        contact.notes = str(body.get("notes") or "")
         self.contacts[contact.contact_id] = contact
+        return contact
+
+    def update_contact(self, contact_id: str, body: dict[str, Any]) -> Contact:
+        """``PUT /contacts/{id}``: the fields given change (here: ``notes``)."""
+        contact: Contact = self._get(self.contacts, contact_id, "Contact")
+        if "notes" in body:
+            contact.notes = str(body["notes"] or "")
         return contact

@@ -77,6 +77,7 @@ class Contact:
     contact_type: str
     currency_id: str
     status: str = "active"
+    notes: str = ""  # free text (zoho.contact.notes_update); ledgersync's claim lives here
 
     def to_json(self, org: Chart) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class Contact:
             "currency_id": self.currency_id,
             "currency_code": org.currency_by_id(self.currency_id).currency_code,
             "status": self.status,
+            "notes": self.notes,
         }
 
 
