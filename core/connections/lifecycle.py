@@ -37,8 +37,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 MODES = tuple(SyncMode)
-# How far back each sync looks for refunds of earlier sales (docs/vendor-facts.md,
-# hitpay.refund.max_period: wallets refuse refunds after 30 days, cards have no limit).
+# How far back each sync looks for refunds of earlier sales. A gateway's refund window decides it
+# (docs/vendor-facts.md lists each source plugin's, e.g. wallets 30 days, cards without limit).
 REFUND_LOOKBACK_DAYS = 120
 REFUND_LOOKBACK_RANGE = (31, 3650)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")

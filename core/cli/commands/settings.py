@@ -102,7 +102,8 @@ def _accounts(setting: str, values: tuple[str, ...]) -> tuple[str | None, dict[s
     "--refund-lookback",
     type=click.IntRange(*REFUND_LOOKBACK_RANGE),
     help=f"Days back each sync looks for refunds of earlier sales (default "
-    f"{REFUND_LOOKBACK_DAYS}; HitPay wallets allow refunds for 30 days, cards longer).",
+    f"{REFUND_LOOKBACK_DAYS}; a gateway may allow refunds long after the sale: see its "
+    "plugin's notes).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_host
