@@ -26,12 +26,13 @@ from sqlalchemy.types import NullType
 from core.documents import DocumentKind
 from core.records import Charge, Refund
 from core.store.driver import DriverSql, read_money
-from core.store.models import Base, QuarantinedRecord, SourceRecord, SyncPeriod
+from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
 
 __all__ = [
     "ChargeRow",
     "OpenRecords",
     "RefundRow",
+    "planned_connection",
     "record_payload",
     "stored_charge",
     "stored_refund",
@@ -137,6 +138,11 @@ def _open(connection_id: int, kind: str) -> Any:
 
 def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def planned_connection(session: Session, connection_id: int) -> Connection:
+    """The connection being planned."""
+    return session.get_one(Connection, connection_id)
 
 
 def sync_periods(session: Session, connection_id: int) -> list[tuple[datetime, datetime | None]]:

@@ -20,11 +20,16 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection as DriverConnection
+from sqlalchemy.exc import IntegrityError
 
 from core.documents import CreditNote, CreditRefund, Document, Expense, Invoice, Payment
 from core.states import DocumentState
 from core.store.driver import DriverSql, binder
 from core.store.models import Base
+
+# A document key the connection already has: what :meth:`OutboxWriter.insert_documents`
+# raises (the store's unique constraint on (connection, key)).
+KeyTaken = IntegrityError
 
 __all__ = ["OutboxWriter", "body_text", "kind_of"]
 
@@ -227,7 +232,7 @@ class OutboxWriter:
         )
 
     def insert_documents(self, documents: Sequence[Document]) -> dict[str, int]:
-        """Insert the documents; their ids by key. Raises IntegrityError on a taken key."""
+        """Insert the documents; their ids by key. Raises :data:`KeyTaken` on a taken key."""
         if not self.returning:
             return self._insert_documents_core(documents)
         ids: dict[str, int] = {}

@@ -221,7 +221,11 @@ def sync(host: Host, name: str, options: SyncOptions | None = None) -> SyncRepor
         options.trigger == SyncTrigger.MANUAL and not options.dry_run
     ):  # run-due retries for the others
         alerts.retry_unsent(host.database, host.plugins, utcnow(), connection_id)
-    if options.trigger in SCHEDULED and report.outcome == "succeeded" and not options.dry_run:
+    if (
+        options.trigger in SCHEDULED
+        and report.outcome == RunOutcome.SUCCEEDED
+        and not options.dry_run
+    ):
         reconcile_after_sync(host, name, now)  # notices what only a person can settle
     return report
 

@@ -23,10 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from core.contracts import ChargeDocuments, Mapper, MappingContext
 from core.documents import (
@@ -48,16 +46,21 @@ from core.store.driver import (
     read_money,
     read_optional_money,
 )
-from core.store.models import Connection
 from core.store.open_records import (
     OpenRecords,
+    planned_connection,
     record_payload,
     stored_charge,
     sync_periods,
 )
-from core.store.outbox import OutboxWriter, kind_of
+from core.store.outbox import KeyTaken, OutboxWriter, kind_of
 from core.sync.ingest import quarantine_items
 from core.sync.refund_rules import ChargeState, RefundJudge
+
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from sqlalchemy.orm import Session
+
+    from core.store.models import Connection
 
 __all__ = [
     "PlanOutcome",
@@ -313,7 +316,7 @@ class _Planner:
         """Insert the documents; their ids by key."""
         try:
             ids = self.outbox.insert_documents(documents)
-        except IntegrityError as error:
+        except KeyTaken as error:
             raise self._mapper_bug(
                 f"it planned a key that is already planned ({error.orig})"
             ) from None
@@ -403,7 +406,7 @@ def plan_connection(
     ``dry_run`` nothing is written: the outcome lists the documents that would be planned.
     ``keep_keys=False`` leaves ``outcome.keys`` empty for very large runs.
     """
-    connection = session.get_one(Connection, connection_id)
+    connection = planned_connection(session, connection_id)
     planner = _Planner(session, connection, mapper, now, run_id, dry_run, keep_keys)
     with collection_paused():
         return planner.run()

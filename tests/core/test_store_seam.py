@@ -1,0 +1,117 @@
+"""The store owns the SQL: the pipeline (core/sync, core/mapping) speaks to it in domain terms.
+
+A pipeline module may not import SQLAlchemy or the store's models at run time (imports under
+``if TYPE_CHECKING:`` name types only and do not count). The modules that still do are listed
+in ``STILL_REACHING``; the list may only shrink: the test fails on a new one, and on a listed
+one that no longer needs to be there.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[2] / "core"
+PIPELINE = ("sync", "mapping")
+BANNED = ("sqlalchemy", "core.store.models")
+
+# Not moved behind the store yet (issue 15 item 2). Remove a module once it is clean.
+STILL_REACHING = frozenset(
+    {
+        "core/sync/adoption.py",
+        "core/sync/arrival.py",
+        "core/sync/claims.py",
+        "core/sync/confirm.py",
+        "core/sync/delivery.py",
+        "core/sync/diagnosis.py",
+        "core/sync/engine.py",
+        "core/sync/event_budget.py",
+        "core/sync/events.py",
+        "core/sync/forecast.py",
+        "core/sync/leases.py",
+        "core/sync/payouts.py",
+        "core/sync/quarantine.py",
+        "core/sync/reconcile.py",
+        "core/sync/rejections.py",
+        "core/sync/repair.py",
+        "core/sync/rollback.py",
+        "core/sync/rollback_scope.py",
+        "core/sync/undo.py",
+        "core/sync/verify.py",
+        "core/sync/watch.py",
+    }
+)
+
+
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from (n for child in node.orelse for n in ast.walk(child))
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
+def store_reach_ins(tree: ast.AST) -> list[str]:
+    """The banned modules imported at run time."""
+    found = []
+    for node in _runtime_nodes(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        else:
+            continue
+        found += [n for n in names if any(n == b or n.startswith(b + ".") for b in BANNED)]
+    return found
+
+
+def reaching_modules() -> set[str]:
+    files = [path for folder in PIPELINE for path in sorted((CORE / folder).rglob("*.py"))]
+    assert any(path.name == "planning.py" for path in files)
+    return {
+        str(path.relative_to(CORE.parent))
+        for path in files
+        if store_reach_ins(ast.parse(path.read_text("utf-8")))
+    }
+
+
+def test_no_new_pipeline_module_reaches_past_the_store() -> None:
+    new = reaching_modules() - STILL_REACHING
+    assert not new, (
+        "these pipeline modules import SQLAlchemy or core.store.models; give the store a "
+        "domain method instead (core/store/), or for now list it in STILL_REACHING:\n"
+        + "\n".join(sorted(new))
+    )
+
+
+def test_the_list_of_modules_still_reaching_only_shrinks() -> None:
+    clean = {name for name in STILL_REACHING if (CORE.parent / name).exists()}
+    clean -= reaching_modules()
+    assert not clean, "no longer reaching past the store; remove from STILL_REACHING: " + str(
+        sorted(clean)
+    )
+
+
+def test_planning_speaks_to_the_store_in_domain_terms() -> None:
+    assert "core/sync/planning.py" not in reaching_modules()
+    assert "core/sync/refund_rules.py" not in reaching_modules()
+    assert "core/sync/ingest.py" not in reaching_modules()
+
+
+def test_the_check_would_see_a_reach_in() -> None:
+    code = (
+        "from typing import TYPE_CHECKING\n"
+        "from sqlalchemy import select\n"
+        "import sqlalchemy.orm\n"
+        "from core.store.models import DocumentRow\n"
+        "from core.store.open_records import OpenRecords\n"
+        "if TYPE_CHECKING:\n"
+        "    from sqlalchemy.orm import Session\n"
+    )
+    assert store_reach_ins(ast.parse(code)) == [
+        "sqlalchemy",
+        "sqlalchemy.orm",
+        "core.store.models",
+    ]
