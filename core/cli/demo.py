@@ -193,17 +193,8 @@ def _run_mode(
         change_settings(
             host,
             name,
-            SettingsChange(
-                sales_account=settings.sales_account,
-                fee_account=settings.fee_account,
-                refund_account=settings.refund_account,
-                bank_account=settings.bank_account,
-                item=settings.item,
-                payout_account=settings.payout_account,
-                adjustment_account=settings.adjustment_account,
-                mode=mode,
-                api_share=100,  # a local stand-in: no other app shares its daily quota
-            ),
+            # a local stand-in: no other app shares its daily quota
+            SettingsChange.mapping(settings, payouts=True, mode=mode, api_share=100),
         )
         enable(host, name, since=start, now=now)
         first = sync(host, name, SyncOptions(trigger=SyncTrigger.MANUAL, now=now))

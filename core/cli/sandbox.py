@@ -74,14 +74,7 @@ def run_sandbox(
         change_settings(
             host,
             name,
-            SettingsChange(
-                sales_account=accounts.sales_account,
-                fee_account=accounts.fee_account,
-                refund_account=accounts.refund_account,
-                bank_account=accounts.bank_account,
-                item=accounts.item,
-                mode=SyncMode.BULK,
-            ),
+            SettingsChange.mapping(accounts, mode=SyncMode.BULK),
         )
         enable(host, name, since=start, now=now)
         login = f"user {DEFAULT_USER}, password from {PASSWORD_ENV}"

@@ -80,6 +80,23 @@ class SettingsChange:
     currency_accounts: dict[str, str] | None = None
     refund_lookback: int | None = None  # days back to look for refunds, 31..3650
 
+    @classmethod
+    def mapping(
+        cls, accounts: AccountSettings, *, payouts: bool = False, **more: Any
+    ) -> SettingsChange:
+        """The change that maps the five roles in ``accounts`` (with ``payouts``, also the
+        payout and adjustment accounts), plus ``more`` (``mode=``, ``api_share=``, ...)."""
+        return cls(
+            sales_account=accounts.sales_account,
+            fee_account=accounts.fee_account,
+            refund_account=accounts.refund_account,
+            bank_account=accounts.bank_account,
+            item=accounts.item,
+            payout_account=accounts.payout_account if payouts else None,
+            adjustment_account=accounts.adjustment_account if payouts else None,
+            **more,
+        )
+
     def touches_accounts(self) -> bool:
         return (
             self.tax is not None

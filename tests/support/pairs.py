@@ -7,7 +7,6 @@ side their own way) instead of repeating those steps.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -21,18 +20,8 @@ __all__ = ["connect_pair", "settings_from"]
 def settings_from(
     accounts: AccountSettings, *, payouts: bool = False, **more: Any
 ) -> SettingsChange:
-    """The settings change mapping the five roles in ``accounts`` (with ``payouts``, also the
-    payout and adjustment accounts, so payouts are booked), plus ``more`` (``mode=``, ...)."""
-    change = SettingsChange(
-        sales_account=accounts.sales_account,
-        fee_account=accounts.fee_account,
-        refund_account=accounts.refund_account,
-        bank_account=accounts.bank_account,
-        item=accounts.item,
-        payout_account=accounts.payout_account if payouts else None,
-        adjustment_account=accounts.adjustment_account if payouts else None,
-    )
-    return dataclasses.replace(change, **more)
+    """The settings change mapping the accounts in ``accounts`` (:meth:`SettingsChange.mapping`)."""
+    return SettingsChange.mapping(accounts, payouts=payouts, **more)
 
 
 def connect_pair(
