@@ -30,6 +30,7 @@ from core.store.models import Run
 from core.store.problems import store_problem
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync import leases
+from core.sync.claims import claim_organization
 from core.sync.engine import SyncOptions, SyncReport, close_abandoned_runs, lease_ttl, sync
 from core.sync.rollback import (
     RollbackPlan,
@@ -109,6 +110,8 @@ def rollback(
                 return report
             report.run_id = _start_run(host, connection_id)
             try:
+                # One live store per organization: another store's books are not ours to undo.
+                claim_organization(host.database, connection_id, destination, now)
                 mark_for_deletion(host, plan)
                 delete_groups(
                     host,

@@ -134,3 +134,32 @@ def test_a_claim_not_renewed_for_three_days_is_taken_over_by_the_next_sync(
         assert back.outcome == "failed" and REFUSED in back.error  # the old one now stands down
     finally:
         second.host.close()
+
+
+def test_a_second_store_cannot_roll_back_what_the_first_one_booked(
+    shop: Shop, tmp_path: Path
+) -> None:
+    now = clock.now()
+    since = local_midnight(now, 3)
+    seed_sales(shop.charges_api, since)
+    org = shop.zoho_api.create_organization("Shop Pte Ltd")
+    shop.adopt(org)
+    _connect_through_cli(shop, org, since)
+    assert shop.cli("sync", "shop").exit_code == 0
+    books = sorted(str(d["reference_number"]) for d in shop.books())
+    second = _second_store(shop, tmp_path)
+    try:
+        _connect_through_cli(second, org, since)
+        writes = _writes(shop)
+        day = since.date().isoformat()
+
+        refused = second.cli("rollback", "shop", "--since", day, "--yes", "--json")
+
+        assert refused.exit_code == 1, refused.output
+        report = json.loads(refused.output)
+        assert report["outcome"] == "failed" and REFUSED in report["error"], report
+        assert _writes(shop) == writes, "the refused store wrote to the organization"
+        assert sorted(str(d["reference_number"]) for d in shop.books()) == books
+        assert_ties_out(shop, since, now)
+    finally:
+        second.host.close()
