@@ -35,6 +35,7 @@ from reliability.tamper import Rule, Tamper
 
 OPS = "ops@shop.example"
 FINISHED, RESUMED, PAUSED, FAILED = "finished", "resumed", "paused", "connection failed"
+DAILY_ALLOWANCE = 10  # Zoho calls a day in the daily-limit cases: a part of the small data set
 SHORT_TIMEOUT = 1.0  # the read timeout of the one client that meets a held request
 
 Fired = Callable[[], bool]
@@ -76,7 +77,9 @@ def per_minute_limit(system: System, tamper: Tamper) -> Fired:
 def daily_limit(system: System, tamper: Tamper) -> Fired:
     system.zoho.send_rate_limit_headers = False  # only code 45 tells
     org = system.zoho.organization(system.org.organization_id)
-    org.daily_limit = system.zoho.usage(system.org.organization_id) + 6  # code 45 soon
+    # code 45 soon; each later day's allowance delivers a part, beyond the calls every run makes
+    # first (the organization's claim is read and renewed: issue 14)
+    org.daily_limit = system.zoho.usage(system.org.organization_id) + DAILY_ALLOWANCE
     return zoho_codes(system, 45)
 
 
@@ -90,7 +93,7 @@ def daily_quota_spent(system: System, tamper: Tamper) -> Fired:
     change_settings(system.host, CONNECTION, SettingsChange(api_share=100))
     org_id = system.org.organization_id
     org = system.zoho.organization(org_id)
-    org.daily_limit = system.zoho.usage(org_id) + 6
+    org.daily_limit = system.zoho.usage(org_id) + DAILY_ALLOWANCE
     return lambda: 45 not in system.zoho.codes() and connection_row(system).paused_until is not None
 
 
