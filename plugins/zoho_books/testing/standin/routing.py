@@ -37,6 +37,7 @@ class StandInVariants(Protocol):
     upsert_field_from: str
     items_active_only_by_default: bool
     create_status: int
+    contact_list_notes: bool
 
     @property
     def list_filters(self) -> ListFilters: ...

@@ -105,12 +105,14 @@ class ZohoBooksStandIn:
         reference_filter: str = "contains",
         date_filter: str = DEFAULT_DATE_FILTER,
         upsert_field_from: str = "body",
+        contact_list_notes: bool = True,
     ) -> None:
         """``payments_list_key``, ``reference_filter`` and ``date_filter`` pick the variant of
         behaviours the public evidence leaves open: the list key of customer payments (the live
         API's ``customerpayments`` or the OpenAPI document's ``customer_payments``), how the
         ``reference_number`` filter matches and how ``date_start``/``date_end`` bound a list
-        (see ``listing.py``)."""
+        (see ``listing.py``); ``contact_list_notes`` whether a contact's list row carries its
+        ``notes`` (undocumented: without them a client must read the contact itself)."""
         if payments_list_key not in PAYMENT_LIST_KEYS:
             raise ValueError(f"payments_list_key must be one of {PAYMENT_LIST_KEYS}")
         if upsert_field_from not in UPSERT_FIELD_FROM:
@@ -120,6 +122,7 @@ class ZohoBooksStandIn:
         self.reference_filter = reference_filter
         self.date_filter = date_filter
         self.upsert_field_from = upsert_field_from
+        self.contact_list_notes = contact_list_notes
         self.lock = threading.RLock()
         # Organization ids differ between stand-ins (one organization per business is enforced
         # across connections), unless a test asks for fixed ones.

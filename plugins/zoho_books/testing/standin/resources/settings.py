@@ -75,6 +75,8 @@ def contacts(call: Call) -> Answer:
         for c in call.org.contacts.values()
         if name in c.contact_name.lower() and kind in (None, c.contact_type)
     ]
+    if not call.standin.contact_list_notes:  # the variant whose list rows leave them out
+        rows = [{k: v for k, v in row.items() if k != "notes"} for row in rows]
     return 200, page(rows, call.query, "contacts")
 
 
