@@ -206,7 +206,8 @@ def _gateway(source: Any, views: dict[str, CurrencyView], notes: list[str]) -> N
             view.differences.append(
                 f"the gateway holds {view.gateway_total} {view.currency} but the ledger expects "
                 f"{view.ledger}: {gap} {view.currency} is money no payout has itemized yet "
-                "(sales outside the sync, adjustments, chargebacks, reserve) or records and "
+                "(sales outside the sync, adjustments, chargebacks, reserve, payouts the "
+                "gateway does not list) or records and "
                 "payouts still to book (see the lines above)"
             )
 

@@ -31,7 +31,6 @@ _END_OF_FACTS = "\n## Mismatches found"
 NOT_YET_TIED: frozenset[str] = frozenset(
     {
         "zoho.banktransaction.fx",
-        "hitpay.payouts.two_balances",
     }
 )
 

@@ -6,6 +6,11 @@ pays out the whole balance of one currency accumulated before its cut-off and is
 every wallet movement since the previous payout, not only to charges: so it settles charges
 the sync never saw (created before it was enabled, or from unselected channels) as well.
 
+With ``card_balance`` on (hitpay.payouts.two_balances), each currency has two payout streams:
+card sales (and their refunds) go to the Card Balance, everything else to the HitPay Balance,
+and each balance is paid out on its own. Whether ``GET /v1/payouts`` lists card payouts is not
+known: ``card_payouts_listed`` switches it.
+
 ``GET /v1/payouts`` lists payouts newest first; ``/v1/payouts/{id}/charges`` lists the
 charges one settled; ``GET /v1/balances`` is a bare array of ``{currency, wallets}``.
 """
@@ -24,6 +29,7 @@ from plugins.hitpay_source.testing.standin.shapes import listed, stamp
 
 __all__ = ["Movement", "PayoutBook"]
 
+_NAMES = {"hitpay": "balance", "card": "card balance"}
 SALES = frozenset({"succeeded", "succeeded_manually", "partially_refunded", "refunded"})
 
 
@@ -36,12 +42,14 @@ class Movement:
     currency: str  # lower case, as HitPay writes it
     amount: Decimal  # signed
     at: datetime
+    balance: str = "hitpay"  # hitpay | card (the Card Balance, with card_balance on)
 
 
 @dataclass
 class _Payout:
     payload: dict[str, Any]
     movements: list[Movement] = field(default_factory=list)
+    balance: str = "hitpay"
 
 
 def _number(value: object) -> Decimal:
@@ -84,6 +92,10 @@ class PayoutBook:
         self.listing_shape = "cursor"
         self.balances_drop: tuple[str, ...] = ()
         self.balances_extra: dict[str, Decimal] = {}
+        # hitpay.payouts.two_balances: a HitPay Balance and a Card Balance per currency, each
+        # with its own payouts; whether GET /v1/payouts lists the card ones is not known.
+        self.card_balance = False
+        self.card_payouts_listed = True
         self.on_paid: Callable[[dict[str, Any]], None] | None = None  # the payout.created webhook
 
     # -- movements -------------------------------------------------------------------------
@@ -96,8 +108,16 @@ class PayoutBook:
                 continue
             net = _number(payload.get("amount")) - _number(payload.get("fixed_fee"))
             net -= _number(payload.get("discount_fee"))
+            method = payload.get("payment_method")
+            card = isinstance(method, dict) and method.get("name") == "card"
+            balance = "card" if self.card_balance and card else "hitpay"
             yield Movement(
-                "charge", str(payload["id"]), str(payload["currency"]), net, entry.listed_at
+                "charge",
+                str(payload["id"]),
+                str(payload["currency"]),
+                net,
+                entry.listed_at,
+                balance,
             )
             for refund in payload.get("refunds") or []:
                 yield Movement(
@@ -106,6 +126,7 @@ class PayoutBook:
                     str(refund["currency"]),
                     -_number(refund["amount_refunded"]),
                     datetime.fromisoformat(str(refund["created_at"]).replace("Z", "+00:00")),
+                    balance,
                 )
         yield from self._adjustments
 
@@ -118,23 +139,32 @@ class PayoutBook:
             self._adjustments.append(movement)
             return movement
 
-    def unsettled(self, currency: str, before: datetime) -> list[Movement]:
+    def unsettled(self, currency: str, before: datetime, balance: str = "hitpay") -> list[Movement]:
         wanted = currency.lower()
         return [
             m
             for m in self.movements()
-            if m.currency == wanted and m.at < before and (m.kind, m.source_id) not in self._settled
+            if m.currency == wanted
+            and m.balance == balance
+            and m.at < before
+            and (m.kind, m.source_id) not in self._settled
         ]
 
     # -- payouts ---------------------------------------------------------------------------
 
     def pay_out(
-        self, currency: str, at: datetime, *, through: datetime | None = None
+        self,
+        currency: str,
+        at: datetime,
+        *,
+        through: datetime | None = None,
+        balance: str = "hitpay",
     ) -> dict[str, Any] | None:
-        """Pay out the whole balance of ``currency`` accumulated before ``through`` (default
-        ``at``) at ``at``; None when that balance is not positive (nothing is paid out)."""
+        """Pay out the whole ``balance`` (hitpay or card) of ``currency`` accumulated before
+        ``through`` (default ``at``) at ``at``; None when it is not positive (nothing is paid
+        out)."""
         with self.ledger.lock:
-            movements = self.unsettled(currency, through or at)
+            movements = self.unsettled(currency, through or at, balance)
             amount = sum((m.amount for m in movements), Decimal(0))
             if amount <= 0:
                 return None
@@ -144,13 +174,13 @@ class PayoutBook:
                 "currency": currency.lower(),
                 "amount": amount,
                 "status": self.status_of_new,
-                "remark": f"Payout of {currency.upper()} balance",
+                "remark": f"Payout of {currency.upper()} {_NAMES[balance]}",
                 "bank_name": "DBS Bank Ltd",
                 "bank_account_number": "****4321",
                 "created_at": stamp(local),
                 "updated_at": stamp(local),
             }
-            self._payouts.append(_Payout(payload, movements))
+            self._payouts.append(_Payout(payload, movements, balance))
             self._settled.update((m.kind, m.source_id) for m in movements)
             if self.on_paid is not None:
                 self.on_paid(dict(payload))
@@ -172,10 +202,11 @@ class PayoutBook:
                 moment = datetime.combine(day, at, tzinfo=zone)
                 midnight = datetime.combine(day, time(0), tzinfo=zone)
                 for currency in currencies:
-                    cutoff = midnight if next_day else moment
-                    payout = self.pay_out(currency, moment, through=cutoff)
-                    if payout is not None:
-                        made.append(payout)
+                    for balance in ("hitpay", "card") if self.card_balance else ("hitpay",):
+                        cutoff = midnight if next_day else moment
+                        payout = self.pay_out(currency, moment, through=cutoff, balance=balance)
+                        if payout is not None:
+                            made.append(payout)
         return made
 
     def edit(self, payout_id: str, *, drop: tuple[str, ...] = (), **fields: Any) -> None:
@@ -196,10 +227,10 @@ class PayoutBook:
     # -- what the API serves -----------------------------------------------------------------
 
     def listing(self) -> list[dict[str, Any]]:
-        """Every payout, newest first."""
+        """Every payout ``GET /v1/payouts`` lists, newest first."""
         with self.ledger.lock:
             ordered = sorted(
-                self._payouts,
+                (p for p in self._payouts if self.card_payouts_listed or p.balance != "card"),
                 key=lambda p: datetime.fromisoformat(p.payload["created_at"]),
                 reverse=True,
             )
