@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.connections.backfill import reopen_skips
+from core.connections.settings_history import keep_replaced
 from core.connections.setup import check_timezone
 from core.contracts import AccountSettings, ConnectionInfo
 from core.errors import ConfigurationError
@@ -249,6 +250,8 @@ def change_settings(host: Host, name: str, change: SettingsChange) -> Connection
         settings.update({role: value for role, value in merged.items() if value})
         if extra or settings.get("extra"):
             settings["extra"] = extra
+        if settings != (row.settings or {}):  # documents written before keep their settings
+            keep_replaced(session, row.id, dict(row.settings or {}), utcnow())
         row.settings = settings
         if change.mode is not None:
             row.mode = change.mode

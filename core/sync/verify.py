@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.connections.settings_history import settings_at
 from core.connections.setup import load_connection
 from core.contracts import RemoteDocument
 from core.errors import ConfigurationError
@@ -124,7 +125,10 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
         delivered = [(row, str(remote)) for row, remote in session.execute(query)]
         for row, _remote in delivered:
             session.expunge(row)
-    settings = load_connection(host, name).settings
+    current = load_connection(host, name).settings
+    with host.database.session() as session:
+        # Each document is judged by the settings it was written with (settings_history).
+        settings_when = settings_at(session, connection_id, current)
     destination, calls = host.open_destination(name)
     read = getattr(destination, "read_back", None)
     written_with = getattr(destination, "written_with", None)
@@ -145,6 +149,7 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
             result.not_checked[row.kind] = result.not_checked.get(row.kind, 0) + 1
             continue
         result.checked += 1
+        settings = settings_when(row.delivered_at)
         written = written_with(row.kind, row.currency, settings) if written_with else None
         finding = _compare(row, remote_id, listed.get(remote_id), written)
         if finding is not None:

@@ -137,3 +137,49 @@ def test_repair_delivers_a_voided_invoice_again_with_its_payment(shop: Shop) -> 
     assert new.status == "paid" and new.total == invoice.total
     assert shop.cli("verify", "shop").exit_code == 0
     assert json.loads(shop.cli("reconcile", "shop", "--json").output)["ties"]
+
+
+def test_a_settings_change_is_not_a_change_in_the_books_but_an_edit_after_it_is(
+    shop: Shop,
+) -> None:
+    """Documents are judged by the settings they were written with: after the fee account
+    changes, older expenses on the old account are fine, newer ones on the new account too, and
+    an older expense moved by hand to the new account is still named."""
+    day0 = local_midnight(clock.now(), 10)
+    enabled = day0 + timedelta(days=1)
+    _month(shop, day0)
+    _connect(shop, enabled)
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    seeded = shop.zoho.connected[shop.name]
+    with shop.zoho_api.lock:
+        older = set(shop.zoho_api.organizations[shop.organization_id].expenses)
+    assert older
+    office = seeded.wrong_type_accounts["Office Supplies"]  # an expense account too
+
+    changed = shop.cli("settings", "shop", "--fee-account", office)
+    assert changed.exit_code == 0, changed.output
+    shop.charges_api.add_charge(
+        amount=Decimal("33.00"), created_at=day0 + timedelta(days=5, hours=9)
+    )
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=8, hours=3)))
+
+    with shop.zoho_api.lock:
+        books = shop.zoho_api.organizations[shop.organization_id]
+        newer = [e for i, e in books.expenses.items() if i not in older]
+        assert newer and all(e.account_id == office for e in newer)
+        assert all(books.expenses[i].account_id == seeded.fee_account for i in older)
+    clean = shop.cli("verify", "shop", "--json")
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.output)["findings"] == []
+
+    with shop.zoho_api.lock:
+        moved = books.expenses[sorted(older)[0]]
+        moved.account_id = office  # a bookkeeper moved an older expense to the new account
+    result = shop.cli("verify", "shop", "--json")
+
+    assert result.exit_code == 1, result.output
+    found = {f["key"]: f for f in json.loads(result.output)["findings"]}
+    assert list(found) == [moved.reference_number]
+    assert (
+        f"account {seeded.fee_account} is now {office}" in found[moved.reference_number]["detail"]
+    )
