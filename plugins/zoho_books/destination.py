@@ -218,6 +218,31 @@ class ZohoBooksDestination:
                     f"the default {role} {default} is kept in {kept}, not the base currency "
                     f"{base.currency_code} (give it as {kept}={default})"
                 )
+        return problems or self._transfer_problems(settings)
+
+    def _transfer_problems(self, settings: AccountSettings) -> list[str]:
+        """A payout moves money from the clearing account to the payout account of its
+        currency, and a transfer never crosses currencies (zoho.banktransaction.fx): where a
+        currency has its own clearing or payout account, both must be kept in one currency."""
+        problems: list[str] = []
+        paired = (
+            settings.by_currency("bank_account").keys()
+            | settings.by_currency("payout_account").keys()
+        )
+        for currency in sorted(paired):
+            clearing = settings.account_for("bank_account", currency)
+            payout = settings.account_for("payout_account", currency)
+            if not clearing or not payout:
+                continue
+            source = bank_account_balance(self.client, clearing).currency
+            target = bank_account_balance(self.client, payout).currency
+            if source != target:
+                flag = "--payout-account" if source == currency else "--bank-account"
+                problems.append(
+                    f"{currency} payouts would move from {clearing} (kept in {source}) to "
+                    f"{payout} (kept in {target}), and a transfer cannot cross currencies "
+                    f"(give {flag} {currency}=ID as well)"
+                )
         return problems
 
     def _account_problem(self, account_id: str, role: str, needed: str) -> str | None:

@@ -89,6 +89,10 @@ def create_transfer(org: Organization, body: dict[str, Any]) -> BankTransaction:
     target = org.account(body["to_account_id"], BANK_TYPES, "to account")
     if source.account_id == target.account_id:
         raise _bad("The from and to accounts cannot be the same.")
+    base = org.base_currency().currency_id
+    kept = {source.currency_id or base, target.currency_id or base}
+    if len(kept) > 1 and not (org.fx_transfers_with_rate and "exchange_rate" in body):
+        raise _bad("The from and to accounts are kept in different currencies.")
     currency = org.currency_by_id(body.get("currency_id") or org.base_currency().currency_id)
     transaction = BankTransaction(
         transaction_id=org.new_id(),

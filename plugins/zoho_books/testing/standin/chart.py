@@ -67,6 +67,9 @@ class Chart:
     taxes: dict[str, Tax] = field(default_factory=dict)
     item_default_tax: bool = True  # a line without tax_id takes its item's tax
     foreign_rate_required: bool = True  # else a missing exchange_rate takes the stored rate
+    # zoho.banktransaction.fx (not documented): a transfer between accounts kept in different
+    # currencies is refused; with this on, it is accepted when it carries an exchange_rate.
+    fx_transfers_with_rate: bool = False
     serial: int = 0
 
     # -- ids and settings ---------------------------------------------------------------
