@@ -27,8 +27,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
-from core.api import clock
 from plugins.zoho_books.jsonnum import loads
+from plugins.zoho_books.testing.standin.controls import ALL_SCOPES, StandInControls
 from plugins.zoho_books.testing.standin.envelope import (
     Dropped,
     json_answer,
@@ -80,11 +80,10 @@ __all__ = [
 
 DEFAULT_CLIENT_ID = "1000.STANDIN0CLIENT0ID"
 DEFAULT_CLIENT_SECRET = "standin-client-secret"
-ALL_SCOPES = ("ZohoBooks.fullaccess.all",)
 UPSERT_FIELD_FROM = ("body", "header", "none")
 
 
-class ZohoBooksStandIn:
+class ZohoBooksStandIn(StandInControls):
     """The accounts server and the Books API of one datacenter, with several organizations."""
 
     # zoho.items.fields_and_active_default: True lists inactive items only when asked
@@ -201,16 +200,6 @@ class ZohoBooksStandIn:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- time --------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        base = self._start or clock.now()
-        return base + self._offset
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self._offset += timedelta(seconds=seconds)
-
     # -- set-up helpers ------------------------------------------------------------------
 
     def create_organization(
@@ -245,69 +234,6 @@ class ZohoBooksStandIn:
             self.organizations[org.organization_id] = org
             self.seeded[org.organization_id] = seeded
             return seeded
-
-    def organization(self, organization_id: str) -> Organization:
-        return self.organizations[organization_id]
-
-    def delete_rules(self, organization_id: str) -> DeleteRules:
-        """The delete switches of ``organization_id`` (tests set ``matched``,
-        ``locked_until``, ``refusal_status``, ``creditnote_cascade``; resources/deletes.py)."""
-        return self._delete_rules.setdefault(organization_id, DeleteRules())
-
-    def issue_grant_code(
-        self, scope: tuple[str, ...] = ALL_SCOPES, client_id: str | None = None
-    ) -> str:
-        """A grant code as Zoho's API console Self Client makes it (no redirect URI)."""
-        with self.lock:
-            return self.oauth.issue_grant(client_id or self._client_id, scope, self.now(), None)
-
-    def tokens(self, scope: tuple[str, ...] = ALL_SCOPES) -> dict[str, Any]:
-        """A fresh refresh + access token pair (the token endpoint's answer)."""
-        code = self.issue_grant_code(scope)
-        form = {
-            "grant_type": "authorization_code",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "code": code,
-        }
-        with self.lock:
-            status, body = self.oauth.token(form, self.now())
-        assert status == 200 and "refresh_token" in body, body
-        return body
-
-    def revoke(self, token: str) -> None:
-        with self.lock:
-            self.oauth.revoke(token)
-
-    def books(self, organization_id: str) -> dict[str, Any]:
-        """Everything created in the organization, normalized (see Organization.books)."""
-        with self.lock:
-            return self.organizations[organization_id].books()
-
-    def usage(self, organization_id: str) -> int:
-        """API requests the organization has been charged for today."""
-        with self.lock:
-            return self.quota.used(organization_id, self.now())
-
-    def spend(self, organization_id: str, calls: int) -> None:
-        """The organization's other apps spend ``calls`` of today's quota (shared by all)."""
-        with self.lock:
-            self.quota.spend(organization_id, self.now(), calls)
-
-    def codes(self) -> list[int | None]:
-        """Zoho's result code of every answered API request, in order."""
-        with self.lock:
-            return [self.answers[n][1] for n in sorted(self.answers)]
-
-    def api_requests(
-        self, method: str | None = None, path: str | None = None
-    ) -> list[RecordedRequest]:
-        with self.lock:
-            return [
-                r
-                for r in self.requests
-                if (method is None or r.method == method) and (path is None or r.path == path)
-            ]
 
     # -- the accounts server -----------------------------------------------------------
 
