@@ -13,13 +13,14 @@ destination is reported for a person, never overwritten.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from core.documents import MAX_KEY_LENGTH
+from core.documents import MAX_KEY_LENGTH, DocumentKind
 from core.errors import LedgersyncError
 from core.host import Host
 from core.states import DocumentState, SyncTrigger
@@ -93,9 +94,12 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
             select(DocumentRow).where(DocumentRow.connection_id == connection_id)
         ).all()
         taken = {row.key for row in rows}
+        gone = _refunds_gone_with(rows, wanted)
         renamed: dict[str, str] = {}
         for row in rows:
-            if row.key not in wanted or row.state != DocumentState.DELIVERED:
+            if row.key not in wanted and row.key not in gone:
+                continue
+            if row.state != DocumentState.DELIVERED:
                 continue  # already planned again by another repair
             new = repair_key(row.key, taken)
             if new is None:
@@ -126,6 +130,23 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
                 row.body = body
         result.replanned = renamed
     return result
+
+
+def _refunds_gone_with(rows: Sequence[DocumentRow], wanted: dict[str, Finding]) -> set[str]:
+    """The refunds of every deleted credit note: they cannot be listed back, but a credit note
+    is only deleted with its refunds (the destination removes them with it, or refuses until
+    they are deleted first), so they are delivered again with it."""
+    notes = {
+        key
+        for key, f in wanted.items()
+        if f.kind == DocumentKind.CREDIT_NOTE and f.problem == "deleted"
+    }
+    return {
+        row.key
+        for row in rows
+        if row.kind == DocumentKind.CREDIT_REFUND
+        and (row.body or {}).get("credit_note_key") in notes
+    }
 
 
 def _waiting(host: Host, name: str) -> list[str]:

@@ -183,3 +183,36 @@ def test_a_settings_change_is_not_a_change_in_the_books_but_an_edit_after_it_is(
     assert (
         f"account {seeded.fee_account} is now {office}" in found[moved.reference_number]["detail"]
     )
+
+
+def test_repair_delivers_a_deleted_credit_note_again_with_its_refunds(shop: Shop) -> None:
+    """Refunds cannot be listed back, but a credit note goes only with its refunds: both come
+    back, and the clearing account ties out again."""
+    day0 = local_midnight(clock.now(), 10)
+    _month(shop, day0)
+    _connect(shop, day0 + timedelta(days=1))
+    sync(shop.host, "shop", SyncOptions(now=day0 + timedelta(days=4, hours=3)))
+    before = {d["reference_number"]: d for d in shop.books()}
+    api = shop.zoho_api
+    with api.lock:
+        books = api.organizations[shop.organization_id]
+        note = next(iter(books.creditnotes.values()))
+        refunds = [r for r in books.refunds.values() if r.creditnote_id == note.creditnote_id]
+        assert refunds, "the month's refund was booked as a credit note and its refund"
+        for refund in refunds:  # Zoho wants a credit note's refunds deleted first
+            del books.refunds[refund.creditnote_refund_id]
+        del books.creditnotes[note.creditnote_id]
+    lost = [note.reference_number, *(r.reference_number for r in refunds)]
+    assert json.loads(shop.cli("reconcile", "shop", "--json").output)["ties"] is False
+
+    result = shop.cli("verify", "shop", "--repair", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["repair"]["replanned"] == {k: f"{k}:r1" for k in lost}
+    after = {d["reference_number"]: d for d in shop.books()}
+    for key in lost:
+        again, was = after[f"{key}:r1"], before[key]
+        assert (again["kind"], Decimal(again["amount"])) == (was["kind"], Decimal(was["amount"]))
+    assert len(after) == len(before)
+    reconciled = shop.cli("reconcile", "shop", "--json")
+    assert reconciled.exit_code == 0, reconciled.output
