@@ -23,6 +23,7 @@ from core.testing.destination import (
     DestinationHarness,
     check_api_calls_counted,
     check_created_once,
+    check_deletion,
     check_recovery_after_lost_response,
     check_settings_validation,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "SourceHarness",
     "check_api_calls_counted",
     "check_created_once",
+    "check_deletion",
     "check_destination_health",
     "check_malformed_quarantined",
     "check_pagination_complete",

@@ -18,7 +18,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import ClassVar
 
-from core.contracts import AccountSettings, ApiCallCounter, DeliveryContext, Destination, Health
+from core.contracts import (
+    AccountSettings,
+    ApiCallCounter,
+    Deleting,
+    DeliveryContext,
+    Destination,
+    Health,
+)
 from core.documents import Document, DocumentKind
 from core.errors import ConfigurationError, TransientError
 from core.store.repository import CallCounter
@@ -29,6 +36,7 @@ __all__ = [
     "DestinationHarness",
     "check_api_calls_counted",
     "check_created_once",
+    "check_deletion",
     "check_health",
     "check_recovery_after_lost_response",
     "check_settings_validation",
@@ -281,3 +289,61 @@ def check_api_calls_counted(harness: DestinationHarness) -> None:
             f"the stand-in served {served} requests but the plugin counted {calls.total}; "
             "call context.calls.count() once per request"
         )
+
+
+def check_deletion(harness: DestinationHarness) -> None:
+    """A destination that can delete (:class:`~core.contracts.Deleting`) takes back each kind it
+    declares, dependents first: afterwards a new instance finds none of them by key (so the
+    next sync books them anew), a second delete of the same document is done already, not an
+    error, and delivering again makes a document found by key. A destination without the
+    capability passes (the host refuses a rollback that would need it)."""
+    settings = harness.settings()
+    destination = harness.build(CallCounter("destination"))
+    if not isinstance(destination, Deleting):
+        return
+    documents = harness.documents()
+    remote_ids: dict[str, str] = {}
+    _deliver_all(destination, documents, settings, remote_ids)
+    deletable = [d for d in documents if d.kind.value in destination.deletable_kinds]
+    taken = [d for d in deletable if not _needed_by_a_kept_one(d, documents, deletable)]
+    if not taken:
+        raise ConformanceFailure(
+            f"deletable_kinds {sorted(destination.deletable_kinds)} lets no sample document be "
+            "deleted; declare the kinds the destination can delete"
+        )
+    for document in reversed(taken):
+        context = _context(document, settings, remote_ids)
+        destination.delete(remote_ids[document.key], document, context)
+        again = harness.build(CallCounter("destination"))
+        assert isinstance(again, Deleting)
+        try:
+            again.delete(remote_ids[document.key], document, context)
+        except Exception as error:
+            raise ConformanceFailure(
+                f"a second delete of {document.kind} {document.key} raised {error!r}; a document "
+                "gone already must count as deleted"
+            ) from error
+    restarted = harness.build(CallCounter("destination"))
+    for document in taken:  # as the next sync asks: the deleted documents' ids are forgotten
+        found = restarted.find_existing(document, _context(document, settings, {}))
+        if found is not None:
+            raise ConformanceFailure(
+                f"find_existing({document.key}) gave {found!r} after the document was deleted; "
+                "the next sync would bind the deleted document instead of booking it again"
+            )
+    for document in taken:
+        remote_ids[document.key] = _deliver(restarted, document, settings, remote_ids)
+        found = restarted.find_existing(document, _context(document, settings, remote_ids))
+        if found != remote_ids[document.key]:
+            raise ConformanceFailure(
+                f"{document.kind} {document.key} delivered again after its deletion was found as "
+                f"{found!r}, not as {remote_ids[document.key]!r}"
+            )
+
+
+def _needed_by_a_kept_one(
+    document: Document, documents: list[Document], deletable: list[Document]
+) -> bool:
+    """``document`` is depended on by a document the destination cannot delete (it stays)."""
+    kept = [d for d in documents if d not in deletable]
+    return any(document.key in d.depends_on for d in kept)

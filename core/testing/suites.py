@@ -55,6 +55,9 @@ class DestinationConformance:
     def test_counts_api_calls(self, harness: DestinationHarness) -> None:
         destination_checks.check_api_calls_counted(harness)
 
+    def test_deletes_what_it_delivered(self, harness: DestinationHarness) -> None:
+        destination_checks.check_deletion(harness)
+
 
 class SourceConformance:
     """The source contract. Override the ``harness`` fixture."""

@@ -11,6 +11,7 @@ from core.documents import Document, DocumentKind
 from core.testing import (
     ConformanceFailure,
     check_created_once,
+    check_deletion,
     check_recovery_after_lost_response,
     check_settings_validation,
 )
@@ -88,8 +89,34 @@ def test_the_pytest_suite_reports_the_broken_journal(pytester: pytest.Pytester) 
     pytester.syspathinsert(Path(__file__).resolve().parents[2])
     pytester.makepyfile(test_forgetful=SUITE_ON_THE_BROKEN_JOURNAL)
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
-    # Broken: each kind's "created once" and "recovery" (2 x 7 kinds); right: settings,
-    # health, calls.
-    result.assert_outcomes(passed=3, failed=2 * len(DocumentKind))
+    # Broken: each kind's "created once" and "recovery" (2 x 7 kinds), and deletion (what it
+    # delivers again is not found by key); right: settings, health, calls.
+    result.assert_outcomes(passed=3, failed=2 * len(DocumentKind) + 1)
+    result.stdout.fnmatch_lines(["*test_deletes_what_it_delivered*"])
     result.stdout.fnmatch_lines(["*recovers_by_key_after_a_lost_response*"])
     assert "2 copies (duplicates)" in result.stdout.str()
+
+
+class StubbornJournal(FileJournal):
+    """Broken on purpose: says it can delete, and deletes nothing."""
+
+    def delete(self, remote_id: str, document: Document, context: DeliveryContext) -> None:
+        self._calls.count()
+
+
+class StubbornHarness(JournalHarness):
+    plugin = StubbornJournal
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, "csv")
+
+
+def test_a_destination_whose_delete_does_nothing_fails_the_deletion_check(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConformanceFailure, match="after the document was deleted"):
+        check_deletion(StubbornHarness(tmp_path))
+
+
+def test_the_real_journal_passes_the_deletion_check(tmp_path: Path) -> None:
+    check_deletion(JournalHarness(tmp_path, "csv"))

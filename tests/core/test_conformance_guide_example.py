@@ -68,4 +68,4 @@ def test_the_guide_conformance_run_passes(pytester: pytest.Pytester) -> None:
         (pytester.path / name).write_text(body)
     pytester.syspathinsert()
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "test_shoebox.py")
-    result.assert_outcomes(passed=3 + 2 * len(DocumentKind))  # each kind twice, + 3
+    result.assert_outcomes(passed=4 + 2 * len(DocumentKind))  # each kind twice, + 4
