@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from core.sync.engine import SyncOptions, sync
 from e2e.conftest import Shop, local_midnight, seed_sales
 from e2e.test_cli_sync import assert_ties_out, kinds
 from e2e.test_store_loss import _connect_through_cli, _lose_the_store
+from plugins.zoho_books.testing.standin import SeededOrganization
 
 REFUSED = "is written by another ledgersync store: store "
 
@@ -33,9 +34,8 @@ def _second_store(shop: Shop, tmp_path: Path) -> Shop:
     return dataclasses.replace(shop, db_url=url, host=Host(url, plugins=get_plugins()))
 
 
-def test_a_second_live_store_on_one_organization_is_refused_and_writes_nothing(
-    shop: Shop, tmp_path: Path
-) -> None:
+def _first_store_synced(shop: Shop) -> tuple[datetime, datetime, SeededOrganization]:
+    """Three days of sales, connected through the CLI and synced by the first store."""
     now = clock.now()
     since = local_midnight(now, 3)
     seed_sales(shop.charges_api, since)
@@ -43,6 +43,13 @@ def test_a_second_live_store_on_one_organization_is_refused_and_writes_nothing(
     shop.adopt(org)
     _connect_through_cli(shop, org, since)
     assert shop.cli("sync", "shop").exit_code == 0
+    return now, since, org
+
+
+def test_a_second_live_store_on_one_organization_is_refused_and_writes_nothing(
+    shop: Shop, tmp_path: Path
+) -> None:
+    now, since, org = _first_store_synced(shop)
     books = sorted(str(d["reference_number"]) for d in shop.books())
     second = _second_store(shop, tmp_path)
     try:
@@ -78,13 +85,7 @@ def test_a_second_live_store_on_one_organization_is_refused_and_writes_nothing(
 def test_a_lost_store_is_taken_over_by_the_rebuilt_one_which_adopts_and_books_exactly(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = clock.now()
-    since = local_midnight(now, 3)
-    seed_sales(shop.charges_api, since)
-    org = shop.zoho_api.create_organization("Shop Pte Ltd")
-    shop.adopt(org)
-    _connect_through_cli(shop, org, since)
-    assert shop.cli("sync", "shop").exit_code == 0
+    now, since, org = _first_store_synced(shop)
     written = sorted(str(d["reference_number"]) for d in shop.books())
 
     _lose_the_store(shop, monkeypatch)
@@ -108,13 +109,7 @@ def test_a_lost_store_is_taken_over_by_the_rebuilt_one_which_adopts_and_books_ex
 def test_a_claim_not_renewed_for_three_days_is_taken_over_by_the_next_sync(
     shop: Shop, tmp_path: Path
 ) -> None:
-    now = clock.now()
-    since = local_midnight(now, 3)
-    seed_sales(shop.charges_api, since)
-    org = shop.zoho_api.create_organization("Shop Pte Ltd")
-    shop.adopt(org)
-    _connect_through_cli(shop, org, since)
-    assert shop.cli("sync", "shop").exit_code == 0
+    now, since, org = _first_store_synced(shop)
     listed = kinds(shop.books())
     second = _second_store(shop, tmp_path)
     try:
@@ -139,13 +134,7 @@ def test_a_claim_not_renewed_for_three_days_is_taken_over_by_the_next_sync(
 def test_a_second_store_cannot_roll_back_what_the_first_one_booked(
     shop: Shop, tmp_path: Path
 ) -> None:
-    now = clock.now()
-    since = local_midnight(now, 3)
-    seed_sales(shop.charges_api, since)
-    org = shop.zoho_api.create_organization("Shop Pte Ltd")
-    shop.adopt(org)
-    _connect_through_cli(shop, org, since)
-    assert shop.cli("sync", "shop").exit_code == 0
+    now, since, org = _first_store_synced(shop)
     books = sorted(str(d["reference_number"]) for d in shop.books())
     second = _second_store(shop, tmp_path)
     try:
