@@ -79,7 +79,9 @@ def verify(
         f"{record} stays a draft in Zoho Books: after the fix, `ledgersync retry "
         f"{connection_name} --all-failed` corrects it in place and sends it"
         if answer.get("status") == "draft"
-        else f"{record} stays in Zoho Books for you to check (void or delete it there)"
+        else f"{record} stays in Zoho Books for you to check: delete it there (a voided one "
+        f"would be found again), then `ledgersync retry {connection_name} --all-failed` books it "
+        "anew"
     )
     raise DocumentRejected(
         f"{key}: Zoho Books recorded {what} with {', '.join(differences)}"
