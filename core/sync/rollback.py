@@ -28,16 +28,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from core.contracts import Deleting, DeliveryContext, Destination
+from core.connections.settings_history import settings_at
+from core.contracts import AccountSettings, Deleting, DeliveryContext, Destination
 from core.documents import document_from_dict
 from core.errors import ConfigurationError, DeletionRefused
 from core.host import Host
 from core.states import DocumentState
-from core.store.models import Assignment, Binding, DocumentRow
+from core.store.models import Assignment, Binding, Connection, DocumentRow
+from core.store.repository import connection_info
 from core.sync.rollback_scope import Scope, Taken, close_over, groups, in_scope
 
 __all__ = ["RollbackPlan", "RollbackResult", "Scope", "deletable_kinds", "delete_groups", "preview"]
@@ -112,10 +115,15 @@ def _bound(host: Host, connection_id: int, keys: Sequence[str]) -> dict[str, str
 
 
 def _changed(
-    destination: Destination, docs: Sequence[Taken], bound: Mapping[str, str]
+    destination: Destination,
+    docs: Sequence[Taken],
+    bound: Mapping[str, str],
+    settings_when: Callable[[datetime | None], AccountSettings],
 ) -> dict[int, str]:
-    """Documents a person changed in the books (amount, date, voided), by id, with how."""
+    """Documents a person changed in the books (amount, date, account, customer, voided), by
+    id, with how; each judged by the settings it was written with, as ``verify`` does."""
     read = getattr(destination, "read_back", None)
+    written_with = getattr(destination, "written_with", None)
     delivered = [doc for doc in docs if doc.state == DocumentState.DELIVERED and doc.key in bound]
     if read is None or not delivered:
         return {}
@@ -131,6 +139,13 @@ def _changed(
             changes[doc.id] = f"edited in the books: amount {doc.amount} is now {found.amount}"
         elif found.date and found.date != doc.doc_date.isoformat():
             changes[doc.id] = f"edited in the books: date {doc.doc_date} is now {found.date}"
+        elif written_with is not None:
+            written = written_with(doc.kind, doc.currency, settings_when(doc.delivered_at))
+            for name in ("account", "customer"):
+                wanted, now = getattr(written, name), getattr(found, name)
+                if wanted and now and wanted != now:
+                    changes[doc.id] = f"edited in the books: {name} {wanted} is now {now}"
+                    break
     return changes
 
 
@@ -158,7 +173,10 @@ def preview(host: Host, connection_id: int, scope: Scope, destination: Destinati
             "needs to; nothing was deleted.",
             "Narrow the scope, or delete those documents in the destination by hand.",
         )
-    changed = _changed(destination, taken, bound)
+    with host.database.session() as session:
+        current = connection_info(session.get_one(Connection, connection_id)).settings
+        settings_when = settings_at(session, connection_id, current)
+    changed = _changed(destination, taken, bound, settings_when)
     for part in parts:
         reasons = [changed[doc.id] for doc in part if doc.id in changed]
         if not reasons:

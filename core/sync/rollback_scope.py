@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +79,7 @@ class Taken:
     attempts: int
     body: Mapping[str, Any]
     in_scope: bool
+    delivered_at: datetime | None = None
 
     @property
     def points_at(self) -> tuple[str, ...]:
@@ -180,6 +181,7 @@ def _taken(row: DocumentRow, named: bool) -> Taken:
         attempts=row.attempts or 0,
         body=dict(row.body),
         in_scope=named,
+        delivered_at=row.delivered_at,
     )
 
 

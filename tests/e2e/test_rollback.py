@@ -255,3 +255,32 @@ def test_a_daily_payment_and_daily_fee_are_taken_whole_with_every_invoice_they_c
     assert day1 not in {d.get("date") for d in _ours(shop)}
     assert sync(shop.host, "shop", SyncOptions(trigger="manual", force=True)).outcome == "succeeded"
     assert_ties_out(shop, day0, day0 + timedelta(days=2))
+
+
+def test_a_document_moved_to_another_account_stays_but_a_settings_change_moves_nothing(
+    shop: Shop,
+) -> None:
+    """Moving an expense to another account is an edit by a person; changing the fee account
+    setting afterwards is not, so every other document still goes."""
+    day0, _ = _synced(shop, "individual")
+    seeded = shop.zoho.connected[shop.name]
+    office = seeded.wrong_type_accounts["Office Supplies"]  # an expense account
+    change_settings(shop.host, "shop", SettingsChange(fee_account=office))
+    org = shop.zoho_api.organization(shop.organization_id)
+    with shop.zoho_api.lock:
+        expense = next(iter(org.expenses.values()))
+        expense.account_id = office  # the new setting's account, but moved by hand
+        moved = expense.reference_number
+    charge_key = moved.removesuffix(":expense")
+
+    done = shop.cli("rollback", "shop", "--since", _since(day0), "--yes")
+
+    assert done.exit_code == 0, done.output
+    assert (
+        f"stays: expense {moved}: edited in the books: account {seeded.fee_account} is now "
+        f"{office}" in done.output
+    )
+    group = {f"{charge_key}:invoice", f"{charge_key}:payment", moved}
+    refs = {doc["reference_number"] for doc in _ours(shop)}
+    assert group <= refs
+    assert all(ref in group or ref.startswith("hitpay:refund:") for ref in refs)
