@@ -42,6 +42,7 @@ from core.states import DocumentState
 from core.store.models import Assignment, Binding, Connection, DocumentRow
 from core.store.repository import connection_info
 from core.sync.rollback_scope import Scope, Taken, close_over, groups, in_scope
+from core.sync.verify import moved
 
 __all__ = ["RollbackPlan", "RollbackResult", "Scope", "deletable_kinds", "delete_groups", "preview"]
 
@@ -141,11 +142,8 @@ def _changed(
             changes[doc.id] = f"edited in the books: date {doc.doc_date} is now {found.date}"
         elif written_with is not None:
             written = written_with(doc.kind, doc.currency, settings_when(doc.delivered_at))
-            for name in ("account", "customer"):
-                wanted, now = getattr(written, name), getattr(found, name)
-                if wanted and now and wanted != now:
-                    changes[doc.id] = f"edited in the books: {name} {wanted} is now {now}"
-                    break
+            if how := moved(written, found):
+                changes[doc.id] = f"edited in the books: {how[0]}"
     return changes
 
 

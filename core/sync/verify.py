@@ -81,6 +81,19 @@ class Verification:
         return lines
 
 
+def moved(written: RemoteDocument | None, found: RemoteDocument) -> list[str]:
+    """How a person moved a document: its account or customer, against what it was written
+    with (``written``: the destination's ``written_with``; None when it cannot say)."""
+    if written is None:
+        return []
+    changes = []
+    for name in ("account", "customer"):
+        wanted, now = getattr(written, name), getattr(found, name)
+        if wanted and now and wanted != now:
+            changes.append(f"{name} {wanted} is now {now}")
+    return changes
+
+
 def _compare(
     row: DocumentRow, remote_id: str, found: RemoteDocument | None, written: RemoteDocument | None
 ) -> Finding | None:
@@ -93,11 +106,7 @@ def _compare(
         changes.append(f"amount {row.amount} {row.currency} is now {found.amount}")
     if found.date and found.date != row.doc_date.isoformat():
         changes.append(f"date {row.doc_date.isoformat()} is now {found.date}")
-    if written is not None:
-        for name in ("account", "customer"):
-            wanted, now = getattr(written, name), getattr(found, name)
-            if wanted and now and wanted != now:
-                changes.append(f"{name} {wanted} is now {now}")
+    changes += moved(written, found)
     if changes:
         return Finding(row.key, row.kind, remote_id, "changed", "; ".join(changes))
     return None
