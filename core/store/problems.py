@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
-__all__ = ["store_problem"]
+__all__ = ["StoreError", "store_problem"]
+
+# Any failure of the store itself (its driver, disk or server), for callers outside the store.
+StoreError = SQLAlchemyError
 
 _FULL = ("database or disk is full", "no space left on device", "disk full")
 _FAILING = ("disk i/o error", "input/output error")
