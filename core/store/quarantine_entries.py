@@ -1,80 +1,89 @@
-"""The quarantine table's side of ingest: a bad payload becomes an entry, or bumps its own.
+"""The quarantine as a retry reads it: unresolved entries, and records the planner set aside.
 
-An entry is one (kind, source id, reason); a payload without a source id can only be told
-apart by its text, so that text is part of its identity. Seen again, an entry counts the
-sighting, keeps the latest payload and is open again if it had been resolved.
+A payload that could not become a record is an entry in the quarantine table until it is
+resolved. A record the planner could not book (a refund it could not judge) is stored with a
+skip reason starting ``quarantined``; taking it back is clearing that reason, so the next sync
+plans it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.records import Quarantined
-from core.store.driver import chunks
-from core.store.models import QuarantinedRecord
-from core.store.payloads import payload_text
+from core.reasons import QUARANTINED
+from core.store.models import QuarantinedRecord, SourceRecord
+from core.store.repository import get_connection
 
-__all__ = ["QuarantineCounts", "add_to_quarantine"]
-
-
-@dataclass(slots=True)
-class QuarantineCounts:
-    """Entries made for the first time, and sightings of entries already there."""
-
-    new: int = 0
-    again: int = 0
+__all__ = ["forget_fetched_until", "rejudge_set_aside", "unresolved_entries"]
 
 
-def add_to_quarantine(
-    session: Session, connection_id: int, items: Sequence[Quarantined], now: datetime
-) -> QuarantineCounts:
-    """Add each item to the quarantine, or bump the entry it already has."""
-    counts = QuarantineCounts()
-    seen: dict[tuple[str, str | None, str, str], tuple[Quarantined, int]] = {}
-    for item in items:
-        # Items without a source id can only be told apart by their payload.
-        text = payload_text(item.payload) if item.source_id is None else ""
-        key = (item.kind, item.source_id, item.reason, text)
-        previous = seen.get(key)
-        seen[key] = (item, previous[1] + 1 if previous else 1)
-    reasons = sorted({item.reason for item in items})
-    entries: dict[tuple[str, str | None, str, str], QuarantinedRecord] = {}
-    for chunk in chunks(reasons):
-        for row in session.scalars(
+def unresolved_entries(session: Session, connection_id: int) -> list[dict[str, Any]]:
+    """Each unresolved entry: source id, kind, reason, first and last seen, times seen;
+    newest first."""
+    records = session.scalars(
+        select(QuarantinedRecord)
+        .where(
+            QuarantinedRecord.connection_id == connection_id,
+            QuarantinedRecord.resolved_at.is_(None),
+        )
+        .order_by(QuarantinedRecord.last_seen_at.desc(), QuarantinedRecord.id.desc())
+    )
+    return [
+        {
+            "source_id": record.source_id,
+            "kind": record.kind,
+            "reason": record.reason,
+            "first_seen": record.first_seen_at,
+            "last_seen": record.last_seen_at,
+            "times_seen": record.times_seen,
+        }
+        for record in records
+    ]
+
+
+def rejudge_set_aside(
+    session: Session, connection_id: int, now: datetime
+) -> tuple[int, list[tuple[str, str | None]]]:
+    """Give every unresolved entry whose record is stored but set aside by the planner back to
+    planning (its skip reason cleared, the entry resolved at ``now``); how many, and the
+    ``(kind, source id)`` of the other unresolved entries, which need reading again."""
+    entries = list(
+        session.scalars(
             select(QuarantinedRecord).where(
                 QuarantinedRecord.connection_id == connection_id,
-                QuarantinedRecord.reason.in_(chunk),
+                QuarantinedRecord.resolved_at.is_(None),
             )
-        ):
-            text = row.payload if row.source_id is None else ""
-            entries[(row.kind, row.source_id, row.reason, text)] = row
-    for key, (item, times) in seen.items():
-        entry = entries.get(key)
-        if entry is None:
-            session.add(
-                QuarantinedRecord(
-                    connection_id=connection_id,
-                    kind=item.kind,
-                    source_id=item.source_id,
-                    reason=item.reason,
-                    payload=payload_text(item.payload),
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    times_seen=times,
-                )
+        )
+    )
+    planned = {
+        (record.kind, record.source_id): record
+        for record in session.scalars(
+            select(SourceRecord).where(
+                SourceRecord.connection_id == connection_id,
+                SourceRecord.skip_reason.startswith(QUARANTINED, autoescape=True),
             )
-            counts.new += 1
-            counts.again += times - 1
+        )
+    }
+    rejudged = 0
+    waiting: list[tuple[str, str | None]] = []
+    for entry in entries:
+        record = planned.get((entry.kind, entry.source_id or ""))
+        if record is not None:  # readable, but the planner could not book it: judge again
+            record.skip_reason = None
+            entry.resolved_at = now
+            rejudged += 1
         else:
-            entry.times_seen += times
-            entry.last_seen_at = now
-            entry.payload = payload_text(item.payload)
-            entry.resolved_at = None
-            counts.again += times
-    session.flush()
-    return counts
+            waiting.append((entry.kind, entry.source_id))
+    return rejudged, waiting
+
+
+def forget_fetched_until(session: Session, name: str) -> None:
+    """Make the next sync of connection ``name`` fetch every sync period again."""
+    row = get_connection(session, name)
+    state = dict(row.source_state or {})
+    state.pop("fetched_until", None)
+    row.source_state = state

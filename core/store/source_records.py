@@ -37,7 +37,7 @@ from core.store.driver import (
 )
 from core.store.models import Assignment, Base, SourceRecord
 from core.store.payloads import json_safe
-from core.store.quarantine_entries import add_to_quarantine
+from core.store.quarantine_intake import add_to_quarantine
 
 __all__ = [
     "BATCH",
