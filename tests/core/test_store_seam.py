@@ -22,18 +22,13 @@ STILL_REACHING = frozenset(
         "core/sync/delivery.py",
         "core/sync/diagnosis.py",
         "core/sync/engine.py",
-        "core/sync/forecast.py",
-        "core/sync/leases.py",
         "core/sync/payouts.py",
-        "core/sync/quarantine.py",
         "core/sync/reconcile.py",
-        "core/sync/rejections.py",
         "core/sync/repair.py",
         "core/sync/rollback.py",
         "core/sync/rollback_scope.py",
         "core/sync/undo.py",
         "core/sync/verify.py",
-        "core/sync/watch.py",
     }
 )
 
