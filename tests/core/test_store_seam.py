@@ -22,8 +22,6 @@ STILL_REACHING = frozenset(
         "core/sync/delivery.py",
         "core/sync/diagnosis.py",
         "core/sync/engine.py",
-        "core/sync/payouts.py",
-        "core/sync/reconcile.py",
         "core/sync/repair.py",
         "core/sync/rollback.py",
         "core/sync/rollback_scope.py",
