@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.states import DocumentState
 from core.store.database import Database
+from core.store.driver import chunks
 from core.store.models import Base
 
 __all__ = ["BindConflict", "Deliveries", "PlannedRow", "delivered_in_run", "documents_left"]
@@ -32,7 +33,6 @@ _DOCUMENTS = Base.metadata.tables["documents"]
 _BINDINGS = Base.metadata.tables["bindings"]
 _D = _DOCUMENTS.c
 _B = _BINDINGS.c
-_IN_LIMIT = 500  # keys per IN (...) list
 
 
 class PlannedRow(NamedTuple):
@@ -77,11 +77,6 @@ def delivered_in_run(database: Database, connection_id: int, run_id: int) -> Cou
         return Counter({kind: count for kind, count in rows})
 
 
-def _chunks(items: Sequence[Any], size: int = _IN_LIMIT) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class Deliveries:
     """One connection's outbox, for one delivery pass (``clock`` and ``run_id`` stamp rows)."""
 
@@ -122,7 +117,7 @@ class Deliveries:
 
     def planned_by_id(self, ids: Sequence[int], batch_size: int) -> Iterator[list[PlannedRow]]:
         """The planned documents among ``ids``, ``batch_size`` at a time, in id order."""
-        for chunk in _chunks(ids, batch_size):
+        for chunk in chunks(ids, batch_size):
             with self.engine.connect() as connection:
                 rows = connection.execute(self._planned().where(_D.id.in_(chunk))).all()
             yield [PlannedRow(*row) for row in rows]
@@ -131,7 +126,7 @@ class Deliveries:
         """The documents ``ids`` whatever their state."""
         found: list[PlannedRow] = []
         with self.engine.connect() as connection:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 query = select(_D.id, _D.key, _D.body).where(_D.id.in_(chunk))
                 found += [PlannedRow(*row) for row in connection.execute(query)]
         return found
@@ -143,7 +138,7 @@ class Deliveries:
         if not wanted:
             return bound
         with self.engine.connect() as connection:
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 rows = connection.execute(
                     select(_B.key, _B.remote_id).where(
                         _B.connection_id == self.connection_id, _B.key.in_(chunk)

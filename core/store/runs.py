@@ -13,19 +13,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.contracts import ConnectionInfo
 from core.states import RunOutcome
 from core.store.database import Database
-from core.store.models import Connection, Run, SyncPeriod
+from core.store.models import Connection, Run
 from core.store.repository import connection_info
 
 __all__ = [
     "SourceProgress",
     "close_abandoned_runs",
-    "earliest_period_start",
     "finish_run",
     "last_sync_at",
     "mark_synced",
@@ -117,14 +116,6 @@ def recent_outcomes(
         .order_by(Run.id.desc())
         .limit(limit)
     ).all()
-
-
-def earliest_period_start(database: Database, connection_id: int) -> datetime | None:
-    """When the connection's earliest sync period starts (None: it has none)."""
-    with database.session() as session:
-        return session.scalar(
-            select(func.min(SyncPeriod.started_at)).where(SyncPeriod.connection_id == connection_id)
-        )
 
 
 class SourceProgress(NamedTuple):

@@ -30,6 +30,7 @@ from core.host import Host
 from core.states import RunOutcome, SyncMode, SyncTrigger
 from core.store import runs
 from core.store.repository import CallCounter, get_connection, utcnow
+from core.store.sync_periods import first_sync_start
 from core.sync import leases
 from core.sync.adoption import adoption_pending, keys_to_look_up, mark_adopted
 from core.sync.claims import claim_organization
@@ -264,7 +265,8 @@ def _ingest(
     now: datetime,
     options: SyncOptions,
 ) -> None:
-    earliest = runs.earliest_period_start(host.database, run.connection.id)
+    with host.database.session() as session:
+        earliest = first_sync_start(session, run.connection.id)
     if earliest is None:
         return
     progress = runs.source_progress(host.database, run.connection.id)
