@@ -38,7 +38,6 @@ STILL_REACHING = frozenset(
         "core/sync/rollback.py",
         "core/sync/rollback_scope.py",
         "core/sync/undo.py",
-        "core/sync/verify.py",
         "core/sync/watch.py",
     }
 )
