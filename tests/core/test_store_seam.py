@@ -35,9 +35,6 @@ STILL_REACHING = frozenset(
         "core/sync/reconcile.py",
         "core/sync/rejections.py",
         "core/sync/repair.py",
-        "core/sync/rollback.py",
-        "core/sync/rollback_scope.py",
-        "core/sync/undo.py",
         "core/sync/watch.py",
     }
 )
