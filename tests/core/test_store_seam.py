@@ -34,7 +34,6 @@ STILL_REACHING = frozenset(
         "core/sync/quarantine.py",
         "core/sync/reconcile.py",
         "core/sync/rejections.py",
-        "core/sync/repair.py",
         "core/sync/watch.py",
     }
 )
