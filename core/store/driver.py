@@ -17,22 +17,36 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, text
 from sqlalchemy.engine import Connection
 
 from core.store.types import UTCDateTime
 
+T = TypeVar("T")
+
 __all__ = [
+    "IN_LIMIT",
     "DriverSql",
     "binder",
+    "chunks",
     "collection_paused",
     "read_json",
     "read_moment",
     "read_money",
     "read_optional_money",
 ]
+
+IN_LIMIT = 500  # ids per IN (...) list: well under every database's bound-parameter limit
+
+
+def chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``: the store's one way to bound an ``IN`` list
+    or a multi-row statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # positional DBAPI markers
 

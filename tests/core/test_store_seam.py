@@ -25,13 +25,8 @@ STILL_REACHING = frozenset(
         "core/sync/delivery.py",
         "core/sync/diagnosis.py",
         "core/sync/engine.py",
-        "core/sync/forecast.py",
-        "core/sync/leases.py",
         "core/sync/payouts.py",
-        "core/sync/quarantine.py",
         "core/sync/reconcile.py",
-        "core/sync/rejections.py",
-        "core/sync/watch.py",
     }
 )
 
