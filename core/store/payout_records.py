@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from core.documents import DocumentKind
+from core.store.driver import chunks
 from core.store.models import Assignment, Connection, SourceRecord
 
 __all__ = [
@@ -26,8 +27,6 @@ __all__ = [
     "refunds_until",
     "set_skip_reason",
 ]
-
-_IN_LIMIT = 500
 
 
 def _assigned(kind: str) -> Any:
@@ -60,8 +59,7 @@ def payout_charges(
     """The stored charges among ``charge_ids`` by source id, each with whether an invoice
     books it."""
     found: dict[str, tuple[SourceRecord, bool]] = {}
-    for start in range(0, len(charge_ids), _IN_LIMIT):
-        chunk = charge_ids[start : start + _IN_LIMIT]
+    for chunk in chunks(charge_ids):
         for row, planned in session.execute(
             select(SourceRecord, _assigned(DocumentKind.INVOICE.value)).where(
                 SourceRecord.connection_id == connection_id,

@@ -13,7 +13,6 @@ straight to the driver (:mod:`core.store.driver`), values bound as the column ty
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ from core.store.driver import (
     read_optional_money,
 )
 from core.store.models import Assignment, Base, SourceRecord
-from core.store.payloads import json_safe
+from core.store.payloads import json_safe, storable
 from core.store.quarantine_intake import add_to_quarantine
 
 __all__ = [
@@ -100,7 +99,7 @@ def store_items(
     while batch := list(islice(iterator, BATCH)):
         records: dict[tuple[str, str], Fetched] = {}
         bad: list[Quarantined] = []
-        for item in map(_storable, batch):
+        for item in map(storable, batch):
             if isinstance(item, Quarantined):
                 bad.append(item)
             else:
@@ -111,20 +110,6 @@ def store_items(
             if bad:
                 _quarantine(session, connection_id, bad, now, counts)
     return counts
-
-
-_TEXT_FIELDS = ("source_id", "charge_id", "channel", "raw_channel", "description", "reason")
-
-
-def _storable(item: Fetched | Quarantined) -> Fetched | Quarantined:
-    """``item`` with NUL characters in its text replaced by U+FFFD: PostgreSQL text cannot
-    hold NUL, and one hostile payload must not fail the whole run (on every store alike)."""
-    changes = {
-        name: value.replace("\x00", "\ufffd")
-        for name in _TEXT_FIELDS
-        if isinstance(value := getattr(item, name, None), str) and "\x00" in value
-    }
-    return dataclasses.replace(item, **changes) if changes else item  # type: ignore[arg-type]
 
 
 def _row(record: Fetched) -> dict[str, Any]:
@@ -265,9 +250,10 @@ def _store_records(
         _apply_changes(session, connection_id, changes, now, counts)
 
 
-_INSERT = (
-    f"INSERT INTO source_records (connection_id, kind, source_id, {', '.join(_FIELDS)}, "
-    f"fetched_at) VALUES ({DriverSql.markers(len(_FIELDS) + 4)})"
+_INSERT = (  # the columns in the order _insert writes them
+    "INSERT INTO source_records (connection_id, kind, source_id, created_at, currency, amount, "
+    "fee, fee_currency, charge_id, channel, raw_channel, description, exchange_rate, payload, "
+    f"fetched_at) VALUES ({DriverSql.markers(15)})"
 )
 
 
@@ -275,10 +261,13 @@ def _insert(
     sql: DriverSql, connection_id: int, rows: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """New rows in one executemany, each value as its column type would bind it."""
-    columns = _RECORDS.c
-    bind = {name: binder(columns[name], sql.connection) for name in _READERS}
-    binders = [bind.get(name) for name in _FIELDS]
-    fetched_at = binder(columns.fetched_at, sql.connection)(now)
+    columns, connection = _RECORDS.c, sql.connection
+    moment = binder(columns.created_at, connection)
+    money = binder(columns.amount, connection)
+    optional_money = binder(columns.fee, connection)
+    rate = binder(columns.exchange_rate, connection)
+    payload = binder(columns.payload, connection)
+    fetched_at = binder(columns.fetched_at, connection)(now)
     sql.executemany(
         _INSERT,
         [
@@ -286,10 +275,17 @@ def _insert(
                 connection_id,
                 row["kind"],
                 row["source_id"],
-                *(
-                    row[name] if to_driver is None else to_driver(row[name])
-                    for name, to_driver in zip(_FIELDS, binders, strict=True)
-                ),
+                moment(row["created_at"]),
+                row["currency"],
+                money(row["amount"]),
+                optional_money(row["fee"]),
+                row["fee_currency"],
+                row["charge_id"],
+                row["channel"],
+                row["raw_channel"],
+                row["description"],
+                rate(row["exchange_rate"]),
+                payload(row["payload"]),
                 fetched_at,
             )
             for row in rows
