@@ -17,22 +17,36 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, text
 from sqlalchemy.engine import Connection
 
-from core.store.types import UTCDateTime
+from core.store.types import Money, UTCDateTime
+
+T = TypeVar("T")
 
 __all__ = [
+    "IN_LIMIT",
     "DriverSql",
     "binder",
+    "chunks",
     "collection_paused",
     "read_json",
     "read_moment",
     "read_money",
     "read_optional_money",
 ]
+
+IN_LIMIT = 500  # ids per IN (...) list: well under every database's bound-parameter limit
+
+
+def chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``: the store's one way to bound an ``IN`` list
+    or a multi-row statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # positional DBAPI markers
 
@@ -96,7 +110,7 @@ def _same(value: Any) -> Any:
 def binder(column: Column[Any], connection: Connection) -> Callable[[Any], Any]:
     """What ``column``'s type does to a value before the driver gets it, on this dialect.
 
-    On SQLite, timestamps and JSON get a quicker function that gives the very same text (it
+    On SQLite, timestamps, money and JSON get a quicker function that gives the very same text (it
     is checked against the type's own on sample values, and hands anything unusual to it).
     """
     dialect = connection.dialect
@@ -105,6 +119,8 @@ def binder(column: Column[Any], connection: Connection) -> Callable[[Any], Any]:
         return processor
     if isinstance(column.type, UTCDateTime):
         return _checked(_sqlite_moment(processor), processor, _MOMENT_PROBES)
+    if isinstance(column.type, Money):
+        return _checked(_sqlite_money(processor), processor, _MONEY_PROBES)
     if isinstance(column.type, JSON) and _json_text is not None:
         return _checked(_sqlite_json(processor), processor, _JSON_PROBES)
     return processor
@@ -130,6 +146,25 @@ def _sqlite_moment(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return processor(value)  # None, a subclass, or naive (which it refuses)
         # The naive UTC text SQLAlchemy writes for SQLite: "YYYY-MM-DD HH:MM:SS.ffffff".
         return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+    return bind
+
+
+_MONEY_PROBES = (
+    Decimal("12.30"),
+    Decimal("-0.01"),
+    Decimal(0),
+    Decimal("1E+2"),
+    Decimal("1.5E-7"),
+    Decimal("123456789012345678.000001"),
+)
+
+
+def _sqlite_money(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def bind(value: Any) -> Any:
+        if value.__class__ is not Decimal:
+            return processor(value)  # None, or not a Decimal (which it refuses)
+        return format(value, "f")  # the canonical text Money writes on SQLite
 
     return bind
 

@@ -25,8 +25,8 @@ from sqlalchemy.types import NullType
 
 from core.documents import DocumentKind
 from core.records import Charge, Refund
-from core.store.driver import DriverSql, read_money
-from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
+from core.store.driver import DriverSql, chunks, read_money
+from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord
 
 __all__ = [
     "ChargeRow",
@@ -36,14 +36,12 @@ __all__ = [
     "record_payload",
     "stored_charge",
     "stored_refund",
-    "sync_periods",
 ]
 
 _DOCUMENTS = Base.metadata.tables["documents"]
 _ASSIGNMENTS = Base.metadata.tables["assignments"]
 _RECORDS = Base.metadata.tables["source_records"]
 _R = _RECORDS.c
-_IN_LIMIT = 500
 
 # A day's open charge, as the driver returns it: (record id, source id, created_at, currency,
 # amount, fee, fee_currency, channel, raw_channel, description, exchange_rate).
@@ -121,11 +119,6 @@ def stored_refund(
     return refund
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _IN_LIMIT):
-        yield values[start : start + _IN_LIMIT]
-
-
 def _open(connection_id: int, kind: str) -> Any:
     """Records of one kind that are neither skipped nor assigned to a document."""
     return and_(
@@ -143,16 +136,6 @@ def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
 def planned_connection(session: Session, connection_id: int) -> Connection:
     """The connection being planned."""
     return session.get_one(Connection, connection_id)
-
-
-def sync_periods(session: Session, connection_id: int) -> list[tuple[datetime, datetime | None]]:
-    """``(started, ended)`` of each sync period of the connection (``ended`` None: open)."""
-    return [
-        (period.started_at, period.ended_at)
-        for period in session.scalars(
-            select(SyncPeriod).where(SyncPeriod.connection_id == connection_id)
-        )
-    ]
 
 
 def record_payload(session: Session, record_id: int) -> dict[str, Any]:
@@ -210,7 +193,7 @@ class OpenRecords:
 
     def charge_states(self, charge_ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """``(record id, source id, amount, currency, skip reason)`` of each stored charge."""
-        for chunk in _chunks(charge_ids):
+        for chunk in chunks(charge_ids):
             yield from self.connection.execute(
                 select(
                     *_as_returned(_R.id, _R.source_id, _R.amount, _R.currency, _R.skip_reason)
@@ -225,7 +208,7 @@ class OpenRecords:
         """Per charge record: the keys of the invoice and payment it is assigned to, by kind."""
         keys: dict[int, dict[str, str]] = {}
         assignments, documents = _ASSIGNMENTS.c, _DOCUMENTS.c
-        for chunk in _chunks(record_ids):
+        for chunk in chunks(record_ids):
             for record_id, kind, key in self.connection.execute(
                 select(assignments.record_id, assignments.kind, documents.key)
                 .join_from(_ASSIGNMENTS, _DOCUMENTS, documents.id == assignments.document_id)
@@ -241,7 +224,7 @@ class OpenRecords:
         """Which of ``charge_ids`` sit in quarantine, unresolved."""
         found: set[str] = set()
         quarantine = QuarantinedRecord.__table__.c
-        for chunk in _chunks(charge_ids):
+        for chunk in chunks(charge_ids):
             found.update(
                 self.connection.scalars(
                     select(quarantine.source_id).where(
@@ -258,7 +241,7 @@ class OpenRecords:
         """Σ refunds already planned per charge."""
         totals: dict[str, Decimal] = {}
         sql = self.sql
-        for chunk in _chunks(charge_ids):
+        for chunk in chunks(charge_ids):
             for charge_id, amount in sql.fetch(
                 # Found through the charge_id index: "+ 0" and "|| ''" keep SQLite from
                 # walking every refund of the connection by (connection_id, kind) instead.

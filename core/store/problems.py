@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
-__all__ = ["store_problem"]
+# What a failing store raises: the name a pipeline module catches (it does not import SQLAlchemy).
+StoreError = SQLAlchemyError
+
+__all__ = ["StoreError", "store_problem"]
 
 _FULL = ("database or disk is full", "no space left on device", "disk full")
 _FAILING = ("disk i/o error", "input/output error")

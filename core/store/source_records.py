@@ -13,12 +13,9 @@ straight to the driver (:mod:`core.store.driver`), values bound as the column ty
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -30,13 +27,16 @@ from core.records import Charge, Fetched, Payout, Quarantined
 from core.store.driver import (
     DriverSql,
     binder,
+    chunks,
     collection_paused,
     read_json,
     read_moment,
     read_money,
     read_optional_money,
 )
-from core.store.models import Assignment, Base, QuarantinedRecord, SourceRecord
+from core.store.models import Assignment, Base, SourceRecord
+from core.store.payloads import json_safe, storable
+from core.store.quarantine_intake import add_to_quarantine
 
 __all__ = [
     "BATCH",
@@ -54,7 +54,6 @@ _QUARANTINE = Base.metadata.tables["quarantine"]
 
 # Skip reasons the planner gives a refund whose charge is not in the store; storing the
 # charge later lifts them, so the refund is looked at again.
-_IN_LIMIT = 500  # ids per IN (...) list: well under every database's bound-parameter limit
 
 # Fields whose change after planning would change the books.
 _MONEY_FIELDS = ("created_at", "currency", "amount", "fee", "fee_currency", "charge_id")
@@ -87,36 +86,6 @@ class IngestCounts:
         return self
 
 
-_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` as JSON: Decimals and dates become strings, mappings dicts, tuples lists."""
-    cls = value.__class__
-    if cls in _PLAIN:
-        return value
-    if cls is dict:  # the common case first: a parsed payload, mostly plain values
-        return {
-            key if key.__class__ is str else str(key): (
-                item if item.__class__ in _PLAIN else json_safe(item)
-            )
-            for key, item in value.items()
-        }
-    if cls is list:
-        return [item if item.__class__ in _PLAIN else json_safe(item) for item in value]
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(item) for item in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)  # floats included: kept as their text, never as a number
-
-
 def store_items(
     session: Session,
     connection_id: int,
@@ -130,7 +99,7 @@ def store_items(
     while batch := list(islice(iterator, BATCH)):
         records: dict[tuple[str, str], Fetched] = {}
         bad: list[Quarantined] = []
-        for item in map(_storable, batch):
+        for item in map(storable, batch):
             if isinstance(item, Quarantined):
                 bad.append(item)
             else:
@@ -141,20 +110,6 @@ def store_items(
             if bad:
                 _quarantine(session, connection_id, bad, now, counts)
     return counts
-
-
-_TEXT_FIELDS = ("source_id", "charge_id", "channel", "raw_channel", "description", "reason")
-
-
-def _storable(item: Fetched | Quarantined) -> Fetched | Quarantined:
-    """``item`` with NUL characters in its text replaced by U+FFFD: PostgreSQL text cannot
-    hold NUL, and one hostile payload must not fail the whole run (on every store alike)."""
-    changes = {
-        name: value.replace("\x00", "\ufffd")
-        for name in _TEXT_FIELDS
-        if isinstance(value := getattr(item, name, None), str) and "\x00" in value
-    }
-    return dataclasses.replace(item, **changes) if changes else item  # type: ignore[arg-type]
 
 
 def _row(record: Fetched) -> dict[str, Any]:
@@ -211,11 +166,6 @@ def _row(record: Fetched) -> dict[str, Any]:
     }
 
 
-def _chunks(values: Sequence[Any], size: int = _IN_LIMIT) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # What each stored field becomes when read back, as its column type would give it.
 _READERS: dict[str, Any] = {
     "created_at": read_moment,
@@ -237,7 +187,7 @@ def _existing(
     readers = [_READERS.get(name) for name in _FIELDS]
     found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for kind, ids in by_kind.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = sql.fetch(
                 _SELECT_EXISTING + "WHERE connection_id = ? AND kind = ? "
                 f"AND source_id IN ({sql.markers(len(chunk))})",
@@ -256,7 +206,7 @@ def _existing(
 
 def _assigned(session: Session, record_ids: Sequence[int]) -> set[int]:
     assigned: set[int] = set()
-    for chunk in _chunks(record_ids):
+    for chunk in chunks(record_ids):
         assigned.update(
             session.scalars(
                 select(Assignment.record_id).where(Assignment.record_id.in_(chunk)).distinct()
@@ -300,9 +250,10 @@ def _store_records(
         _apply_changes(session, connection_id, changes, now, counts)
 
 
-_INSERT = (
-    f"INSERT INTO source_records (connection_id, kind, source_id, {', '.join(_FIELDS)}, "
-    f"fetched_at) VALUES ({DriverSql.markers(len(_FIELDS) + 4)})"
+_INSERT = (  # the columns in the order _insert writes them
+    "INSERT INTO source_records (connection_id, kind, source_id, created_at, currency, amount, "
+    "fee, fee_currency, charge_id, channel, raw_channel, description, exchange_rate, payload, "
+    f"fetched_at) VALUES ({DriverSql.markers(15)})"
 )
 
 
@@ -310,10 +261,13 @@ def _insert(
     sql: DriverSql, connection_id: int, rows: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """New rows in one executemany, each value as its column type would bind it."""
-    columns = _RECORDS.c
-    bind = {name: binder(columns[name], sql.connection) for name in _READERS}
-    binders = [bind.get(name) for name in _FIELDS]
-    fetched_at = binder(columns.fetched_at, sql.connection)(now)
+    columns, connection = _RECORDS.c, sql.connection
+    moment = binder(columns.created_at, connection)
+    money = binder(columns.amount, connection)
+    optional_money = binder(columns.fee, connection)
+    rate = binder(columns.exchange_rate, connection)
+    payload = binder(columns.payload, connection)
+    fetched_at = binder(columns.fetched_at, connection)(now)
     sql.executemany(
         _INSERT,
         [
@@ -321,10 +275,17 @@ def _insert(
                 connection_id,
                 row["kind"],
                 row["source_id"],
-                *(
-                    row[name] if to_driver is None else to_driver(row[name])
-                    for name, to_driver in zip(_FIELDS, binders, strict=True)
-                ),
+                moment(row["created_at"]),
+                row["currency"],
+                money(row["amount"]),
+                optional_money(row["fee"]),
+                row["fee_currency"],
+                row["charge_id"],
+                row["channel"],
+                row["raw_channel"],
+                row["description"],
+                rate(row["exchange_rate"]),
+                payload(row["payload"]),
                 fetched_at,
             )
             for row in rows
@@ -373,7 +334,7 @@ def _reconsider_refunds(
 ) -> None:
     """Refunds skipped because their charge was missing get another look once it arrives."""
     charge_ids = [row["source_id"] for row in inserts if row["kind"] == "charge"]
-    for chunk in _chunks(charge_ids):
+    for chunk in chunks(charge_ids):
         sql.execute(
             # Found through the charge_id index: "+ 0" and "|| ''" keep SQLite from walking
             # every refund of the connection by (connection_id, kind) instead.
@@ -399,17 +360,13 @@ def _resolve_quarantine(
         by_kind.setdefault(row["kind"], []).append(row["source_id"])
     resolved_at = binder(_QUARANTINE.c.resolved_at, sql.connection)(now)
     for kind, ids in by_kind.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             sql.execute(
                 "UPDATE quarantine SET resolved_at = ? "
                 "WHERE connection_id = ? AND kind = ? AND resolved_at IS NULL "
                 f"AND source_id IN ({sql.markers(len(chunk))})",
                 (resolved_at, connection_id, kind, *chunk),
             )
-
-
-def _payload_text(payload: Mapping[str, Any]) -> str:
-    return json.dumps(json_safe(payload), sort_keys=True, ensure_ascii=False)
 
 
 def quarantine_items(
@@ -429,45 +386,6 @@ def _quarantine(
     now: datetime,
     counts: IngestCounts,
 ) -> None:
-    seen: dict[tuple[str, str | None, str, str], tuple[Quarantined, int]] = {}
-    for item in items:
-        # Items without a source id can only be told apart by their payload.
-        text = _payload_text(item.payload) if item.source_id is None else ""
-        key = (item.kind, item.source_id, item.reason, text)
-        previous = seen.get(key)
-        seen[key] = (item, previous[1] + 1 if previous else 1)
-    reasons = sorted({item.reason for item in items})
-    entries: dict[tuple[str, str | None, str, str], QuarantinedRecord] = {}
-    for chunk in _chunks(reasons):
-        for row in session.scalars(
-            select(QuarantinedRecord).where(
-                QuarantinedRecord.connection_id == connection_id,
-                QuarantinedRecord.reason.in_(chunk),
-            )
-        ):
-            text = row.payload if row.source_id is None else ""
-            entries[(row.kind, row.source_id, row.reason, text)] = row
-    for key, (item, times) in seen.items():
-        entry = entries.get(key)
-        if entry is None:
-            session.add(
-                QuarantinedRecord(
-                    connection_id=connection_id,
-                    kind=item.kind,
-                    source_id=item.source_id,
-                    reason=item.reason,
-                    payload=_payload_text(item.payload),
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    times_seen=times,
-                )
-            )
-            counts.quarantined += 1
-            counts.quarantined_again += times - 1
-        else:
-            entry.times_seen += times
-            entry.last_seen_at = now
-            entry.payload = _payload_text(item.payload)
-            entry.resolved_at = None
-            counts.quarantined_again += times
-    session.flush()
+    added = add_to_quarantine(session, connection_id, items, now)
+    counts.quarantined += added.new
+    counts.quarantined_again += added.again

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
-
 from core.contracts import BooksIndex
 from core.documents import document_from_dict
-from core.states import DocumentState
+from core.store.adoption import (
+    ADOPTED_KEY,
+    note_organization_adopted,
+    organization_adopted,
+    planned_bodies,
+    planned_date_range,
+)
 from core.store.database import Database
-from core.store.models import CacheEntry, Connection, DocumentRow
 
 __all__ = [
     "ADOPTED_KEY",
@@ -34,30 +37,20 @@ __all__ = [
     "mark_adopted",
 ]
 
-ADOPTED_KEY = "host:adopted_organization"  # the organization adoption last finished for
 MARGIN = timedelta(days=1)  # a destination's date filter may count either end differently
 
 
 def adoption_pending(database: Database, connection_id: int) -> bool:
     """Whether delivery to the connection's organization must still look before it sends."""
-    with database.session() as session:
-        organization = session.get_one(Connection, connection_id).destination_org
-        adopted = session.scalar(_entry(connection_id))
-        return adopted is None or adopted.value != organization
+    return not organization_adopted(database, connection_id)
 
 
 def keys_to_look_up(database: Database, connection_id: int, destination: object) -> set[str] | None:
     """The planned keys to look up before sending; None: look every document up."""
     if not isinstance(destination, BooksIndex):
         return None
-    with database.session() as session:
-        first, last = session.execute(
-            select(func.min(DocumentRow.doc_date), func.max(DocumentRow.doc_date)).where(
-                DocumentRow.connection_id == connection_id,
-                DocumentRow.state == DocumentState.PLANNED,
-            )
-        ).one()
-    if first is None:
+    first, last = planned_date_range(database, connection_id)
+    if first is None or last is None:
         return set()
     found = set(destination.keys_in_books(first - MARGIN, last + MARGIN))
     return _with_dependents(database, connection_id, found)
@@ -66,15 +59,8 @@ def keys_to_look_up(database: Database, connection_id: int, destination: object)
 def _with_dependents(database: Database, connection_id: int, found: set[str]) -> set[str]:
     """The planned keys in ``found``, and every planned document depending (at any depth) on
     a key in ``found``."""
-    with database.session() as session:
-        rows = session.execute(
-            select(DocumentRow.key, DocumentRow.body).where(
-                DocumentRow.connection_id == connection_id,
-                DocumentRow.state == DocumentState.PLANNED,
-            )
-        ).all()
     depends: dict[str, tuple[str, ...]] = {}
-    for key, body in rows:
+    for key, body in planned_bodies(database, connection_id):
         try:
             depends[key] = document_from_dict(body).depends_on
         except (KeyError, TypeError, ValueError, ArithmeticError):
@@ -92,23 +78,4 @@ def _with_dependents(database: Database, connection_id: int, found: set[str]) ->
 
 def mark_adopted(database: Database, connection_id: int, now: datetime) -> None:
     """A delivery pass that looked first has finished: the organization is adopted."""
-    with database.session() as session:
-        organization = session.get_one(Connection, connection_id).destination_org
-        entry = session.scalar(_entry(connection_id))
-        if entry is None:
-            session.add(
-                CacheEntry(
-                    connection_id=connection_id,
-                    name=ADOPTED_KEY,
-                    value=organization,
-                    updated_at=now,
-                )
-            )
-        else:
-            entry.value, entry.updated_at = organization, now
-
-
-def _entry(connection_id: int) -> Select[CacheEntry]:
-    return select(CacheEntry).where(
-        CacheEntry.connection_id == connection_id, CacheEntry.name == ADOPTED_KEY
-    )
+    note_organization_adopted(database, connection_id, now)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from core.contracts import BooksIndex, ClaimKeeper
 from core.errors import LedgersyncError
 from core.host import Host
-from core.store.models import SyncPeriod
 from core.store.repository import get_connection
+from core.store.sync_periods import first_sync_start
 from core.sync.adoption import adoption_pending
 from core.sync.claims import OrganizationClaimed, claim_id, claim_organization, describe
 
@@ -30,9 +28,7 @@ def arrival_lines(host: Host, name: str, now: datetime, *, take_over: bool = Fal
     with host.database.session() as session:
         row = get_connection(session, name)
         connection_id, source = row.id, row.source
-        first = session.scalar(
-            select(func.min(SyncPeriod.started_at)).where(SyncPeriod.connection_id == connection_id)
-        )
+        first = first_sync_start(session, connection_id)
     lines: list[str] = []
     try:
         lines += _claim_lines(host, connection_id, name, destination, now, take_over)

@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from core.contracts import Claim, ClaimKeeper
 from core.errors import ConfigurationError
+from core.store.claims import (
+    CLAIM_ID_KEY,
+    claim_id,
+    claim_written_at,
+    claiming_connection,
+    note_claim_written,
+)
 from core.store.database import Database
-from core.store.models import CacheEntry, Connection
 
 __all__ = [
     "CLAIM_ID_KEY",
@@ -47,8 +49,6 @@ __all__ = [
     "stale_after",
 ]
 
-CLAIM_ID_KEY = "host:claim_id"  # this connection's claim id in this store
-WRITTEN_KEY = "host:claim_written_at"  # when this store last wrote its claim (the forecast)
 STALE_AFTER = timedelta(days=3)
 HEARTBEAT = timedelta(hours=1)  # a claim of ours renewed this recently is not written again
 
@@ -76,38 +76,11 @@ def stale_after() -> timedelta:
     return timedelta(days=days) if days is not None and days > 0 else STALE_AFTER
 
 
-def claim_id(database: Database, connection_id: int, now: datetime) -> str:
-    """This store's claim id for the connection, made the first time it is asked for."""
-    with database.session() as session:
-        entry = _entry(session, connection_id, CLAIM_ID_KEY)
-        if entry is not None and isinstance(entry.value, str):
-            return entry.value
-        mine = str(uuid.uuid4())
-        _put(session, connection_id, CLAIM_ID_KEY, mine, now)
-        return mine
-
-
 def claim_calls(database: Database, connection_id: int, now: datetime) -> int:
     """The destination calls the claim costs the next delivery run (for the forecast): one
     read, and one write unless this store wrote its claim less than ``HEARTBEAT`` ago."""
-    with database.session() as session:
-        entry = _entry(session, connection_id, WRITTEN_KEY)
-        written = entry.updated_at if entry is not None else None
+    written = claim_written_at(database, connection_id)
     return 1 if written is not None and now - written < HEARTBEAT else 2
-
-
-def _entry(session: Session, connection_id: int, name: str) -> CacheEntry | None:
-    return session.scalar(
-        select(CacheEntry).where(CacheEntry.connection_id == connection_id, CacheEntry.name == name)
-    )
-
-
-def _put(session: Session, connection_id: int, name: str, value: str, now: datetime) -> None:
-    entry = _entry(session, connection_id, name)
-    if entry is None:
-        session.add(CacheEntry(connection_id=connection_id, name=name, value=value, updated_at=now))
-    else:
-        entry.value, entry.updated_at = value, now
 
 
 def describe(claim: Claim) -> str:
@@ -134,9 +107,8 @@ def claim_organization(
     if not isinstance(destination, ClaimKeeper):
         return None
     mine = claim_id(database, connection_id, now)
-    with database.session() as session:
-        row = session.get_one(Connection, connection_id)
-        name, organization = row.name, row.destination_org or "?"
+    name, organization = claiming_connection(database, connection_id)
+    organization = organization or "?"
     held = destination.read_claim()
     other = held is not None and held.holder != mine
     if held is not None and other and not take_over and now - held.seen_at < stale_after():
@@ -147,8 +119,7 @@ def claim_organization(
     written = destination.write_claim(claim)
     if written.holder != mine:  # another store claimed it first, in the same moment
         raise _claimed(written, name, organization)
-    with database.session() as session:
-        _put(session, connection_id, WRITTEN_KEY, now.isoformat(), now)
+    note_claim_written(database, connection_id, now)
     return ClaimOutcome(written, replaced=held if other else None, written=True)
 
 

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core.errors import BadRecord
 from core.records import Charge
 from core.store.database import Database
-from core.store.models import SourceEventRow, SourceRecord
+from core.store.source_events import unrecorded_charge_ids
 from core.sync.ingest import store_items
 
 __all__ = ["Confirmation", "confirm_charge_events"]
@@ -33,34 +31,6 @@ class Confirmation:
     not_sales: int = 0
 
 
-def _unmatched_charge_ids(
-    database: Database, connection_id: int, received_by: datetime
-) -> list[str]:
-    with database.session() as session:
-        pending = set(
-            session.scalars(
-                select(SourceEventRow.object_id).where(
-                    SourceEventRow.connection_id == connection_id,
-                    SourceEventRow.object == "charge",
-                    SourceEventRow.handled_at.is_(None),
-                    SourceEventRow.received_at <= received_by,
-                )
-            )
-        )
-        if not pending:
-            return []
-        stored = set(
-            session.scalars(
-                select(SourceRecord.source_id).where(
-                    SourceRecord.connection_id == connection_id,
-                    SourceRecord.kind == "charge",
-                    SourceRecord.source_id.in_(sorted(pending)),
-                )
-            )
-        )
-    return sorted(pending - stored)
-
-
 def confirm_charge_events(
     database: Database, connection_id: int, source: Any, received_by: datetime, now: datetime
 ) -> Confirmation:
@@ -70,7 +40,7 @@ def confirm_charge_events(
     if lookup is None:
         return result
     found: list[Charge] = []
-    for charge_id in _unmatched_charge_ids(database, connection_id, received_by):
+    for charge_id in unrecorded_charge_ids(database, connection_id, received_by):
         result.looked_up += 1
         try:
             charge = lookup(charge_id)

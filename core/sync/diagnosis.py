@@ -14,26 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core.contracts import ConnectionInfo
 from core.errors import BadRecord, LedgersyncError
 from core.host import Host
 from core.records import Charge
 from core.states import SyncMode
-from core.store.models import (
-    Assignment,
-    Binding,
-    DocumentRow,
-    QuarantinedRecord,
-    SourceRecord,
-    SyncPeriod,
-)
+from core.store.charge_trail import RecordDocuments, charge_trail, settling_payouts
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.payouts import HELD
+
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from sqlalchemy.orm import Session
 
 __all__ = ["explain_charge"]
 
@@ -66,43 +60,9 @@ def _explain_charge(
         row = get_connection(session, name)
         info = connection_info(row)
         last_sync = row.last_sync_at
-        record = session.scalar(
-            select(SourceRecord).where(
-                SourceRecord.connection_id == row.id,
-                SourceRecord.kind == "charge",
-                SourceRecord.source_id == charge_id,
-            )
-        )
-        quarantined = session.scalar(
-            select(QuarantinedRecord)
-            .where(
-                QuarantinedRecord.connection_id == row.id,
-                QuarantinedRecord.source_id == charge_id,
-                QuarantinedRecord.resolved_at.is_(None),
-            )
-            .limit(1)
-        )
-        documents = _documents(session, record.id) if record is not None else []
-        refunds = [
-            (refund, _documents(session, refund.id))
-            for refund in session.scalars(
-                select(SourceRecord)
-                .where(
-                    SourceRecord.connection_id == row.id,
-                    SourceRecord.kind == "refund",
-                    SourceRecord.charge_id == charge_id,
-                )
-                .order_by(SourceRecord.created_at)
-            )
-        ]
-        periods: list[Period] = [
-            (p.started_at, p.ended_at)
-            for p in session.scalars(
-                select(SyncPeriod)
-                .where(SyncPeriod.connection_id == row.id)
-                .order_by(SyncPeriod.started_at)
-            )
-        ]
+        trail = charge_trail(session, row.id, charge_id)
+    record, quarantined, periods = trail.record, trail.quarantined, trail.periods
+    documents, refunds = trail.documents, trail.refunds
     if record is None:
         if quarantined is not None:
             return [
@@ -153,18 +113,11 @@ def _explain_charge(
 def settled_by(session: Session, connection_id: int, charge_id: str, zone: ZoneInfo) -> list[str]:
     """Lines naming the payout(s) that settled ``charge_id`` and how each was booked."""
     lines: list[str] = []
-    for payout in session.scalars(
-        select(SourceRecord)
-        .where(SourceRecord.connection_id == connection_id, SourceRecord.kind == "payout")
-        .order_by(SourceRecord.created_at)
-    ):
-        if charge_id not in ((payout.payload or {}).get("charge_ids") or []):
-            continue
+    for payout, documents in settling_payouts(session, connection_id, charge_id):
         lines.append(
             f"Settled by payout {payout.source_id} ({payout.amount} {payout.currency}, paid "
             f"{local(payout.created_at, zone)}):"
         )
-        documents = _documents(session, payout.id)
         if documents:
             lines.extend(_document_lines(documents, "  "))
         elif payout.skip_reason:
@@ -174,22 +127,7 @@ def settled_by(session: Session, connection_id: int, charge_id: str, zone: ZoneI
     return lines
 
 
-def _documents(session: Session, record_id: int) -> list[tuple[DocumentRow, str | None]]:
-    """The documents a record was planned into, with their remote ids once delivered."""
-    rows = session.execute(
-        select(DocumentRow, Binding.remote_id)
-        .join(Assignment, Assignment.document_id == DocumentRow.id)
-        .outerjoin(
-            Binding,
-            (Binding.connection_id == DocumentRow.connection_id) & (Binding.key == DocumentRow.key),
-        )
-        .where(Assignment.record_id == record_id)
-        .order_by(DocumentRow.id)
-    )
-    return [(document, remote_id) for document, remote_id in rows]
-
-
-def _document_lines(documents: Sequence[tuple[DocumentRow, str | None]], indent: str) -> list[str]:
+def _document_lines(documents: RecordDocuments, indent: str) -> list[str]:
     lines = []
     for document, remote_id in documents:
         where = f"remote id {remote_id}" if remote_id else f"not yet delivered ({document.state})"

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from core.connections.quota import quota_status
 from core.host import Host
-from core.store.models import Connection, Run
+from core.store.daily_syncs import DAILY_TRIGGERS, last_daily_sync_calls
 from core.store.repository import connection_info
 from core.sync.forecast import forecast_for
 
-__all__ = ["DAILY_TRIGGERS", "EventBudget", "daily_need", "event_budget"]
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from core.store.models import Connection
 
-DAILY_TRIGGERS = ("scheduled", "catch_up", "worker", "manual")  # every sync but an event sync
+__all__ = ["DAILY_TRIGGERS", "EventBudget", "daily_need", "event_budget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,30 +50,10 @@ class EventBudget:
         )
 
 
-def _last_daily_calls(host: Host, connection_id: int) -> int:
-    """Destination calls of the last daily (non-event, non-dry) sync that did work."""
-    with host.database.session() as session:
-        run = session.scalar(
-            select(Run)
-            .where(
-                Run.connection_id == connection_id,
-                Run.trigger.in_(DAILY_TRIGGERS),
-                Run.dry_run.is_(False),
-                Run.outcome.in_(("succeeded", "incomplete", "paused")),
-            )
-            .order_by(Run.started_at.desc(), Run.id.desc())
-            .limit(1)
-        )
-        if run is None:
-            return 0
-        counts = run.counts or {}
-        return int(counts.get("destination_calls", run.api_calls) or 0)
-
-
 def daily_need(host: Host, name: str, connection_id: int, now: datetime) -> int:
     """The destination calls the next daily sync is forecast to need (see the module)."""
     waiting = forecast_for(host, name, [], now)
-    return (waiting.total if waiting else 0) + _last_daily_calls(host, connection_id)
+    return (waiting.total if waiting else 0) + last_daily_sync_calls(host.database, connection_id)
 
 
 def _next_utc_midnight(now: datetime) -> datetime:

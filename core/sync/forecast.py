@@ -13,19 +13,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.connections.quota import quota_status
 from core.contracts import CallCosts, ClaimKeeper
 from core.documents import Document
 from core.host import Host
-from core.states import DocumentState
-from core.store.models import DocumentRow
 from core.store.repository import connection_info, get_connection
+from core.store.waiting_documents import waiting_currencies, waiting_documents_by_kind
 from core.sync.claims import claim_calls
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["Forecast", "document_costs", "forecast", "forecast_for", "waiting_documents"]
 
@@ -86,22 +85,7 @@ class Forecast:
 def waiting_documents(session: Session, connection_id: int) -> tuple[Counter[str], Counter[str]]:
     """Documents planned in earlier runs and not delivered yet, per kind; and of those, the
     ones an earlier attempt touched (each needs a look-up before it is sent again)."""
-    planned: Counter[str] = Counter()
-    attempted: Counter[str] = Counter()
-    # grouped by the attempts themselves: PostgreSQL does not match ``attempts > 0`` in the
-    # select with the same expression in GROUP BY (each binds its own parameter)
-    rows = session.execute(
-        select(DocumentRow.kind, DocumentRow.attempts, func.count())
-        .where(
-            DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.PLANNED
-        )
-        .group_by(DocumentRow.kind, DocumentRow.attempts)
-    )
-    for kind, attempts, count in rows:
-        planned[str(kind)] += int(count)
-        if attempts:
-            attempted[str(kind)] += int(count)
-    return planned, attempted
+    return waiting_documents_by_kind(session, connection_id)
 
 
 def forecast(
@@ -145,13 +129,7 @@ def forecast_for(
         if call_costs is None:
             return None
         waiting, attempted = waiting_documents(session, row.id)
-        currencies = set(
-            session.scalars(
-                select(DocumentRow.currency).where(
-                    DocumentRow.connection_id == row.id, DocumentRow.state == DocumentState.PLANNED
-                )
-            )
-        )
+        currencies = waiting_currencies(session, row.id)
         connection_id = row.id
         config = dict(row.destination_config)
         quota = quota_status(session, row.id, connection_info(row).settings.extra, now)

@@ -12,7 +12,8 @@ gets None from :func:`acquire` while the lease is live. A lease is taken over
 Every write is a single atomic statement whose WHERE clause carries what was read
 (compare-and-swap), so two contenders cannot both win on SQLite or PostgreSQL, whatever the
 isolation level: ``INSERT ... ON CONFLICT DO NOTHING`` for a free connection, a conditional
-``UPDATE`` checked by its row count for a takeover or a renewal.
+``UPDATE`` checked by its row count for a takeover or a renewal. The statements are the
+store's (:mod:`core.store.leases`); this module decides when each is tried.
 """
 
 from __future__ import annotations
@@ -22,17 +23,19 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import LedgersyncError, SyncRefused
 from core.store.database import Database
-from core.store.models import Lease as LeaseRow
+from core.store.leases import (
+    Lease,
+    drop_lease,
+    extend_lease,
+    stored_lease,
+    take_free_lease,
+    take_over_lease,
+)
 from core.store.repository import utcnow
 
 __all__ = [
@@ -55,21 +58,6 @@ Clock = Callable[[], datetime]
 _TAKEOVER_TRIES = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A lease as held (or as last read): who, where, since when, until when."""
-
-    connection_id: int
-    holder: str
-    host: str
-    pid: int
-    acquired_at: datetime
-    expires_at: datetime
-
-    def describe(self) -> str:
-        return f"process {self.pid} on {self.host} since {self.acquired_at:%Y-%m-%d %H:%M:%S %Z}"
-
-
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` exists on this host and is not a zombie."""
     if pid <= 0:
@@ -86,68 +74,6 @@ def process_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no /proc (macOS): os.kill is all we know
     return state not in ("Z", "X")
-
-
-def _read(connection: Connection, connection_id: int) -> Lease | None:
-    columns = (
-        LeaseRow.connection_id,
-        LeaseRow.holder,
-        LeaseRow.host,
-        LeaseRow.pid,
-        LeaseRow.acquired_at,
-        LeaseRow.expires_at,
-    )
-    found = connection.execute(
-        select(*columns).where(LeaseRow.connection_id == connection_id)
-    ).first()
-    return Lease(*found) if found is not None else None
-
-
-def _changed(connection: Connection, statement: Any) -> bool:
-    """Run a one-row write; whether it touched the row (RETURNING: drivers' rowcount varies)."""
-    return len(connection.execute(statement).all()) == 1
-
-
-def _insert_if_free(connection: Connection, lease: Lease) -> bool:
-    values = {
-        "connection_id": lease.connection_id,
-        "holder": lease.holder,
-        "host": lease.host,
-        "pid": lease.pid,
-        "acquired_at": lease.acquired_at,
-        "expires_at": lease.expires_at,
-    }
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        insert: Any = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:  # pragma: no cover - other databases are not supported stores
-        raise NotImplementedError(f"leases on {dialect} are not supported")
-    statement = insert(LeaseRow).values(**values).on_conflict_do_nothing()
-    return _changed(connection, statement.returning(LeaseRow.connection_id))
-
-
-def _take_over(connection: Connection, seen: Lease, lease: Lease) -> bool:
-    """Replace ``seen`` by ``lease`` only if the row still is exactly what was read."""
-    statement = (
-        update(LeaseRow)
-        .where(
-            LeaseRow.connection_id == seen.connection_id,
-            LeaseRow.holder == seen.holder,
-            LeaseRow.host == seen.host,
-            LeaseRow.pid == seen.pid,
-            LeaseRow.expires_at == seen.expires_at,
-        )
-        .values(
-            holder=lease.holder,
-            host=lease.host,
-            pid=lease.pid,
-            acquired_at=lease.acquired_at,
-            expires_at=lease.expires_at,
-        )
-    )
-    return _changed(connection, statement.returning(LeaseRow.connection_id))
 
 
 def abandoned(seen: Lease, now: datetime, my_host: str) -> bool:
@@ -176,19 +102,14 @@ def acquire(
     now = clock()
     wanted = Lease(connection_id, holder, my_host, pid or os.getpid(), now, now + ttl)
     for _ in range(_TAKEOVER_TRIES):
-        with database.engine.begin() as connection:
-            inserted = _insert_if_free(connection, wanted)
-        if inserted:
+        if take_free_lease(database, wanted):
             return _confirmed(database, connection_id, holder)
-        with database.engine.connect() as connection:
-            seen = _read(connection, connection_id)
+        seen = stored_lease(database, connection_id)
         if seen is None:
             continue  # released between our insert and our read: try the insert again
         if not abandoned(seen, now, my_host):
             return None
-        with database.engine.begin() as connection:
-            taken = _take_over(connection, seen, wanted)
-        if taken:
+        if take_over_lease(database, seen, wanted):
             log.info(
                 "lease of connection %s taken over from %s (%s)",
                 connection_id,
@@ -201,8 +122,7 @@ def acquire(
 
 def _confirmed(database: Database, connection_id: int, holder: str) -> Lease | None:
     """Re-read after commit: the lease is ours only if the row says so."""
-    with database.engine.connect() as connection:
-        seen = _read(connection, connection_id)
+    seen = stored_lease(database, connection_id)
     return seen if seen is not None and seen.holder == holder else None
 
 
@@ -218,15 +138,7 @@ def renew(
 
     A holder whose lease expired but was not taken over still renews it.
     """
-    expires_at = clock() + ttl
-    statement = (
-        update(LeaseRow)
-        .where(LeaseRow.connection_id == connection_id, LeaseRow.holder == holder)
-        .values(expires_at=expires_at)
-    )
-    with database.engine.begin() as connection:
-        renewed = _changed(connection, statement.returning(LeaseRow.connection_id))
-    if not renewed:
+    if not extend_lease(database, connection_id, holder, clock() + ttl):
         log.warning("lease of connection %s was lost by %s", connection_id, holder)
         return None
     return _confirmed(database, connection_id, holder)
@@ -234,17 +146,12 @@ def renew(
 
 def release(database: Database, connection_id: int, *, holder: str) -> bool:
     """Give the lease up; False when ``holder`` did not hold it (taken over or released)."""
-    statement = delete(LeaseRow).where(
-        LeaseRow.connection_id == connection_id, LeaseRow.holder == holder
-    )
-    with database.engine.begin() as connection:
-        return _changed(connection, statement.returning(LeaseRow.connection_id))
+    return drop_lease(database, connection_id, holder)
 
 
 def current_lease(database: Database, connection_id: int) -> Lease | None:
     """The lease row of ``connection_id`` as stored (possibly expired), or None."""
-    with database.engine.connect() as connection:
-        return _read(connection, connection_id)
+    return stored_lease(database, connection_id)
 
 
 @contextmanager

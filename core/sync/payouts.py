@@ -18,17 +18,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session
-
 from core.contracts import AccountSettings
-from core.documents import Adjustment, Document, DocumentKind, Transfer
+from core.documents import Adjustment, Document, Transfer
 from core.mapping.keys import fit_key, local_date
-from core.store.models import Assignment, Connection, SourceRecord
 from core.store.outbox import OutboxWriter
+from core.store.payout_records import (
+    connection_by_id,
+    open_payouts,
+    payout_charges,
+    previous_payout_at,
+    refunds_until,
+    set_skip_reason,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store.models import SourceRecord
 
 __all__ = ["HELD", "PayoutOutcome", "PayoutPlan", "payout_key", "plan_payout", "plan_payouts"]
 
@@ -70,10 +79,6 @@ def _net(row: SourceRecord) -> Decimal:
     return row.amount - fee
 
 
-def _assigned(kind: str) -> Any:
-    return exists().where(Assignment.record_id == SourceRecord.id, Assignment.kind == kind)
-
-
 def plan_payout(session: Session, connection_id: int, payout: SourceRecord) -> PayoutPlan:
     """Work out what of ``payout`` the books hold (read only)."""
     payload = payout.payload or {}
@@ -82,17 +87,7 @@ def plan_payout(session: Session, connection_id: int, payout: SourceRecord) -> P
     booked = Decimal(0)
     items: list[str] = []
     waiting: str | None = None
-    found: dict[str, tuple[SourceRecord, bool]] = {}
-    for start in range(0, len(charge_ids), 500):
-        chunk = charge_ids[start : start + 500]
-        for row, planned in session.execute(
-            select(SourceRecord, _assigned(DocumentKind.INVOICE.value)).where(
-                SourceRecord.connection_id == connection_id,
-                SourceRecord.kind == "charge",
-                SourceRecord.source_id.in_(chunk),
-            )
-        ):
-            found[row.source_id] = (row, bool(planned))
+    found = payout_charges(session, connection_id, charge_ids)
     itemized = Decimal(0)  # the part of the unbooked amount the lines above account for
     for charge_id in charge_ids:
         stored = found.get(charge_id)
@@ -110,29 +105,9 @@ def plan_payout(session: Session, connection_id: int, payout: SourceRecord) -> P
         else:
             items.append(f"charge {charge_id} not synced ({row.skip_reason}): {_net(row)}")
             itemized += _net(row)
-    previous = session.scalar(
-        select(SourceRecord.created_at)
-        .where(
-            SourceRecord.connection_id == connection_id,
-            SourceRecord.kind == "payout",
-            SourceRecord.currency == payout.currency,
-            or_(
-                SourceRecord.created_at < payout.created_at,
-                and_(SourceRecord.created_at == payout.created_at, SourceRecord.id < payout.id),
-            ),
-        )
-        .order_by(SourceRecord.created_at.desc(), SourceRecord.id.desc())
-        .limit(1)
-    )
-    refunds = select(SourceRecord, _assigned(DocumentKind.CREDIT_NOTE.value)).where(
-        SourceRecord.connection_id == connection_id,
-        SourceRecord.kind == "refund",
-        SourceRecord.currency == payout.currency,
-        SourceRecord.created_at <= payout.created_at,
-    )
-    if previous is not None:
-        refunds = refunds.where(SourceRecord.created_at > previous)
-    for row, planned in session.execute(refunds):
+    previous = previous_payout_at(session, connection_id, payout)
+    refunds = refunds_until(session, connection_id, payout.currency, payout.created_at, previous)
+    for row, planned in refunds:
         if planned:
             booked -= row.amount
         elif row.skip_reason is None:
@@ -208,19 +183,10 @@ def plan_payouts(
 ) -> PayoutOutcome:
     """Plan a transfer (and an adjustment where needed) for every open payout."""
     session.flush()
-    connection = session.get_one(Connection, connection_id)
+    connection = connection_by_id(session, connection_id)
     zone = ZoneInfo(connection.timezone)
     outcome = PayoutOutcome()
-    rows: Sequence[SourceRecord] = session.scalars(
-        select(SourceRecord)
-        .where(
-            SourceRecord.connection_id == connection_id,
-            SourceRecord.kind == "payout",
-            or_(SourceRecord.skip_reason.is_(None), SourceRecord.skip_reason.startswith(HELD)),
-            ~_assigned(DocumentKind.TRANSFER.value),
-        )
-        .order_by(SourceRecord.created_at, SourceRecord.id)
-    ).all()
+    rows: Sequence[SourceRecord] = open_payouts(session, connection_id, HELD)
     writer = OutboxWriter(session.connection(), connection_id, connection.mode, now, run_id)
     for row in rows:
         plan = plan_payout(session, connection_id, row)
@@ -231,14 +197,14 @@ def plan_payouts(
         if reason is not None:
             outcome.held[row.source_id] = reason.removeprefix(HELD)
             if not dry_run and row.skip_reason != reason:
-                row.skip_reason = reason
+                set_skip_reason(row, reason)
             continue
         documents = _documents(plan, connection.source, row.created_at, zone)
         outcome.documents.update(document.kind.value for document in documents)
         if dry_run:
             outcome.planned.extend(documents)
             continue
-        row.skip_reason = None
+        set_skip_reason(row, None)
         session.flush()
         ids = writer.insert_documents(documents)
         writer.insert_assignments(

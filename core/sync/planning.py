@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -32,7 +31,6 @@ from core.documents import (
     DocumentKind,
     Payment,
 )
-from core.errors import LedgersyncError
 from core.mapping.daily import grouping_options
 from core.reasons import (
     OUTSIDE_SYNC_PERIODS,
@@ -51,10 +49,11 @@ from core.store.open_records import (
     planned_connection,
     record_payload,
     stored_charge,
-    sync_periods,
 )
 from core.store.outbox import KeyTaken, OutboxWriter, kind_of
+from core.store.sync_periods import periods_in_order
 from core.sync.ingest import quarantine_items
+from core.sync.plan_outcome import PlanningError, PlanOutcome, TakenKeys
 from core.sync.refund_rules import ChargeState, RefundJudge
 
 if TYPE_CHECKING:  # the store's types, named in signatures only
@@ -70,46 +69,6 @@ __all__ = [
 
 
 _CHARGE_KINDS = frozenset({DocumentKind.INVOICE, DocumentKind.PAYMENT, DocumentKind.EXPENSE})
-
-
-class PlanningError(LedgersyncError):
-    """A mapper produced documents the outbox cannot accept (a bug in the mapper)."""
-
-
-@dataclass(slots=True)
-class PlanOutcome:
-    """What one planning pass did (or, in a dry run, would do)."""
-
-    documents: dict[str, int] = field(default_factory=dict)  # planned, per document kind
-    skipped: dict[str, int] = field(default_factory=dict)  # records skipped, per reason
-    quarantined: int = 0  # refunds moved to quarantine as bad input
-    unknown_channels: dict[str, int] = field(default_factory=dict)  # raw channel -> charges
-    waiting: int = 0  # records left unassigned for a later run (open day, charge not planned)
-    keys: list[str] = field(default_factory=list)  # keys planned (when keep_keys)
-    planned: list[Document] = field(default_factory=list)  # the documents, in a dry run
-    dry_run: bool = False
-
-    @property
-    def total_documents(self) -> int:
-        return sum(self.documents.values())
-
-    @property
-    def unknown_channel(self) -> int:
-        """Charges synced under "all channels" whose channel the source did not recognise."""
-        return sum(self.unknown_channels.values())
-
-
-class _TakenKeys:
-    """Keys already planned for the connection, looked up in the store on demand."""
-
-    def __init__(self, records: OpenRecords, planned_now: set[str]) -> None:
-        self._records = records
-        self._planned_now = planned_now
-
-    def __contains__(self, key: object) -> bool:
-        if key in self._planned_now:
-            return True
-        return isinstance(key, str) and self._records.key_taken(key)
 
 
 # --------------------------------------------------------------------------- the planner
@@ -141,7 +100,7 @@ class _Planner:
         self.keep_keys = keep_keys
         self.outbox = OutboxWriter(self.connection, connection.id, mapper.name, now, run_id)
         self.records = OpenRecords(self.connection, connection.id, self.outbox.sql)
-        self.periods = sync_periods(session, connection.id)
+        self.periods = periods_in_order(session, connection.id)
         self.outcome = PlanOutcome(dry_run=dry_run)
         self.skipped: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
@@ -250,7 +209,7 @@ class _Planner:
                     for charge_id, state in states.items()
                     if state.documents is not None
                 },
-                taken_keys=_TakenKeys(self.records, self.keys_now),
+                taken_keys=TakenKeys(self.records, self.keys_now),
                 options=self.options,
             )
             documents = list(self.mapper.plan(records, context))

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core.errors import BadRecord, LedgersyncError
 from core.host import Host
-from core.reasons import QUARANTINED
-from core.store.models import QuarantinedRecord, SourceRecord
+from core.store.quarantine_entries import (
+    forget_fetched_until,
+    rejudge_set_aside,
+    unresolved_entries,
+)
 from core.store.repository import get_connection, utcnow
 from core.sync.ingest import store_items
 
@@ -27,25 +28,7 @@ def quarantined(host: Host, name: str) -> list[dict[str, Any]]:
     last seen, newest first."""
     with host.database.session() as session:
         row = get_connection(session, name)
-        records = session.scalars(
-            select(QuarantinedRecord)
-            .where(
-                QuarantinedRecord.connection_id == row.id,
-                QuarantinedRecord.resolved_at.is_(None),
-            )
-            .order_by(QuarantinedRecord.last_seen_at.desc(), QuarantinedRecord.id.desc())
-        )
-        return [
-            {
-                "source_id": record.source_id,
-                "kind": record.kind,
-                "reason": record.reason,
-                "first_seen": record.first_seen_at,
-                "last_seen": record.last_seen_at,
-                "times_seen": record.times_seen,
-            }
-            for record in records
-        ]
+        return unresolved_entries(session, row.id)
 
 
 @dataclass(slots=True)
@@ -69,32 +52,8 @@ def retry_quarantined(host: Host, name: str, now: datetime | None = None) -> Qua
     with host.database.session() as session:
         row = get_connection(session, name)
         connection_id = row.id
-        entries = list(
-            session.scalars(
-                select(QuarantinedRecord).where(
-                    QuarantinedRecord.connection_id == connection_id,
-                    QuarantinedRecord.resolved_at.is_(None),
-                )
-            )
-        )
-        planned = {
-            (record.kind, record.source_id): record
-            for record in session.scalars(
-                select(SourceRecord).where(
-                    SourceRecord.connection_id == connection_id,
-                    SourceRecord.skip_reason.startswith(QUARANTINED, autoescape=True),
-                )
-            )
-        }
-        waiting: list[tuple[str, str | None]] = []
-        for entry in entries:
-            record = planned.get((entry.kind, entry.source_id or ""))
-            if record is not None:  # readable, but the planner could not book it: judge again
-                record.skip_reason = None
-                entry.resolved_at = now
-                outcome.rejudged += 1
-            else:
-                waiting.append((entry.kind, entry.source_id))
+        rejudged, waiting = rejudge_set_aside(session, connection_id, now)
+        outcome.rejudged += rejudged
     lookups = [source_id for kind, source_id in waiting if kind == "charge" and source_id]
     unread = len(waiting) - len(lookups)
     if lookups:
@@ -127,9 +86,6 @@ def retry_quarantined(host: Host, name: str, now: datetime | None = None) -> Qua
                 calls.flush(session, connection_id)
     if unread:
         with host.database.session() as session:
-            row = get_connection(session, name)
-            state = dict(row.source_state or {})
-            state.pop("fetched_until", None)  # the next sync fetches every sync period again
-            row.source_state = state
+            forget_fetched_until(session, name)  # the next sync fetches every period again
         outcome.refetch = True
     return outcome

@@ -20,18 +20,25 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.contracts import AccountBalance, AccountSettings, GatewayBalance
 from core.errors import LedgersyncError
 from core.host import Host
 from core.states import DocumentState
-from core.store.models import Assignment, DocumentRow, SourceRecord
+from core.store.clearing_records import (
+    fetched_payouts,
+    outbox_documents,
+    unplanned_records,
+    untransferred_payouts,
+)
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.payouts import HELD, plan_payout
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store.models import DocumentRow
 
 __all__ = ["CurrencyView", "Reconciliation", "last_reconcile", "reconcile"]
 
@@ -110,9 +117,7 @@ def _plain(value: Any) -> Any:
 
 def _ledger(session: Session, connection_id: int, views: dict[str, CurrencyView]) -> None:
     pending: dict[str, tuple[int, Decimal]] = {}
-    for row in session.scalars(
-        select(DocumentRow).where(DocumentRow.connection_id == connection_id)
-    ):
+    for row in outbox_documents(session, connection_id):
         effect = _effect(row)
         view = views.setdefault(row.currency, CurrencyView(row.currency))
         view.ledger += effect
@@ -130,22 +135,10 @@ def _ledger(session: Session, connection_id: int, views: dict[str, CurrencyView]
 
 def _payouts(session: Session, connection_id: int, views: dict[str, CurrencyView]) -> None:
     """Payouts fetched (``paid_out``); held or waiting ones explained."""
-    transferred = select(Assignment.record_id).where(Assignment.kind == "transfer")
-    for row in session.scalars(
-        select(SourceRecord).where(
-            SourceRecord.connection_id == connection_id, SourceRecord.kind == "payout"
-        )
-    ):
+    for row in fetched_payouts(session, connection_id):
         view = views.setdefault(row.currency, CurrencyView(row.currency))
         view.paid_out += row.amount
-    open_rows = session.scalars(
-        select(SourceRecord).where(
-            SourceRecord.connection_id == connection_id,
-            SourceRecord.kind == "payout",
-            SourceRecord.id.not_in(transferred),
-        )
-    ).all()
-    for row in open_rows:
+    for row in untransferred_payouts(session, connection_id):
         plan = plan_payout(session, connection_id, row)
         view = views[row.currency]
         why = (row.skip_reason or "").removeprefix(HELD) or (plan.waiting_for or "not planned yet")
@@ -159,16 +152,8 @@ def _payouts(session: Session, connection_id: int, views: dict[str, CurrencyView
 
 
 def _unplanned(session: Session, connection_id: int, views: dict[str, CurrencyView]) -> None:
-    assigned = select(Assignment.record_id)
     totals: dict[str, tuple[int, Decimal]] = {}
-    for row in session.scalars(
-        select(SourceRecord).where(
-            SourceRecord.connection_id == connection_id,
-            SourceRecord.kind.in_(("charge", "refund")),
-            SourceRecord.skip_reason.is_(None),
-            SourceRecord.id.not_in(assigned),
-        )
-    ):
+    for row in unplanned_records(session, connection_id):
         fee = row.fee if row.fee is not None and row.fee_currency == row.currency else 0
         effect = row.amount - fee if row.kind == "charge" else -row.amount
         count, total = totals.get(row.currency, (0, Decimal(0)))

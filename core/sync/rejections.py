@@ -18,19 +18,21 @@ current settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core.connections import alerts
 from core.connections.failure import connection_notice
 from core.contracts import ConnectionInfo, NoticeKind
 from core.host import Host
-from core.states import DocumentState
-from core.store.models import Alert, DocumentRow
+from core.store.rejections import (
+    failed_documents,
+    mark_rejections_told,
+    record_rejections,
+    rejection_key,
+    replan_failed,
+)
 from core.store.repository import get_connection
 
 __all__ = [
@@ -63,57 +65,6 @@ def _message(key: str, reason: str) -> str:
     return reason if reason.startswith(f"{key}:") else f"{key}: {reason}"
 
 
-def _key_of(message: str) -> str:
-    return message.split(": ", 1)[0]
-
-
-def _open_rejections(session: Session, connection_id: int) -> dict[str, Alert]:
-    rows = session.scalars(
-        select(Alert)
-        .where(
-            Alert.connection_id == connection_id,
-            Alert.kind == REJECTED,
-            Alert.resolved_at.is_(None),
-        )
-        .order_by(Alert.id)
-    )
-    return {_key_of(alert.message): alert for alert in rows}
-
-
-def _record(
-    session: Session, connection_id: int, failed: Iterable[tuple[str, str]], now: datetime
-) -> list[Alert]:
-    """Open an episode per rejection not already open with this reason; the new ones."""
-    current = _open_rejections(session, connection_id)
-    opened: list[Alert] = []
-    for key, reason in failed:
-        message = _message(key, reason)
-        earlier = current.get(key)
-        if earlier is not None and earlier.message == message:
-            continue  # already told, for this reason
-        if earlier is not None:
-            earlier.resolved_at = now  # the reason changed: a new episode
-        alert = Alert(connection_id=connection_id, kind=REJECTED, message=message, opened_at=now)
-        session.add(alert)
-        current[key] = alert
-        opened.append(alert)
-    session.flush()
-    # Delivered since (after a retry): the episode is over.
-    if current:
-        delivered = set(
-            session.scalars(
-                select(DocumentRow.key).where(
-                    DocumentRow.connection_id == connection_id,
-                    DocumentRow.key.in_(sorted(current)),
-                    DocumentRow.state == DocumentState.DELIVERED,
-                )
-            )
-        )
-        for key in delivered:
-            current[key].resolved_at = now
-    return opened
-
-
 def alert_rejections(
     host: Host, connection: ConnectionInfo, failed: Sequence[tuple[str, str]], now: datetime
 ) -> int:
@@ -122,9 +73,9 @@ def alert_rejections(
     ``failed`` holds ``(key, reason)`` of the documents this run rejected. Episodes of
     documents delivered since are resolved. The notice counts as sent only if every notifier
     took it (else ``retry_unsent`` sends each episode again later)."""
+    episodes = [(key, _message(key, reason)) for key, reason in failed]
     with host.database.session() as session:
-        opened = _record(session, connection.id, failed, now)
-        told = [(alert.id, alert.message) for alert in opened]
+        told = record_rejections(session, connection.id, REJECTED, episodes, now)
     if not told:
         return 0
     name = connection.name
@@ -140,25 +91,13 @@ def alert_rejections(
         "them again (each is looked up first, never created twice); documents that depend on "
         "them wait until then.",
         now,
-        keys=[_key_of(message) for _id, message in told],
+        keys=[rejection_key(message) for _id, message in told],
     )
     failures = alerts.notify(host.plugins, notice)
     if not failures:
         with host.database.session() as session:
-            for alert_id, _message_text in told:
-                alert = session.get(Alert, alert_id)
-                if alert is not None:
-                    alerts.mark_notified(alert, now)
+            mark_rejections_told(session, [alert_id for alert_id, _message_text in told], now)
     return len(told)
-
-
-def _failed(session: Session, connection_id: int, keys: Sequence[str] | None) -> list[DocumentRow]:
-    query = select(DocumentRow).where(
-        DocumentRow.connection_id == connection_id, DocumentRow.state == DocumentState.FAILED
-    )
-    if keys is not None:
-        query = query.where(DocumentRow.key.in_(sorted(set(keys))))
-    return list(session.scalars(query.order_by(DocumentRow.id)))
 
 
 def rejected_documents(
@@ -177,7 +116,7 @@ def rejected_documents(
                 reason=row.last_error or "",
                 attempts=row.attempts or 0,
             )
-            for row in _failed(session, connection_id, keys)
+            for row in failed_documents(session, connection_id, keys)
         ]
 
 
@@ -189,8 +128,4 @@ def retry_rejected(host: Host, name: str, keys: Sequence[str] | None = None) -> 
     last reason stays on the row until the document is delivered."""
     with host.database.session() as session:
         connection_id = get_connection(session, name).id
-        retried = []
-        for row in _failed(session, connection_id, keys):
-            row.state = DocumentState.PLANNED
-            retried.append(row.key)
-        return retried
+        return replan_failed(session, connection_id, keys)

@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core.documents import MAX_KEY_LENGTH, DocumentKind
 from core.errors import LedgersyncError
 from core.host import Host
 from core.states import DocumentState, SyncTrigger
-from core.store.models import DocumentRow
+from core.store.repairs import Replanning, planned_keys
 from core.store.repository import get_connection
+from core.store.stored_documents import StoredDocument
 from core.sync.engine import SyncOptions, sync
 from core.sync.verify import Finding
 
@@ -90,12 +89,12 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
         return result
     with host.database.session() as session:
         connection_id = get_connection(session, name).id
-        rows = session.scalars(
-            select(DocumentRow).where(DocumentRow.connection_id == connection_id)
-        ).all()
+        replanning = Replanning(session, connection_id)
+        rows = replanning.documents()
         taken = {row.key for row in rows}
         gone = _refunds_gone_with(rows, wanted)
         renamed: dict[str, str] = {}
+        replanned: set[int] = set()  # ids planned again: no longer delivered
         for row in rows:
             if row.key not in wanted and row.key not in gone:
                 continue
@@ -107,32 +106,27 @@ def replan(host: Host, name: str, findings: list[Finding], now: datetime) -> Rep
                 continue
             taken.add(new)
             renamed[row.key] = new
-            row.key = new
-            row.state = DocumentState.PLANNED
-            row.attempts = 0
-            row.last_error = None
-            row.attempted_at = None
-            row.delivered_at = None
-            row.planned_at = now
+            replanned.add(row.id)
+            replanning.replan_under(row.id, new, now)
         for row in rows:
             body = dict(row.body or {})
             if body.get("key") in renamed:
                 body["key"] = renamed[body["key"]]
             for name_ in REFERENCES:
                 if body.get(name_) in renamed:
-                    if row.state == DocumentState.DELIVERED and row.key not in renamed.values():
+                    if row.state == DocumentState.DELIVERED and row.id not in replanned:
                         result.left.append(
                             f"{row.kind} {row.key} still names {body[name_]}, delivered again "
                             f"as {renamed[body[name_]]}: check it in the destination"
                         )
                     body[name_] = renamed[body[name_]]
             if body != row.body:
-                row.body = body
+                replanning.rewrite_body(row.id, body)
         result.replanned = renamed
     return result
 
 
-def _refunds_gone_with(rows: Sequence[DocumentRow], wanted: dict[str, Finding]) -> set[str]:
+def _refunds_gone_with(rows: Sequence[StoredDocument], wanted: dict[str, Finding]) -> set[str]:
     """The refunds of every deleted credit note: they cannot be listed back, but a credit note
     is only deleted with its refunds (the destination removes them with it, or refuses until
     they are deleted first), so they are delivered again with it."""
@@ -152,13 +146,7 @@ def _refunds_gone_with(rows: Sequence[DocumentRow], wanted: dict[str, Finding]) 
 def _waiting(host: Host, name: str) -> list[str]:
     """Keys planned again by a repair and not delivered yet (a repair stopped halfway)."""
     with host.database.session() as session:
-        connection_id = get_connection(session, name).id
-        keys = session.scalars(
-            select(DocumentRow.key).where(
-                DocumentRow.connection_id == connection_id,
-                DocumentRow.state == DocumentState.PLANNED,
-            )
-        ).all()
+        keys = planned_keys(session, get_connection(session, name).id)
     return [key for key in keys if _REPAIRED.match(key)]
 
 

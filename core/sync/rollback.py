@@ -31,22 +31,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
-
 from core.connections.settings_history import settings_at
 from core.contracts import AccountSettings, Deleting, DeliveryContext, Destination
 from core.documents import document_from_dict
 from core.errors import ConfigurationError, DeletionRefused
 from core.host import Host
 from core.states import DocumentState
-from core.store.models import Assignment, Binding, Connection, DocumentRow
-from core.store.repository import connection_info
+from core.store import rollbacks
+from core.store.bound_documents import remote_ids
 from core.sync.rollback_scope import Scope, Taken, close_over, groups, in_scope
 from core.sync.verify import moved
 
 __all__ = ["RollbackPlan", "RollbackResult", "Scope", "deletable_kinds", "delete_groups", "preview"]
 
-_HELD = (DocumentState.DELETING, DocumentState.DELETED)
 ProgressCallback = Callable[[int, int | None], None]
 
 
@@ -100,19 +97,8 @@ def _needs_remote(doc: Taken, bound: Mapping[str, str]) -> bool:
 
 
 def _bound(host: Host, connection_id: int, keys: Sequence[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
     with host.database.session() as session:
-        for start in range(0, len(keys), 500):
-            found.update(
-                (key, remote_id)
-                for key, remote_id in session.execute(
-                    select(Binding.key, Binding.remote_id).where(
-                        Binding.connection_id == connection_id,
-                        Binding.key.in_(keys[start : start + 500]),
-                    )
-                )
-            )
-    return found
+        return remote_ids(session, connection_id, keys)
 
 
 def _changed(
@@ -153,15 +139,9 @@ def preview(host: Host, connection_id: int, scope: Scope, destination: Destinati
     plan = RollbackPlan(scope)
     with host.database.session() as session:
         named = in_scope(session, connection_id, scope)
-        taken = close_over(session, connection_id, named, states=("planned", "delivered", "failed"))
+        taken = close_over(session, connection_id, named, states=rollbacks.LIVE)
         parts = groups(session, taken)
-        plan.unfinished = len(
-            session.scalars(
-                select(DocumentRow.id).where(
-                    DocumentRow.connection_id == connection_id, DocumentRow.state.in_(_HELD)
-                )
-            ).all()
-        )
+        plan.unfinished = len(rollbacks.held_documents(session, connection_id))
     bound = _bound(host, connection_id, [doc.key for doc in taken])
     can = deletable_kinds(destination)
     cannot = sorted({doc.kind for doc in taken if _needs_remote(doc, bound)} - can)
@@ -172,7 +152,7 @@ def preview(host: Host, connection_id: int, scope: Scope, destination: Destinati
             "Narrow the scope, or delete those documents in the destination by hand.",
         )
     with host.database.session() as session:
-        current = connection_info(session.get_one(Connection, connection_id)).settings
+        current = rollbacks.current_settings(session, connection_id)
         settings_when = settings_at(session, connection_id, current)
     changed = _changed(destination, taken, bound, settings_when)
     for part in parts:
@@ -190,27 +170,13 @@ def mark_for_deletion(host: Host, plan: RollbackPlan) -> None:
     """Step 1: every document the plan takes becomes ``deleting``, in one transaction."""
     ids = [doc.id for doc in plan.documents]
     with host.database.session() as session:
-        for start in range(0, len(ids), 500):
-            session.execute(
-                update(DocumentRow)
-                .where(
-                    DocumentRow.id.in_(ids[start : start + 500]),
-                    DocumentRow.state.in_(("planned", "delivered", "failed")),
-                )
-                .values(state=DocumentState.DELETING, last_error=None)
-            )
+        rollbacks.mark_deleting(session, ids)
 
 
 def _held_groups(host: Host, connection_id: int) -> list[list[Taken]]:
     with host.database.session() as session:
-        ids = set(
-            session.scalars(
-                select(DocumentRow.id).where(
-                    DocumentRow.connection_id == connection_id, DocumentRow.state.in_(_HELD)
-                )
-            )
-        )
-        taken = close_over(session, connection_id, ids, states=_HELD)
+        ids = rollbacks.held_documents(session, connection_id)
+        taken = close_over(session, connection_id, ids, states=rollbacks.HELD)
         return groups(session, taken)
 
 
@@ -267,24 +233,14 @@ def _delete_one(
             raise ConfigurationError(f"the destination cannot delete {doc.kind} documents.")
         destination.delete(remote_id, document, context)
     with host.database.session() as session:
-        session.execute(
-            delete(Binding).where(Binding.connection_id == connection_id, Binding.key == doc.key)
-        )
-        session.execute(
-            update(DocumentRow).where(DocumentRow.id == doc.id).values(state=DocumentState.DELETED)
-        )
+        rollbacks.mark_deleted(session, connection_id, doc.id, doc.key)
 
 
 def _release(host: Host, part: Sequence[Taken]) -> int:
     """Step 3: the group's documents and assignments go; its records are unplanned again."""
     ids = [doc.id for doc in part]
     with host.database.session() as session:
-        records = set(
-            session.scalars(select(Assignment.record_id).where(Assignment.document_id.in_(ids)))
-        )
-        session.execute(delete(Assignment).where(Assignment.document_id.in_(ids)))
-        session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
-    return len(records)
+        return rollbacks.release_group(session, ids)
 
 
 def _stay(
@@ -294,18 +250,12 @@ def _stay(
     the group planned again as it was, the rest as before the rollback."""
     refused = part[refused_at]
     with host.database.session() as session:
-        for doc in part:
-            row = session.get_one(DocumentRow, doc.id)
-            if row.state == DocumentState.DELETED:
-                row.state, row.attempts = "planned", 0
-                row.last_error = f"booked again: the rollback of its group stopped at {refused.key}"
-                result.replanned.append(doc.key)
-            else:
-                has_binding = session.scalar(
-                    select(Binding.id).where(
-                        Binding.connection_id == row.connection_id, Binding.key == row.key
-                    )
-                )
-                row.state = DocumentState.DELIVERED if has_binding is not None else "planned"
-                row.last_error = f"stays: {reason}" if doc.id == refused.id else None
+        again = rollbacks.book_again_or_keep(
+            session,
+            [doc.id for doc in part],
+            booked_again=f"booked again: the rollback of its group stopped at {refused.key}",
+            kept={refused.id: f"stays: {reason}"},
+        )
+    keys = {doc.id: doc.key for doc in part}
+    result.replanned += [keys[document_id] for document_id in again]
     result.stays.append((refused.key, reason))

@@ -17,16 +17,17 @@ into its connected parts: each is deleted whole, or stays whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.documents import DocumentKind
-from core.store.models import Assignment, DocumentRow
+from core.store import rollbacks
+from core.store.stored_documents import StoredDocument
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["DELETE_ORDER", "Scope", "Taken", "close_over", "groups", "in_scope"]
 
@@ -46,7 +47,6 @@ _DEPENDENT_KINDS = (
     DocumentKind.CREDIT_NOTE.value,
     DocumentKind.CREDIT_REFUND.value,
 )
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,58 +95,17 @@ def _pointers(body: Mapping[str, Any]) -> tuple[str, ...]:
 
 def in_scope(session: Session, connection_id: int, scope: Scope) -> set[int]:
     """Ids of the documents the scope names (any state but one a rollback already holds)."""
-    query = select(DocumentRow.id).where(
-        DocumentRow.connection_id == connection_id,
-        DocumentRow.state.in_(("planned", "delivered", "failed")),
+    return rollbacks.documents_in_scope(
+        session, connection_id, run=scope.run, since=scope.since, until=scope.until
     )
-    if scope.run is not None:
-        query = query.where(DocumentRow.run_id == scope.run)
-    if scope.since is not None:
-        query = query.where(DocumentRow.doc_date >= scope.since)
-    if scope.until is not None:
-        query = query.where(DocumentRow.doc_date <= scope.until)
-    return set(session.scalars(query))
-
-
-def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-def _same_records(session: Session, ids: set[int]) -> set[int]:
-    records: set[int] = set()
-    for chunk in _chunks(ids):
-        records.update(
-            session.scalars(select(Assignment.record_id).where(Assignment.document_id.in_(chunk)))
-        )
-    found: set[int] = set()
-    for chunk in _chunks(records):
-        found.update(
-            session.scalars(select(Assignment.document_id).where(Assignment.record_id.in_(chunk)))
-        )
-    return found
 
 
 def _dependents(session: Session, connection_id: int, ids: set[int]) -> set[int]:
-    keys: set[str] = set()
-    earliest: date | None = None
-    for chunk in _chunks(ids):
-        for key, day in session.execute(
-            select(DocumentRow.key, DocumentRow.doc_date).where(DocumentRow.id.in_(chunk))
-        ):
-            keys.add(key)
-            earliest = day if earliest is None or day < earliest else earliest
+    keys, earliest = rollbacks.keys_and_earliest_date(session, ids)
     if earliest is None:
         return set()
     # A dependent is never dated before what it depends on.
-    rows = session.execute(
-        select(DocumentRow.id, DocumentRow.body).where(
-            DocumentRow.connection_id == connection_id,
-            DocumentRow.kind.in_(_DEPENDENT_KINDS),
-            DocumentRow.doc_date >= earliest,
-        )
-    )
+    rows = rollbacks.possible_dependents(session, connection_id, _DEPENDENT_KINDS, earliest)
     return {row_id for row_id, body in rows if any(key in keys for key in _pointers(body))}
 
 
@@ -157,19 +116,20 @@ def close_over(
     documents in ``states`` are kept (others are held by a rollback already)."""
     taken = set(ids)
     while True:
-        more = _same_records(session, taken) | _dependents(session, connection_id, taken)
+        more = rollbacks.sharing_records(session, taken) | _dependents(
+            session, connection_id, taken
+        )
         if more <= taken:
             break
         taken |= more
-    rows: list[Taken] = []
-    for chunk in _chunks(taken):
-        for row in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(chunk))):
-            if row.state in states:
-                rows.append(_taken(row, row.id in ids))
-    return rows
+    return [
+        _taken(row, row.id in ids)
+        for row in rollbacks.documents(session, taken)
+        if row.state in states
+    ]
 
 
-def _taken(row: DocumentRow, named: bool) -> Taken:
+def _taken(row: StoredDocument, named: bool) -> Taken:
     return Taken(
         id=row.id,
         key=row.key,
@@ -201,16 +161,11 @@ def groups(session: Session, documents: Sequence[Taken]) -> list[list[Taken]]:
         parent[root(one)] = root(other)
 
     holder: dict[int, int] = {}
-    for chunk in _chunks(by_id):
-        for document_id, record_id in session.execute(
-            select(Assignment.document_id, Assignment.record_id).where(
-                Assignment.document_id.in_(chunk)
-            )
-        ):
-            if record_id in holder:
-                join(document_id, holder[record_id])
-            else:
-                holder[record_id] = document_id
+    for document_id, record_id in rollbacks.record_holders(session, by_id):
+        if record_id in holder:
+            join(document_id, holder[record_id])
+        else:
+            holder[record_id] = document_id
     by_key = {doc.key: doc.id for doc in documents}
     for doc in documents:
         for key in doc.points_at:

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from core.errors import (
     AuthorizationFailed,
     DailyLimitReached,
@@ -26,9 +24,9 @@ from core.errors import (
 )
 from core.host import Host
 from core.states import ConnectionStatus, RunOutcome, SyncTrigger
-from core.store.models import Run
-from core.store.problems import store_problem
+from core.store.problems import StoreError, store_problem
 from core.store.repository import connection_info, get_connection, utcnow
+from core.store.rollbacks import finish_rollback_run, start_rollback_run
 from core.sync import leases
 from core.sync.claims import claim_organization
 from core.sync.engine import SyncOptions, SyncReport, close_abandoned_runs, lease_ttl, sync
@@ -128,7 +126,7 @@ def rollback(
                 report.outcome, report.error = RunOutcome.PAUSED, str(error)
             except LedgersyncError as error:
                 report.outcome, report.error = RunOutcome.FAILED, str(error)
-            except SQLAlchemyError as error:
+            except StoreError as error:
                 report.outcome, report.error = RunOutcome.FAILED, store_problem(error)
             except KeyboardInterrupt:
                 report.outcome, report.error = RunOutcome.INTERRUPTED, "interrupted."
@@ -146,29 +144,24 @@ def rollback(
 
 def _start_run(host: Host, connection_id: int) -> int:
     with host.database.session() as session:
-        run = Run(
-            connection_id=connection_id,
-            trigger=SyncTrigger.ROLLBACK,
-            forced=True,
-            started_at=utcnow(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
+        return start_rollback_run(
+            session, connection_id, started_at=utcnow(), host=socket.gethostname(), pid=os.getpid()
         )
-        session.add(run)
-        session.flush()
-        return run.id
 
 
 def _finish_run(host: Host, report: RollbackReport) -> None:
     if report.run_id is None:
         return
     with host.database.session() as session:
-        run = session.get_one(Run, report.run_id)
-        run.finished_at = utcnow()
-        run.outcome = report.outcome
-        run.counts = report.result.counts()
-        run.api_calls = report.api_calls
-        run.error = report.error or None
+        finish_rollback_run(
+            session,
+            report.run_id,
+            finished_at=utcnow(),
+            outcome=report.outcome,
+            counts=report.result.counts(),
+            api_calls=report.api_calls,
+            error=report.error or None,
+        )
 
 
 def repost(

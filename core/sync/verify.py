@@ -16,16 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from core.connections.settings_history import settings_at
 from core.connections.setup import load_connection
 from core.contracts import RemoteDocument
 from core.errors import ConfigurationError
 from core.host import Host
-from core.states import DocumentState
-from core.store.models import Binding, DocumentRow
+from core.store.bound_documents import delivered_documents
 from core.store.repository import get_connection
+from core.store.stored_documents import StoredDocument
 
 __all__ = ["Finding", "Verification", "verify"]
 
@@ -95,7 +93,10 @@ def moved(written: RemoteDocument | None, found: RemoteDocument) -> list[str]:
 
 
 def _compare(
-    row: DocumentRow, remote_id: str, found: RemoteDocument | None, written: RemoteDocument | None
+    row: StoredDocument,
+    remote_id: str,
+    found: RemoteDocument | None,
+    written: RemoteDocument | None,
 ) -> Finding | None:
     if found is None:
         return Finding(row.key, row.kind, remote_id, "deleted", "no longer in the destination")
@@ -116,24 +117,7 @@ def verify(host: Host, name: str, *, since: date | None = None) -> Verification:
     """Read back ``name``'s delivered documents (dated ``since`` on) and compare."""
     with host.database.session() as session:
         connection_id = get_connection(session, name).id
-        query = (
-            select(DocumentRow, Binding.remote_id)
-            .join(
-                Binding,
-                (Binding.connection_id == DocumentRow.connection_id)
-                & (Binding.key == DocumentRow.key),
-            )
-            .where(
-                DocumentRow.connection_id == connection_id,
-                DocumentRow.state == DocumentState.DELIVERED,
-            )
-            .order_by(DocumentRow.doc_date, DocumentRow.id)
-        )
-        if since is not None:
-            query = query.where(DocumentRow.doc_date >= since)
-        delivered = [(row, str(remote)) for row, remote in session.execute(query)]
-        for row, _remote in delivered:
-            session.expunge(row)
+        delivered = delivered_documents(session, connection_id, since)
     current = load_connection(host, name).settings
     with host.database.session() as session:
         # Each document is judged by the settings it was written with (settings_history).

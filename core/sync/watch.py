@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from core.connections import alerts
 from core.connections.failure import connection_notice
@@ -25,6 +24,9 @@ from core.host import Host
 from core.states import SyncTrigger
 from core.store.repository import connection_info, get_connection
 from core.sync.reconcile import Reconciliation, reconcile
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["SCHEDULED", "reconcile_after_sync"]
 

@@ -79,6 +79,24 @@ def test_a_naive_timestamp_is_refused_as_the_column_type_refuses_it(sqlite: Conn
         binder(_RECORDS.c.created_at, sqlite)(datetime(2026, 3, 2, 10))
 
 
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.none())
+def test_an_amount_is_bound_as_the_column_type_binds_it(
+    sqlite: Connection, amount: Decimal | None
+) -> None:
+    column = _RECORDS.c.amount
+    bound = binder(column, sqlite)(amount)
+    assert bound == _type_processor(column, sqlite)(amount)
+    if amount is not None:
+        assert read_money(bound) == amount
+
+
+def test_an_amount_that_is_not_a_decimal_is_refused_as_the_column_type_refuses_it(
+    sqlite: Connection,
+) -> None:
+    with pytest.raises(TypeError, match="Decimal"):
+        binder(_RECORDS.c.amount, sqlite)(1.5)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),

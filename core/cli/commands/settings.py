@@ -6,14 +6,14 @@ import click
 
 from core.cli.context import pass_host
 from core.cli.output import emit_json, safe
-from core.connections.lifecycle import (
+from core.connections.quota import api_share as api_share_of
+from core.connections.settings import (
     REFUND_LOOKBACK_DAYS,
     REFUND_LOOKBACK_RANGE,
     SettingsChange,
     change_settings,
     refund_lookback_days,
 )
-from core.connections.quota import api_share as api_share_of
 from core.connections.setup import load_connection
 from core.errors import ConfigurationError
 from core.host import Host
