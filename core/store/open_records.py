@@ -26,7 +26,7 @@ from sqlalchemy.types import NullType
 from core.documents import DocumentKind
 from core.records import Charge, Refund
 from core.store.driver import DriverSql, chunks, read_money
-from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord, SyncPeriod
+from core.store.models import Base, Connection, QuarantinedRecord, SourceRecord
 
 __all__ = [
     "ChargeRow",
@@ -36,7 +36,6 @@ __all__ = [
     "record_payload",
     "stored_charge",
     "stored_refund",
-    "sync_periods",
 ]
 
 _DOCUMENTS = Base.metadata.tables["documents"]
@@ -137,16 +136,6 @@ def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
 def planned_connection(session: Session, connection_id: int) -> Connection:
     """The connection being planned."""
     return session.get_one(Connection, connection_id)
-
-
-def sync_periods(session: Session, connection_id: int) -> list[tuple[datetime, datetime | None]]:
-    """``(started, ended)`` of each sync period of the connection (``ended`` None: open)."""
-    return [
-        (period.started_at, period.ended_at)
-        for period in session.scalars(
-            select(SyncPeriod).where(SyncPeriod.connection_id == connection_id)
-        )
-    ]
 
 
 def record_payload(session: Session, record_id: int) -> dict[str, Any]:
