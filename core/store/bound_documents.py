@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from core.states import DocumentState
+from core.store.driver import chunks
 from core.store.models import Binding, DocumentRow
 from core.store.stored_documents import StoredDocument, copy_of
 
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 __all__ = ["delivered_documents", "remote_ids"]
-
-_IN_LIMIT = 500
 
 
 def delivered_documents(
@@ -49,13 +48,13 @@ def delivered_documents(
 def remote_ids(session: Session, connection_id: int, keys: Sequence[str]) -> dict[str, str]:
     """The remote id each of ``keys`` is bound to (keys not bound are left out)."""
     found: dict[str, str] = {}
-    for start in range(0, len(keys), _IN_LIMIT):
+    for chunk in chunks(keys):
         found.update(
             (key, remote_id)
             for key, remote_id in session.execute(
                 select(Binding.key, Binding.remote_id).where(
                     Binding.connection_id == connection_id,
-                    Binding.key.in_(keys[start : start + _IN_LIMIT]),
+                    Binding.key.in_(chunk),
                 )
             )
         )

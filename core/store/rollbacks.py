@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from core.contracts import AccountSettings
 from core.states import DocumentState, SyncTrigger
+from core.store.driver import chunks
 from core.store.models import Assignment, Binding, Connection, DocumentRow, Run
 from core.store.repository import connection_info
 from core.store.stored_documents import StoredDocument, copy_of
@@ -44,13 +45,11 @@ __all__ = [
 
 LIVE = ("planned", "delivered", "failed")  # states a rollback may take a document from
 HELD = (DocumentState.DELETING, DocumentState.DELETED)  # states of what a rollback holds
-_CHUNK = 500
 
 
-def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
+def _chunks(values: Iterable[int]) -> Iterator[Sequence[int]]:
+    """``values`` in ascending order, in slices that bound an ``IN`` list."""
+    return chunks(sorted(values))
 
 
 # --- the scope and what it closes over ---------------------------------------------------
@@ -159,11 +158,11 @@ def current_settings(session: Session, connection_id: int) -> AccountSettings:
 
 def mark_deleting(session: Session, ids: Sequence[int]) -> None:
     """Step 1: ``ids`` become ``deleting`` (those a rollback does not hold already)."""
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunks(ids):
         session.execute(
             update(DocumentRow)
             .where(
-                DocumentRow.id.in_(ids[start : start + _CHUNK]),
+                DocumentRow.id.in_(chunk),
                 DocumentRow.state.in_(LIVE),
             )
             .values(state=DocumentState.DELETING, last_error=None)

@@ -49,9 +49,9 @@ from core.store.open_records import (
     planned_connection,
     record_payload,
     stored_charge,
-    sync_periods,
 )
 from core.store.outbox import KeyTaken, OutboxWriter, kind_of
+from core.store.sync_periods import periods_in_order
 from core.sync.ingest import quarantine_items
 from core.sync.plan_outcome import PlanningError, PlanOutcome, TakenKeys
 from core.sync.refund_rules import ChargeState, RefundJudge
@@ -100,7 +100,7 @@ class _Planner:
         self.keep_keys = keep_keys
         self.outbox = OutboxWriter(self.connection, connection.id, mapper.name, now, run_id)
         self.records = OpenRecords(self.connection, connection.id, self.outbox.sql)
-        self.periods = sync_periods(session, connection.id)
+        self.periods = periods_in_order(session, connection.id)
         self.outcome = PlanOutcome(dry_run=dry_run)
         self.skipped: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
