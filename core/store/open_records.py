@@ -73,7 +73,43 @@ _REFUND_COLUMNS = _as_returned(
 )
 
 _new = object.__new__
-_set = object.__setattr__  # records are frozen: the way their own __init__ sets fields
+
+
+def _setter(cls: type[Any], name: str) -> Any:
+    """The slot's own setter of a frozen record class: the way its ``__init__`` sets the field
+    (``object.__setattr__``), without looking the slot up on every call."""
+    return cls.__dict__[name].__set__
+
+
+(
+    _charge_source_id,
+    _charge_created_at,
+    _charge_currency,
+    _charge_amount,
+    _charge_fee,
+    _charge_fee_currency,
+    _charge_channel,
+    _charge_raw_channel,
+    _charge_description,
+    _charge_exchange_rate,
+    _charge_raw,
+) = (
+    _setter(Charge, name)
+    for name in (
+        "source_id",
+        "created_at",
+        "currency",
+        "amount",
+        "fee",
+        "fee_currency",
+        "channel",
+        "raw_channel",
+        "description",
+        "exchange_rate",
+        "raw",
+    )
+)
+_set = object.__setattr__
 
 
 def stored_charge(
@@ -91,17 +127,17 @@ def stored_charge(
     """A charge read back from the store. It passed its checks when the source made it and
     the store keeps its values exactly, so it is rebuilt without running them again."""
     charge: Charge = _new(Charge)
-    _set(charge, "source_id", source_id)
-    _set(charge, "created_at", created_at)
-    _set(charge, "currency", currency)
-    _set(charge, "amount", amount)
-    _set(charge, "fee", fee)
-    _set(charge, "fee_currency", fee_currency)
-    _set(charge, "channel", channel)
-    _set(charge, "raw_channel", raw_channel)
-    _set(charge, "description", description)
-    _set(charge, "exchange_rate", exchange_rate)
-    _set(charge, "raw", {})
+    _charge_source_id(charge, source_id)
+    _charge_created_at(charge, created_at)
+    _charge_currency(charge, currency)
+    _charge_amount(charge, amount)
+    _charge_fee(charge, fee)
+    _charge_fee_currency(charge, fee_currency)
+    _charge_channel(charge, channel)
+    _charge_raw_channel(charge, raw_channel)
+    _charge_description(charge, description)
+    _charge_exchange_rate(charge, exchange_rate)
+    _charge_raw(charge, {})
     return charge
 
 
