@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from plugins.zoho_books.client import BooksClient
-from plugins.zoho_books.writer import EXPENSES, INVOICES
+from plugins.zoho_books.writing import EXPENSES, INVOICES
 
 __all__ = ["keys_in_books"]
 

@@ -34,6 +34,7 @@ from plugins.zoho_books.limiter import SlidingWindowLimiter
 from plugins.zoho_books.metadata import Account, Item, Metadata, Tax
 from plugins.zoho_books.oauth import OAuthClient
 from plugins.zoho_books.readback import CUSTOMER_KINDS, read_back
+from plugins.zoho_books.run_cache import RunCache
 from plugins.zoho_books.tokens import REFRESH_TOKEN, AccessTokens
 from plugins.zoho_books.transfers import bank_account_balance
 from plugins.zoho_books.writer import Writer
@@ -117,11 +118,14 @@ class ZohoBooksDestination:
             connection_name=context.connection.name,
         )
         prefix = str(config.get("customer_name") or f"{context.connection.source.title()} Customer")
-        self.metadata = Metadata(self.client, context.cache, customer_prefix=prefix)
+        # The host builds a destination per run: metadata and draft records are read from the
+        # store once a run, then from memory (writes still go to the store first).
+        cache = RunCache(context.cache)
+        self.metadata = Metadata(self.client, cache, customer_prefix=prefix)
         self.writer = Writer(
             self.client,
             self.metadata,
-            context.cache,
+            cache,
             unique_field=config.get("unique_field") or None,
             payment_mode=str(config.get("payment_mode") or "others"),
             connection_name=context.connection.name,

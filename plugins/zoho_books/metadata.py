@@ -109,6 +109,10 @@ class Metadata:
         self._prefix = f"zoho_books:{client.organization_id}"
         self._customer_prefix = customer_prefix
         self._reread: set[str] = set()
+        # The currencies by code, made once from the rows they were made from (the cache
+        # in front of the store gives the same rows back until they are read again).
+        self._currency_rows: Any = None
+        self._currencies: dict[str, Currency] = {}
 
     def _key(self, name: str) -> str:
         return f"{self._prefix}:{name}"
@@ -189,10 +193,14 @@ class Metadata:
             ],
             refresh,
         )
-        return {row["currency_code"]: Currency(**row) for row in rows}
+        if rows is not self._currency_rows:
+            self._currencies = {row["currency_code"]: Currency(**row) for row in rows}
+            self._currency_rows = rows
+        return dict(self._currencies)
 
     def currency(self, code: str) -> Currency | None:
-        found = self.currencies().get(code)
+        self.currencies()
+        found = self._currencies.get(code)
         if found is None and "currencies" not in self._reread:
             found = self.currencies(refresh=True).get(code)
         return found
@@ -213,10 +221,11 @@ class Metadata:
 
         Found by name first, so a create whose answer was lost is not repeated.
         """
-        contacts: dict[str, str] = dict(self._cache.get(self._key("customers")) or {})
-        contact_id = contacts.get(currency.currency_code)
+        known = self._cache.get(self._key("customers")) or {}
+        contact_id = known.get(currency.currency_code)
         if contact_id:
-            return contact_id
+            return str(contact_id)
+        contacts: dict[str, str] = dict(known)
         name = self.customer_name(currency)
         for row in self._client.list_all("/contacts", "contacts", {"contact_name": name}):
             if row.get("contact_name") == name and str(row.get("currency_id")) == (

@@ -15,11 +15,7 @@ SHIPPED = ("core", "plugins", "notifications")
 LIMIT = 400
 
 # Not split yet (issue 15 item 1). Remove a module once it is under LIMIT.
-STILL_TOO_LONG = frozenset(
-    {
-        "plugins/zoho_books/writer.py",
-    }
-)
+STILL_TOO_LONG: frozenset[str] = frozenset()
 
 
 def line_count(path: Path) -> int:
