@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection as DriverConnection
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,25 @@ _DOCUMENTS = Base.metadata.tables["documents"]
 _BINDINGS = Base.metadata.tables["bindings"]
 _D = _DOCUMENTS.c
 _B = _BINDINGS.c
+
+# The hot path's statements, built once (executed with their parameters per document).
+_ATTEMPT = {
+    with_run: update(_DOCUMENTS)
+    .where(_D.id == bindparam("document_id"), _D.state == DocumentState.PLANNED)
+    .values(
+        attempts=func.coalesce(_D.attempts, 0) + 1,
+        attempted_at=bindparam("at"),
+        **({"run_id": bindparam("run")} if with_run else {}),
+    )
+    .returning(_D.attempts)
+    for with_run in (False, True)
+}
+_BIND = _BINDINGS.insert()
+_DELIVERED = (
+    update(_DOCUMENTS)
+    .where(_D.id == bindparam("document_id"))
+    .values(state=DocumentState.DELIVERED, delivered_at=bindparam("at"), last_error=None)
+)
 
 
 class PlannedRow(NamedTuple):
@@ -162,18 +181,10 @@ class Deliveries:
     def record_attempt(self, document_id: int) -> int | None:
         """Count one more attempt, committed before sending; the count before it, or None
         when the document is no longer planned."""
-        values: dict[str, Any] = {
-            "attempts": func.coalesce(_D.attempts, 0) + 1,
-            "attempted_at": self.clock(),
-        }
-        if self.run_id is not None:
-            values["run_id"] = self.run_id
         with self.engine.begin() as connection:
             attempts = connection.scalar(
-                update(_DOCUMENTS)
-                .where(_D.id == document_id, _D.state == DocumentState.PLANNED)
-                .values(values)
-                .returning(_D.attempts)
+                _ATTEMPT[self.run_id is not None],
+                {"document_id": document_id, "at": self.clock(), "run": self.run_id},
             )
         return None if attempts is None else int(attempts) - 1
 
@@ -195,16 +206,7 @@ class Deliveries:
         if bound_to is None:
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(
-                        _BINDINGS.insert().values(
-                            connection_id=self.connection_id,
-                            key=key,
-                            remote_kind=kind,
-                            remote_id=remote_id,
-                            bound_at=self.clock(),
-                            recovered=recovered,
-                        )
-                    )
+                    connection.execute(_BIND, self._binding(key, kind, remote_id, recovered))
                     self._delivered(connection, document_id)
                 return None
             except IntegrityError:  # rolled back: bound meanwhile, or the remote id is taken
@@ -213,16 +215,7 @@ class Deliveries:
             conflict = self._conflict(connection, key, kind, remote_id)
             if conflict is None:
                 if not self._bound(connection, key):
-                    connection.execute(
-                        _BINDINGS.insert().values(
-                            connection_id=self.connection_id,
-                            key=key,
-                            remote_kind=kind,
-                            remote_id=remote_id,
-                            bound_at=self.clock(),
-                            recovered=recovered,
-                        )
-                    )
+                    connection.execute(_BIND, self._binding(key, kind, remote_id, recovered))
                 self._delivered(connection, document_id)
         return conflict
 
@@ -246,12 +239,18 @@ class Deliveries:
         bound = [bound for other, bound in rows if other == key and bound != remote_id]
         return BindConflict(bound_to=bound[0]) if bound else None
 
+    def _binding(self, key: str, kind: str, remote_id: str, recovered: bool) -> dict[str, Any]:
+        return {
+            "connection_id": self.connection_id,
+            "key": key,
+            "remote_kind": kind,
+            "remote_id": remote_id,
+            "bound_at": self.clock(),
+            "recovered": recovered,
+        }
+
     def _delivered(self, connection: DriverConnection, document_id: int) -> None:
-        done = connection.execute(
-            update(_DOCUMENTS)
-            .where(_D.id == document_id)
-            .values(state=DocumentState.DELIVERED, delivered_at=self.clock(), last_error=None)
-        )
+        done = connection.execute(_DELIVERED, {"document_id": document_id, "at": self.clock()})
         if done.rowcount != 1:
             raise LookupError(f"document {document_id} is not in the store")
 
