@@ -9,15 +9,15 @@ rollback finishes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
 from core.contracts import AccountSettings
-from core.states import DocumentState, SyncTrigger
+from core.states import DocumentState
 from core.store.driver import chunks
-from core.store.models import Assignment, Binding, Connection, DocumentRow, Run
+from core.store.models import Assignment, Binding, Connection, DocumentRow
 from core.store.repository import connection_info
 from core.store.stored_documents import StoredDocument, copy_of
 
@@ -31,7 +31,6 @@ __all__ = [
     "current_settings",
     "documents",
     "documents_in_scope",
-    "finish_rollback_run",
     "held_documents",
     "keys_and_earliest_date",
     "mark_deleted",
@@ -40,7 +39,6 @@ __all__ = [
     "record_holders",
     "release_group",
     "sharing_records",
-    "start_rollback_run",
 ]
 
 LIVE = ("planned", "delivered", "failed")  # states a rollback may take a document from
@@ -213,42 +211,3 @@ def book_again_or_keep(
             row.state = DocumentState.DELIVERED if has_binding is not None else "planned"
             row.last_error = kept.get(document_id)
     return again
-
-
-# --- the rollback's run in the history ---------------------------------------------------
-
-
-def start_rollback_run(
-    session: Session, connection_id: int, *, started_at: datetime, host: str, pid: int
-) -> int:
-    """A run with trigger ``rollback`` (forced), started; its id."""
-    run = Run(
-        connection_id=connection_id,
-        trigger=SyncTrigger.ROLLBACK,
-        forced=True,
-        started_at=started_at,
-        host=host,
-        pid=pid,
-    )
-    session.add(run)
-    session.flush()
-    return run.id
-
-
-def finish_rollback_run(
-    session: Session,
-    run_id: int,
-    *,
-    finished_at: datetime,
-    outcome: str,
-    counts: dict[str, Any],
-    api_calls: int,
-    error: str | None,
-) -> None:
-    """The run's end: when, how it went, what it did, and its error if any."""
-    run = session.get_one(Run, run_id)
-    run.finished_at = finished_at
-    run.outcome = outcome
-    run.counts = counts
-    run.api_calls = api_calls
-    run.error = error

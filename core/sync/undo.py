@@ -26,7 +26,7 @@ from core.host import Host
 from core.states import ConnectionStatus, RunOutcome, SyncTrigger
 from core.store.problems import StoreError, store_problem
 from core.store.repository import connection_info, get_connection, utcnow
-from core.store.rollbacks import finish_rollback_run, start_rollback_run
+from core.store.runs import finish_run, start_run
 from core.sync import leases
 from core.sync.claims import claim_organization
 from core.sync.engine import SyncOptions, SyncReport, close_abandoned_runs, lease_ttl, sync
@@ -143,23 +143,30 @@ def rollback(
 
 
 def _start_run(host: Host, connection_id: int) -> int:
-    with host.database.session() as session:
-        return start_rollback_run(
-            session, connection_id, started_at=utcnow(), host=socket.gethostname(), pid=os.getpid()
-        )
+    run_id, _connection = start_run(
+        host.database,
+        connection_id,
+        trigger=SyncTrigger.ROLLBACK,
+        forced=True,
+        dry_run=False,
+        started_at=utcnow(),
+    )
+    return run_id
 
 
 def _finish_run(host: Host, report: RollbackReport) -> None:
     if report.run_id is None:
         return
     with host.database.session() as session:
-        finish_rollback_run(
+        finish_run(
             session,
             report.run_id,
             finished_at=utcnow(),
             outcome=report.outcome,
             counts=report.result.counts(),
+            skipped={},
             api_calls=report.api_calls,
+            quarantined=0,
             error=report.error or None,
         )
 

@@ -8,10 +8,16 @@ None, Decimal).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 __all__ = ["dumps", "loads"]
+
+
+# What ``json.dumps`` writes a str with (``ensure_ascii``), without its per-call set-up.
+_string: Callable[[str], str] = encode_basestring_ascii
 
 
 def _number(value: Decimal) -> str:
@@ -23,14 +29,16 @@ def _number(value: Decimal) -> str:
 
 def dumps(value: Any) -> str:
     """``value`` as JSON; Decimal amounts are written digit for digit."""
+    if isinstance(value, str):
+        return _string(value)
     if isinstance(value, Decimal):
         return _number(value)
     if isinstance(value, float):
         raise TypeError("float is not allowed in a request: use Decimal")
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int):
         return json.dumps(value)
     if isinstance(value, dict):
-        items = (f"{json.dumps(str(key))}:{dumps(item)}" for key, item in value.items())
+        items = (f"{_string(str(key))}:{dumps(item)}" for key, item in value.items())
         return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(dumps(item) for item in value) + "]"
