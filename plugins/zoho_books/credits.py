@@ -35,21 +35,8 @@ class CreditNotes:
     def deliver(self, document: CreditNote, context: DeliveryContext) -> str:
         books = self._books
         currency = books.currency(document)
-        line: dict[str, Any] = {
-            "item_id": books.setting(context.settings, "item"),
-            "account_id": books.setting(context.settings, "refund_account"),
-            "rate": document.amount,
-            "quantity": 1,
-        }
-        if document.description:
-            line["description"] = document.description
-        body: dict[str, Any] = {
-            "customer_id": books.metadata.customer_for(currency),
-            "currency_id": currency.currency_id,
-            "date": document.date.isoformat(),
-            "reference_number": document.key,
-            "line_items": [line],
-        }
+        body = books.one_line_body(document, context.settings, currency, "refund_account")
+        line = body["line_items"][0]
         params = None
         if document.invoice_key:
             params = {"invoice_id": books.depends(context, document.invoice_key, document)}

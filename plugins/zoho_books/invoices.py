@@ -66,21 +66,8 @@ class Invoices:
     ) -> dict[str, Any]:
         """The invoice as asked under the current settings (accounts, item, tax)."""
         books = self._books
-        line: dict[str, Any] = {
-            "item_id": books.setting(context.settings, "item"),
-            "account_id": books.setting(context.settings, "sales_account"),
-            "rate": document.amount,
-            "quantity": 1,
-        }
-        if document.description:
-            line["description"] = document.description
-        body: dict[str, Any] = {
-            "customer_id": books.metadata.customer_for(currency),
-            "currency_id": currency.currency_id,
-            "date": document.date.isoformat(),
-            "reference_number": document.key,
-            "line_items": [line],
-        }
+        body = books.one_line_body(document, context.settings, currency, "sales_account")
+        line = body["line_items"][0]
         books.with_rate(body, document, currency)
         books.taxed(context.settings, body, line)
         return body

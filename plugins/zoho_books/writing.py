@@ -17,9 +17,11 @@ from typing import Any
 from core.api import (
     AccountSettings,
     ConfigurationError,
+    CreditNote,
     DeliveryContext,
     Document,
     DocumentRejected,
+    Invoice,
     TransientError,
 )
 from plugins.zoho_books.client import BooksClient
@@ -147,6 +149,31 @@ class Books:
                 "Pick one with `ledgersync zoho accounts NAME` and save it in the settings.",
             )
         return str(value)
+
+    def one_line_body(
+        self,
+        document: Invoice | CreditNote,
+        settings: AccountSettings,
+        currency: Currency,
+        account: str,
+    ) -> dict[str, Any]:
+        """An invoice or a credit note: one line of the connection's item booked to the
+        ``account`` setting, for the document's amount, under its key (``reference_number``)."""
+        line: dict[str, Any] = {
+            "item_id": self.setting(settings, "item"),
+            "account_id": self.setting(settings, account),
+            "rate": document.amount,
+            "quantity": 1,
+        }
+        if document.description:
+            line["description"] = document.description
+        return {
+            "customer_id": self.metadata.customer_for(currency),
+            "currency_id": currency.currency_id,
+            "date": document.date.isoformat(),
+            "reference_number": document.key,
+            "line_items": [line],
+        }
 
     @staticmethod
     def taxed(settings: AccountSettings, body: dict[str, Any], line: dict[str, Any]) -> None:
