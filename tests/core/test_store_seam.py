@@ -1,9 +1,11 @@
-"""The store owns the SQL: the pipeline (core/sync, core/mapping) speaks to it in domain terms.
+"""The store owns the SQL: the rest of core speaks to it in domain terms.
 
-A pipeline module may not import SQLAlchemy or the store's models at run time (imports under
-``if TYPE_CHECKING:`` name types only and do not count). The modules that still do are listed
-in ``STILL_REACHING``; the list may only shrink: the test fails on a new one, and on a listed
-one that no longer needs to be there.
+No module of core outside ``core/store`` (and the conformance kit, ``core/testing``, which
+builds a real store for plugins under test) may import SQLAlchemy or the store's models at run
+time; imports under ``if TYPE_CHECKING:`` name types only and do not count. The pipeline
+(core/sync, core/mapping) is clean; the modules elsewhere that still reach past the store are
+listed in ``STILL_REACHING``, and the list may only shrink: the test fails on a new one, and on
+a listed one that no longer needs to be there.
 """
 
 from __future__ import annotations
@@ -14,10 +16,31 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "core"
 PIPELINE = ("sync", "mapping")
+OUTSIDE_THE_STORE = ("store", "testing")  # the folders the rule does not apply to
 BANNED = ("sqlalchemy", "core.store.models")
 
 # Not moved behind the store yet (issue 15 item 2). Remove a module once it is clean.
-STILL_REACHING: frozenset[str] = frozenset()
+STILL_REACHING = frozenset(
+    {
+        "core/cli/context.py",
+        "core/cli/errors.py",
+        "core/cli/main.py",
+        "core/connections/alerts.py",
+        "core/connections/backfill.py",
+        "core/connections/failure.py",
+        "core/connections/lifecycle.py",
+        "core/connections/quota.py",
+        "core/connections/settings_history.py",
+        "core/connections/setup.py",
+        "core/reports/history.py",
+        "core/reports/ledger.py",
+        "core/reports/status.py",
+        "core/scheduling/events.py",
+        "core/scheduling/runner.py",
+        "core/scheduling/workers/event_jobs.py",
+        "core/web/webhooks.py",
+    }
+)
 
 
 def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
@@ -43,9 +66,15 @@ def store_reach_ins(tree: ast.AST) -> list[str]:
     return found
 
 
+def _outside_the_store(path: Path) -> bool:
+    parts = path.relative_to(CORE).parts
+    return parts[0] not in OUTSIDE_THE_STORE and "migrations" not in parts
+
+
 def reaching_modules() -> set[str]:
-    files = [path for folder in PIPELINE for path in sorted((CORE / folder).rglob("*.py"))]
+    files = [path for path in sorted(CORE.rglob("*.py")) if _outside_the_store(path)]
     assert any(path.name == "planning.py" for path in files)
+    assert any(path.name == "status.py" for path in files)
     return {
         str(path.relative_to(CORE.parent))
         for path in files
@@ -70,10 +99,12 @@ def test_the_list_of_modules_still_reaching_only_shrinks() -> None:
     )
 
 
-def test_planning_speaks_to_the_store_in_domain_terms() -> None:
-    assert "core/sync/planning.py" not in reaching_modules()
-    assert "core/sync/refund_rules.py" not in reaching_modules()
-    assert "core/sync/ingest.py" not in reaching_modules()
+def test_the_pipeline_speaks_to_the_store_in_domain_terms() -> None:
+    reaching = reaching_modules()
+    pipeline = [path for folder in PIPELINE for path in sorted((CORE / folder).rglob("*.py"))]
+    assert len(pipeline) > 30
+    assert not [p for p in pipeline if str(p.relative_to(CORE.parent)) in reaching]
+    assert not [name for name in STILL_REACHING if name.split("/")[1] in PIPELINE]
 
 
 def test_the_check_would_see_a_reach_in() -> None:
