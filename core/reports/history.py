@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from core.host import Host
-from core.store.models import Run
 from core.store.repository import get_connection
+from core.store.run_history import latest_runs
 from core.sync.engine import SyncReport
 
 __all__ = ["created_summary", "report_lines", "run_history"]
@@ -17,11 +15,7 @@ __all__ = ["created_summary", "report_lines", "run_history"]
 def run_history(host: Host, name: str, limit: int = 20) -> list[dict[str, Any]]:
     with host.database.session() as session:
         row = get_connection(session, name)
-        runs = list(
-            session.scalars(
-                select(Run).where(Run.connection_id == row.id).order_by(Run.id.desc()).limit(limit)
-            )
-        )
+        runs = latest_runs(session, row.id, limit)
         return [
             {
                 "run": run.id,

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, TypeVar
-
-from sqlalchemy import Select, select
+from typing import Any
 
 from core.host import Host
-from core.store.models import Binding, DocumentRow
+from core.store.ledger_entries import LedgerFilter, ledger_documents
 from core.store.repository import get_connection
 
 __all__ = ["LEDGER_FIELDS", "LedgerFilter", "ledger_csv", "ledger_rows"]
 
-Q = TypeVar("Q", bound="Select[Any, Any]")
-
 LEDGER_FIELDS = ["key", "kind", "date", "amount", "currency", "state", "remote_id", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerFilter:
-    """Which documents to show; every field None or empty shows them all."""
-
-    kind: str | None = None
-    state: str | None = None
-    currency: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    key_contains: str | None = None
-
-    def apply(self, query: Q) -> Q:
-        if self.kind:
-            query = query.where(DocumentRow.kind == self.kind)
-        if self.state:
-            query = query.where(DocumentRow.state == self.state)
-        if self.currency:
-            query = query.where(DocumentRow.currency == self.currency.upper())
-        if self.date_from:
-            query = query.where(DocumentRow.doc_date >= self.date_from)
-        if self.date_to:
-            query = query.where(DocumentRow.doc_date <= self.date_to)
-        if self.key_contains:
-            query = query.where(DocumentRow.key.contains(self.key_contains, autoescape=True))
-        return query
 
 
 def ledger_rows(
@@ -55,19 +22,6 @@ def ledger_rows(
     state, remote id and the last error."""
     with host.database.session() as session:
         row = get_connection(session, name)
-        query = (
-            select(DocumentRow, Binding.remote_id)
-            .outerjoin(
-                Binding,
-                (Binding.connection_id == DocumentRow.connection_id)
-                & (Binding.key == DocumentRow.key),
-            )
-            .where(DocumentRow.connection_id == row.id)
-            .order_by(DocumentRow.doc_date, DocumentRow.id)
-        )
-        query = (where or LedgerFilter()).apply(query)
-        if limit is not None:
-            query = query.limit(limit)
         return [
             {
                 "key": document.key,
@@ -79,7 +33,7 @@ def ledger_rows(
                 "remote_id": remote_id,
                 "error": document.last_error,
             }
-            for document, remote_id in session.execute(query)
+            for document, remote_id in ledger_documents(session, row.id, where, limit)
         ]
 
 

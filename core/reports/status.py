@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.connections.quota import quota_status
 from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
 from core.scheduling.events import event_schedule
-from core.states import ConnectionStatus, DocumentState, RunOutcome
-from core.store.models import (
-    ApiUsage,
-    Connection,
-    DocumentRow,
-    QuarantinedRecord,
-    Run,
-    SourceRecord,
+from core.states import ConnectionStatus, RunOutcome
+from core.store.connection_rows import all_connections
+from core.store.connection_tallies import (
+    calls_on,
+    documents_by_state,
+    unknown_channels,
+    unresolved_quarantined,
 )
 from core.store.repository import connection_info, get_connection, utcnow
+from core.store.run_history import last_attempt, last_success_at
 from core.sync import leases
 from core.sync.reconcile import last_reconcile
+
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from core.store.models import Connection
 
 __all__ = ["connection_state", "status_of", "status_rows"]
 
@@ -39,10 +39,7 @@ def connection_state(status: str, enabled: bool) -> str:
 def status_rows(host: Host, name: str | None = None) -> list[dict[str, Any]]:
     """The status of connection ``name``, or of every connection by name."""
     with host.database.session() as session:
-        if name:
-            rows = [get_connection(session, name)]
-        else:
-            rows = list(session.scalars(select(Connection).order_by(Connection.name)))
+        rows = [get_connection(session, name)] if name else all_connections(session)
     return [status_of(host, row) for row in rows]
 
 
@@ -50,31 +47,12 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
     info = connection_info(row)
     now = now or utcnow()
     with host.database.session() as session:
-        calls_today = session.scalar(
-            select(func.coalesce(func.sum(ApiUsage.calls), 0)).where(
-                ApiUsage.connection_id == row.id, ApiUsage.day == now.date()
-            )
-        )
-        quarantined = session.scalar(
-            select(func.count()).where(
-                QuarantinedRecord.connection_id == row.id, QuarantinedRecord.resolved_at.is_(None)
-            )
-        )
-        last_run = session.scalar(
-            select(Run)
-            .where(Run.connection_id == row.id, Run.dry_run.is_(False))
-            .order_by(Run.id.desc())
-            .limit(1)
-        )
-        last_success = session.scalar(
-            select(func.max(Run.started_at)).where(
-                Run.connection_id == row.id,
-                Run.dry_run.is_(False),
-                Run.outcome == RunOutcome.SUCCEEDED,
-            )
-        )
-        documents = _documents_by_state(session, row.id)
-        unknown = _unknown_channels(session, row.id)
+        calls_today = calls_on(session, row.id, now.date())
+        quarantined = unresolved_quarantined(session, row.id)
+        last_run = last_attempt(session, row.id)
+        last_success = last_success_at(session, row.id)
+        documents = documents_by_state(session, row.id)
+        unknown = unknown_channels(session, row.id)
         quota = quota_status(session, row.id, info.settings.extra, now)
     last_outcome = last_run.outcome if last_run else None
     running = last_outcome == RunOutcome.RUNNING and _sync_alive(host, row.id, now)
@@ -125,31 +103,7 @@ def status_of(host: Host, row: Connection, now: datetime | None = None) -> dict[
     }
 
 
-def _documents_by_state(session: Session, connection_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(DocumentRow.state, func.count())
-        .where(
-            DocumentRow.connection_id == connection_id, DocumentRow.state != DocumentState.DELIVERED
-        )
-        .group_by(DocumentRow.state)
-    )
-    return {str(state): int(count) for state, count in rows}
-
-
 def _sync_alive(host: Host, connection_id: int, now: datetime) -> bool:
     """Whether a sync of the connection holds a live lease (so "running" is true)."""
     lease = leases.current_lease(host.database, connection_id)
     return lease is not None and not leases.abandoned(lease, now, socket.gethostname())
-
-
-def _unknown_channels(session: Session, connection_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(SourceRecord.raw_channel, func.count())
-        .where(
-            SourceRecord.connection_id == connection_id,
-            SourceRecord.kind == "charge",
-            SourceRecord.channel.is_(None),
-        )
-        .group_by(SourceRecord.raw_channel)
-    )
-    return {str(raw): count for raw, count in rows}

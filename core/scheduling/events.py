@@ -16,19 +16,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy import func, select
+from typing import TYPE_CHECKING
 
 from core import clock
 from core.connections.event_timing import event_timing, next_event_sync
 from core.errors import LedgersyncError
 from core.host import Host
 from core.states import ConnectionStatus, SyncTrigger
-from core.store.models import Connection, Run
+from core.store.connection_rows import enabled_connections
 from core.store.repository import connection_info
+from core.store.run_history import last_event_sync_at
 from core.sync.engine import SyncOptions, SyncReport, sync
 from core.sync.event_budget import event_budget
 from core.sync.events import event_backlog
+
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from core.store.models import Connection
 
 __all__ = [
     "DueEventSync",
@@ -61,15 +64,6 @@ class DueEventSync:
     due_at: datetime
 
 
-def _last_event_sync(host: Host, connection_id: int) -> datetime | None:
-    with host.database.session() as session:
-        return session.scalar(
-            select(func.max(Run.started_at)).where(
-                Run.connection_id == connection_id, Run.trigger == SyncTrigger.EVENT
-            )
-        )
-
-
 def _held_back(row: Connection, now: datetime) -> str:
     if row.status in (ConnectionStatus.FAILED, ConnectionStatus.DISCONNECTED):
         return f"the connection is {row.status}"
@@ -85,7 +79,9 @@ def event_schedule(host: Host, row: Connection, now: datetime) -> EventSchedule:
     backlog = event_backlog(host.database, row.id)
     timing = event_timing(connection_info(row))
     held = _held_back(row, now)
-    due = next_event_sync(backlog.first_pending_at, _last_event_sync(host, row.id), timing)
+    due = next_event_sync(
+        backlog.first_pending_at, last_event_sync_at(host.database, row.id), timing
+    )
     deferred = ""
     if due is not None and not held:
         budget = event_budget(host, row, now)
@@ -104,9 +100,7 @@ def event_schedule(host: Host, row: Connection, now: datetime) -> EventSchedule:
 
 def event_syncs_due(host: Host, now: datetime) -> list[DueEventSync]:
     """Connections whose pending events make an event sync due at ``now``, by due time."""
-    with host.database.session() as session:
-        rows = list(session.scalars(select(Connection).where(Connection.enabled.is_(True))))
-        session.expunge_all()
+    rows = enabled_connections(host.database)
     due: list[DueEventSync] = []
     for row in rows:
         at = event_schedule(host, row, now).next_event_sync_at
@@ -117,9 +111,7 @@ def event_syncs_due(host: Host, now: datetime) -> list[DueEventSync]:
 
 def next_due_at(host: Host, now: datetime) -> datetime | None:
     """The soonest time any connection's event sync may run."""
-    with host.database.session() as session:
-        rows = list(session.scalars(select(Connection).where(Connection.enabled.is_(True))))
-        session.expunge_all()
+    rows = enabled_connections(host.database)
     times = [event_schedule(host, row, now).next_event_sync_at for row in rows]
     return min((t for t in times if t is not None), default=None)
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from core.connections import alerts
 from core.connections.failure import mark_failed
 from core.connections.schedule import next_scheduled_sync
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
-from core.states import ConnectionStatus, SyncTrigger
-from core.store.models import Alert, CacheEntry, Connection
+from core.states import SyncTrigger
+from core.store.connection_rows import (
+    active_connection_names,
+    restored_since_last_sync,
+    working_connections,
+)
+from core.store.host_entries import host_entry
 from core.store.repository import connection_info, get_connection, utcnow
 from core.sync.engine import SyncOptions, SyncReport, sync
+
+if TYPE_CHECKING:  # the store's types, named in signatures only
+    from core.store.models import Connection
 
 __all__ = [
     "FIRST_SYNC",
@@ -61,12 +67,8 @@ def due_now(host: Host, now: datetime) -> list[DueConnection]:
     """
     due: list[DueConnection] = []
     with host.database.session() as session:
-        rows = session.scalars(
-            select(Connection)
-            .where(Connection.enabled.is_(True), Connection.status == ConnectionStatus.ACTIVE)
-            .order_by(Connection.id)
-        )
-        restored = _restored_since_last_sync(session)
+        rows = working_connections(session)
+        restored = restored_since_last_sync(session)
         for row in rows:
             since = _due_since(row, restored.get(row.id), now)
             if since is not None and since <= now:
@@ -88,22 +90,6 @@ def _due_since(row: Connection, restored_at: datetime | None, now: datetime) -> 
 def due_connections(host: Host, now: datetime) -> list[str]:
     """Names of the connections :func:`due_now` finds."""
     return [due.name for due in due_now(host, now)]
-
-
-def _restored_since_last_sync(session: Session) -> dict[int, datetime]:
-    """Connections whose failure was resolved (reconnected) after their last good sync, with
-    when it was resolved (the latest, where there were several)."""
-    restored = (
-        select(Alert.connection_id, func.max(Alert.resolved_at))
-        .join(Connection, Connection.id == Alert.connection_id)
-        .where(
-            Alert.kind == "connection_failed",
-            Alert.resolved_at.is_not(None),
-            or_(Connection.last_sync_at.is_(None), Alert.resolved_at > Connection.last_sync_at),
-        )
-        .group_by(Alert.connection_id)
-    )
-    return {connection_id: at for connection_id, at in session.execute(restored) if at is not None}
 
 
 def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
@@ -128,20 +114,11 @@ def run_due(host: Host, now: datetime | None = None) -> list[DueRun]:
 
 
 def _probe_due_health(host: Host, now: datetime) -> None:
-    with host.database.session() as session:
-        names = list(
-            session.scalars(
-                select(Connection.name).where(Connection.status == ConnectionStatus.ACTIVE)
-            )
-        )
+    names = active_connection_names(host.database)
     for name in names:
         with host.database.session() as session:
             connection_id = get_connection(session, name).id
-            entry = session.scalar(
-                select(CacheEntry).where(
-                    CacheEntry.connection_id == connection_id, CacheEntry.name == HEALTH_KEY
-                )
-            )
+            entry = host_entry(session, connection_id, HEALTH_KEY)
             last = datetime.fromisoformat(entry.value) if entry else None
         if last is None or now - last >= HEALTH_EVERY:
             probe_health(host, name, now)

@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core.events import SourceEvent
 from core.store.database import Database
-from core.store.models import SourceEventRow, SourceRecord
+from core.store.models import Connection, SourceEventRow, SourceRecord
 
 __all__ = [
     "EventTally",
     "add_event",
     "event_known",
     "event_tally",
+    "events_pending_by",
     "mark_events_handled",
     "unrecorded_charge_ids",
 ]
@@ -92,6 +93,22 @@ def event_tally(database: Database, connection_id: int) -> EventTally:
         first_pending_at=first,
         last=(last[0], last[1], last[2]) if last else None,
     )
+
+
+def events_pending_by(database: Database, name: str, due: datetime) -> bool:
+    """Whether connection ``name`` has an event received by ``due`` still pending."""
+    with database.session() as session:
+        found = session.scalar(
+            select(SourceEventRow.id)
+            .join(Connection, Connection.id == SourceEventRow.connection_id)
+            .where(
+                Connection.name == name,
+                SourceEventRow.handled_at.is_(None),
+                SourceEventRow.received_at <= due,
+            )
+            .limit(1)
+        )
+    return found is not None
 
 
 def mark_events_handled(

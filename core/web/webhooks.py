@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 
 from core import clock
 from core.contracts import ConnectionInfo
@@ -21,7 +20,7 @@ from core.events import EventRefused
 from core.host import Host
 from core.pages import EventReceiver
 from core.states import ConnectionStatus
-from core.store.models import Connection
+from core.store.connection_rows import connection_named
 from core.store.repository import connection_info
 from core.sync.events import store_event
 
@@ -70,7 +69,7 @@ def _receiver(source: str) -> EventReceiver:
 
 def _connection(host: Host, source: str, name: str) -> ConnectionInfo:
     with host.database.session() as session:
-        row = session.scalar(select(Connection).where(Connection.name == name))
+        row = connection_named(session, name)
         if row is None or row.source != source:
             raise EventRefused(404, "no such connection takes these webhooks")
         return connection_info(row)

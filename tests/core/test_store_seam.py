@@ -32,13 +32,6 @@ STILL_REACHING = frozenset(
         "core/connections/quota.py",
         "core/connections/settings_history.py",
         "core/connections/setup.py",
-        "core/reports/history.py",
-        "core/reports/ledger.py",
-        "core/reports/status.py",
-        "core/scheduling/events.py",
-        "core/scheduling/runner.py",
-        "core/scheduling/workers/event_jobs.py",
-        "core/web/webhooks.py",
     }
 )
 

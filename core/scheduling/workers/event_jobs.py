@@ -15,14 +15,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-
 from core.errors import LedgersyncError, SyncRefused
 from core.host import Host
 from core.scheduling.events import event_schedule
 from core.scheduling.workers.dispatch import DueSync, SyncOutcome
 from core.states import SyncTrigger
-from core.store.models import Connection, SourceEventRow
+from core.store.connection_rows import detached_connection_named
+from core.store.source_events import events_pending_by
 from core.sync.engine import SyncOptions, sync
 
 __all__ = ["enqueue_event_sync", "event_identity", "event_job", "run_event_job"]
@@ -39,11 +38,9 @@ def event_identity(job: DueSync) -> str:
 
 def event_job(host: Host, name: str, now: datetime) -> DueSync | None:
     """The event sync window of connection ``name`` at ``now``, if any events are pending."""
-    with host.database.session() as session:
-        row = session.scalar(select(Connection).where(Connection.name == name))
-        if row is None:
-            return None
-        session.expunge(row)
+    row = detached_connection_named(host.database, name)
+    if row is None:
+        return None
     due = event_schedule(host, row, now).next_event_sync_at
     return None if due is None else DueSync(row.id, row.name, due)
 
@@ -72,18 +69,7 @@ def enqueue_event_sync(
 
 
 def _pending_by(host: Host, name: str, due: datetime) -> bool:
-    with host.database.session() as session:
-        found = session.scalar(
-            select(SourceEventRow.id)
-            .join(Connection, Connection.id == SourceEventRow.connection_id)
-            .where(
-                Connection.name == name,
-                SourceEventRow.handled_at.is_(None),
-                SourceEventRow.received_at <= due,
-            )
-            .limit(1)
-        )
-    return found is not None
+    return events_pending_by(host.database, name, due)
 
 
 def run_event_job(host: Host, name: str, due: datetime) -> SyncOutcome:
