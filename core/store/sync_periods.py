@@ -13,7 +13,7 @@ from core.store.models import SyncPeriod
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["first_sync_start", "periods_in_order"]
+__all__ = ["add_backfill_period", "first_sync_start", "periods_in_order"]
 
 
 def first_sync_start(session: Session, connection_id: int) -> datetime | None:
@@ -36,3 +36,12 @@ def periods_in_order(
             .order_by(SyncPeriod.started_at)
         )
     ]
+
+
+def add_backfill_period(
+    session: Session, connection_id: int, started: datetime, ended: datetime
+) -> None:
+    """Add a closed sync period ``[started, ended)`` logged as a back-fill."""
+    session.add(
+        SyncPeriod(connection_id=connection_id, started_at=started, ended_at=ended, backfill=True)
+    )
