@@ -28,7 +28,6 @@ STILL_REACHING = frozenset(
         "core/connections/lifecycle.py",
         "core/connections/quota.py",
         "core/connections/settings_history.py",
-        "core/connections/setup.py",
         "core/reports/history.py",
         "core/reports/ledger.py",
         "core/reports/status.py",
