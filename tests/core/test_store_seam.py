@@ -23,7 +23,6 @@ BANNED = ("sqlalchemy", "core.store.models")
 STILL_REACHING = frozenset(
     {
         "core/connections/lifecycle.py",
-        "core/connections/setup.py",
         "core/reports/history.py",
         "core/reports/ledger.py",
         "core/reports/status.py",
