@@ -23,7 +23,6 @@ BANNED = ("sqlalchemy", "core.store.models")
 STILL_REACHING = frozenset(
     {
         "core/connections/backfill.py",
-        "core/connections/lifecycle.py",
         "core/reports/history.py",
         "core/reports/ledger.py",
         "core/reports/status.py",
