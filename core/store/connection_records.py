@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from core.store.models import Connection
+from core.store.models import Connection, Credential
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ __all__ = [
     "connection_named",
     "connection_names",
     "connections_by_name",
+    "forget_credentials",
     "organization_holder",
     "source_account_holder",
 ]
@@ -84,3 +85,11 @@ def add_connection(
     )
     session.add(connection)
     return connection
+
+
+def forget_credentials(session: Session, connection_id: int) -> None:
+    """Delete every credential the connection holds."""
+    for credential in session.scalars(
+        select(Credential).where(Credential.connection_id == connection_id)
+    ):
+        session.delete(credential)
