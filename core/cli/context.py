@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import ConfigurationError
 from core.host import Host
+from core.store.addresses import shown_address
+from core.store.problems import StoreError
 
 __all__ = ["HostHolder", "current_host", "pass_host"]
 
@@ -31,15 +31,15 @@ class HostHolder:
         if self.host is None:
             try:
                 self.host = Host(self.db_url, create=self.create)
-            except SQLAlchemyError as error:  # a wrong --db is the user's to fix: no traceback
+            except StoreError as error:  # a wrong --db is the user's to fix: no traceback
                 raise _store_error(self.db_url, error) from None
         return self.host
 
 
-def _store_error(db_url: str | None, error: SQLAlchemyError) -> ConfigurationError:
+def _store_error(db_url: str | None, error: StoreError) -> ConfigurationError:
     try:
-        where = f" at {make_url(db_url).render_as_string(hide_password=True)}" if db_url else ""
-    except SQLAlchemyError:
+        where = f" at {shown_address(db_url)}" if db_url else ""
+    except StoreError:
         where = ""
     detail = str(getattr(error, "orig", None) or error).splitlines()[0].rstrip(".")
     return ConfigurationError(

@@ -15,12 +15,11 @@ import logging
 import os
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.cli.output import safe
 from core.errors import LedgersyncError
-from core.store.problems import store_problem
+from core.store.addresses import shown_address
+from core.store.problems import StoreError, store_problem
 
 __all__ = ["DEBUG_VARIABLE", "check_text", "one_line", "quiet_logging"]
 
@@ -50,8 +49,8 @@ def _where(db_url: str | None) -> str:
     if not db_url:
         return "the store"
     try:
-        return f"the store at {make_url(db_url).render_as_string(hide_password=True)}"
-    except (SQLAlchemyError, ValueError):
+        return f"the store at {shown_address(db_url)}"
+    except (StoreError, ValueError):
         return "the store given by --db"
 
 
@@ -71,7 +70,7 @@ def _driver(error: ImportError, db_url: str | None) -> click.ClickException | No
     )
 
 
-def _store(error: SQLAlchemyError, db_url: str | None) -> click.ClickException:
+def _store(error: StoreError, db_url: str | None) -> click.ClickException:
     return click.ClickException(safe(store_problem(error, _where(db_url))))
 
 
@@ -101,7 +100,7 @@ def one_line(error: BaseException, db_url: str | None) -> click.ClickException |
         return click.ClickException(safe(str(error)))
     if isinstance(error, ImportError) and (found := _driver(error, db_url)) is not None:
         return found
-    if isinstance(error, SQLAlchemyError):
+    if isinstance(error, StoreError):
         return _store(error, db_url)
     if isinstance(error, UnicodeError):
         return click.ClickException(

@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from core import __version__
 from core.cli.commands import add_operator_commands
@@ -16,7 +15,7 @@ from core.cli.errors import check_text, one_line, quiet_logging
 from core.cli.output import safe
 from core.host import Host
 from core.plugins import get_plugins
-from core.store.models import Connection
+from core.store.connection_records import connections_by_name
 
 __all__ = ["build_cli", "current_host", "main", "pass_host"]
 
@@ -120,7 +119,7 @@ def build_cli() -> click.Group:
                     "enabled": c.enabled,
                     "mode": c.mode,
                 }
-                for c in session.scalars(select(Connection).order_by(Connection.name))
+                for c in connections_by_name(session)
             ]
         if as_json:
             _emit_json(rows)

@@ -25,14 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from core.contracts import Notice, NoticeKind, Notifier
 from core.plugins import Plugins
+from core.store.alert_episodes import (
+    mark_notified,
+    note_episode_notified,
+    open_alert,
+    open_alerts,
+    resolve_alerts,
+    unsent_episodes,
+)
 from core.store.database import Database
-from core.store.models import Alert, Connection
-from core.store.repository import connection_info
 
 __all__ = [
     "NotifierFailure",
@@ -46,61 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def open_alert(
-    session: Session, connection_id: int, kind: str, message: str, now: datetime
-) -> Alert | None:
-    """Open an episode of ``kind`` for the connection; the new Alert, or None if one is open.
-
-    An episode already open keeps its opening time; its message is brought up to date.
-    """
-    current = session.scalars(
-        select(Alert)
-        .where(
-            Alert.connection_id == connection_id,
-            Alert.kind == str(kind),
-            Alert.resolved_at.is_(None),
-        )
-        .order_by(Alert.id)
-    ).first()
-    if current is not None:
-        if current.message != message:
-            current.message = message
-        return None
-    alert = Alert(connection_id=connection_id, kind=str(kind), message=message, opened_at=now)
-    session.add(alert)
-    session.flush()
-    return alert
-
-
-def resolve_alerts(
-    session: Session, connection_id: int, kind: str | None, now: datetime
-) -> list[Alert]:
-    """Close the open episodes of ``kind`` (None: of every kind); returns those closed."""
-    query = select(Alert).where(Alert.connection_id == connection_id, Alert.resolved_at.is_(None))
-    if kind is not None:
-        query = query.where(Alert.kind == str(kind))
-    resolved = list(session.scalars(query.order_by(Alert.id)))
-    for alert in resolved:
-        alert.resolved_at = now
-    return resolved
-
-
-def open_alerts(session: Session, connection_id: int) -> list[Alert]:
-    """The connection's open episodes, oldest first (for status)."""
-    return list(
-        session.scalars(
-            select(Alert)
-            .where(Alert.connection_id == connection_id, Alert.resolved_at.is_(None))
-            .order_by(Alert.id)
-        )
-    )
-
-
-def mark_notified(alert: Alert, now: datetime) -> None:
-    """Record that the episode's notice went out (call inside a session holding ``alert``)."""
-    alert.notified_at = now
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +103,7 @@ def send_episode(
     failed, so :func:`retry_unsent` sends it again otherwise."""
     failures = notify(plugins, notice)
     if not failures:
-        with database.session() as session:
-            alert = session.get(Alert, alert_id)
-            if alert is not None:
-                mark_notified(alert, now)
+        note_episode_notified(database, alert_id, now)
     return failures
 
 
@@ -178,15 +123,7 @@ def retry_unsent(
     database: Database, plugins: Plugins, now: datetime, connection_id: int | None = None
 ) -> int:
     """Send again every open episode whose notice never went out; how many went out now."""
-    query = select(Alert, Connection).join(Connection, Connection.id == Alert.connection_id)
-    query = query.where(Alert.resolved_at.is_(None), Alert.notified_at.is_(None))
-    if connection_id is not None:
-        query = query.where(Alert.connection_id == connection_id)
-    with database.session() as session:
-        unsent = [
-            (alert.id, alert.kind, alert.message, connection_info(row))
-            for alert, row in session.execute(query.order_by(Alert.id))
-        ]
+    unsent = unsent_episodes(database, connection_id)
     sent = 0
     for alert_id, kind, message, connection in unsent:
         notice_kind = _NOTICE_OF.get(kind) or (

@@ -16,23 +16,32 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
-from core.reasons import OUTSIDE_SYNC_PERIODS, REFUND_OF_UNFETCHED_CHARGE
+from core.reasons import OUTSIDE_SYNC_PERIODS
 from core.states import ConnectionStatus
-from core.store.models import Assignment, Connection, SourceRecord, SyncPeriod
 from core.store.repository import connection_info, get_connection, utcnow
+from core.store.skipped_records import (
+    CHANNEL_SKIP,
+    booked_payouts_after,
+    refetch_from_start,
+    reopen_skipped_charges,
+    reopenable_skips,
+    stored_charges,
+)
+from core.store.sync_periods import add_backfill_period, first_sync_start
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store.models import Connection
 
 __all__ = ["BackfillPlan", "backfill", "backfill_preview", "reopen_skips"]
 
 log = logging.getLogger(__name__)
-CHANNEL_SKIP = "its channel "  # core.reasons.channel_not_selected's reasons start so
-REFUND_OF_SKIPPED = "refund of a charge that is not synced ("
 
 
 @dataclass(slots=True)
@@ -57,19 +66,6 @@ class BackfillPlan:
     def empty(self) -> bool:
         """Nothing skipped in the range, and all of it fetched: nothing to take back."""
         return not self.total and self.unfetched_before is None and self.unfetched_after is None
-
-
-def _reopenable(connection_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
-    return (
-        (SourceRecord.connection_id == connection_id)
-        & (SourceRecord.kind == "charge")
-        & (SourceRecord.created_at >= start)
-        & (SourceRecord.created_at < end)
-        & or_(
-            SourceRecord.skip_reason == OUTSIDE_SYNC_PERIODS,
-            SourceRecord.skip_reason.startswith(CHANNEL_SKIP, autoescape=True),
-        )
-    )
 
 
 def _range(host: Host, name: str, first: date, last: date, now: datetime) -> tuple[datetime, ...]:
@@ -108,14 +104,10 @@ def backfill_preview(
         refuse_paid_out(session, row, start)
         plan = BackfillPlan(name, start, end, row.timezone)
         # Summed here, as Decimal: a database's SUM of a money column may come back a float.
-        for reason, currency, amount in session.execute(
-            select(SourceRecord.skip_reason, SourceRecord.currency, SourceRecord.amount).where(
-                _reopenable(row.id, start, end)
-            )
-        ):
+        for reason, currency, amount in reopenable_skips(session, row.id, start, end):
             plan.charges[str(reason)] += 1
             plan.amounts[currency] = plan.amounts.get(currency, Decimal(0)) + amount
-        earliest = _earliest(session, row.id)
+        earliest = first_sync_start(session, row.id)
         if earliest is None or start < earliest:
             plan.unfetched_before = earliest or end
         fetched = (row.source_state or {}).get("fetched_until")
@@ -123,12 +115,6 @@ def backfill_preview(
         if plan.unfetched_before is None and (fetched_until is None or end > fetched_until):
             plan.unfetched_after = max(fetched_until or start, start)
     return plan
-
-
-def _earliest(session: Session, connection_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.min(SyncPeriod.started_at)).where(SyncPeriod.connection_id == connection_id)
-    )
 
 
 def _taken_back(reason: str | None) -> bool:
@@ -142,32 +128,14 @@ def refuse_paid_out(session: Session, row: Connection, start: datetime) -> None:
     """Refuse to take back skips from ``start`` on when a payout from after ``start`` is already
     booked and settled charges ledgersync had not booked (never fetched, or skipped): its
     adjustment put them into clearing, so booking them now would count them twice."""
-    booked_payouts = session.execute(
-        select(SourceRecord.source_id, SourceRecord.created_at, SourceRecord.payload).where(
-            SourceRecord.connection_id == row.id,
-            SourceRecord.kind == "payout",
-            SourceRecord.created_at > start,
-            exists().where(Assignment.record_id == SourceRecord.id),
-        )
-    )
-    earliest = _earliest(session, row.id)
+    booked_payouts = booked_payouts_after(session, row.id, start)
+    earliest = first_sync_start(session, row.id)
     refetches = earliest is None or start < earliest  # never-fetched charges would come in
     for payout_id, created_at, payload in booked_payouts:
         charge_ids = [str(c) for c in (payload or {}).get("charge_ids") or []]
         if not charge_ids:
             continue
-        stored = {
-            source_id: (created, reason)
-            for source_id, created, reason in session.execute(
-                select(
-                    SourceRecord.source_id, SourceRecord.created_at, SourceRecord.skip_reason
-                ).where(
-                    SourceRecord.connection_id == row.id,
-                    SourceRecord.kind == "charge",
-                    SourceRecord.source_id.in_(charge_ids),
-                )
-            )
-        }
+        stored = stored_charges(session, row.id, charge_ids)
         unbooked = [
             charge_id
             for charge_id in charge_ids
@@ -197,36 +165,12 @@ def reopen_skips(
     before adding the period). Returns the number of charges reopened."""
     refuse_paid_out(session, row, start)
     end = end or datetime.max.replace(tzinfo=start.tzinfo)
-    where = _reopenable(row.id, start, end)
-    charge_ids = list(session.scalars(select(SourceRecord.source_id).where(where)))
-    session.execute(update(SourceRecord).where(where).values(skip_reason=None))
-    for chunk in (charge_ids[i : i + 500] for i in range(0, len(charge_ids), 500)):
-        session.execute(
-            update(SourceRecord)
-            .where(
-                SourceRecord.connection_id == row.id,
-                SourceRecord.kind == "refund",
-                SourceRecord.charge_id.in_(chunk),
-                SourceRecord.skip_reason.startswith(REFUND_OF_SKIPPED, autoescape=True),
-            )
-            .values(skip_reason=None)
-        )
-    earliest = _earliest(session, row.id)
+    charge_ids = reopen_skipped_charges(session, row.id, start, end)
+    earliest = first_sync_start(session, row.id)
     if earliest is None or start < earliest:
         # Nothing before ``earliest`` was ever fetched: the next sync fetches from ``start``,
         # and refunds of charges it had not fetched are judged again.
-        state = dict(row.source_state or {})
-        state.pop("fetched_until", None)
-        row.source_state = state
-        session.execute(
-            update(SourceRecord)
-            .where(
-                SourceRecord.connection_id == row.id,
-                SourceRecord.kind == "refund",
-                SourceRecord.skip_reason == REFUND_OF_UNFETCHED_CHARGE,
-            )
-            .values(skip_reason=None)
-        )
+        refetch_from_start(session, row)
     return len(charge_ids)
 
 
@@ -240,11 +184,7 @@ def backfill(
     with host.database.session() as session:
         row = get_connection(session, name)
         reopen_skips(session, row, plan.start, plan.end)
-        session.add(
-            SyncPeriod(
-                connection_id=row.id, started_at=plan.start, ended_at=plan.end, backfill=True
-            )
-        )
+        add_backfill_period(session, row.id, plan.start, plan.end)
     log.info(
         "connection %s: back-fill of %s to %s (%d skipped charges taken back)",
         name,

@@ -9,9 +9,8 @@ from typing import Any
 from core.connections import alerts
 from core.contracts import ConnectionInfo, Notice, NoticeKind
 from core.host import Host
-from core.states import ConnectionStatus
-from core.store.models import Connection
-from core.store.repository import connection_info, get_connection, utcnow
+from core.store.connection_failures import note_connection_failed, note_connection_restored
+from core.store.repository import connection_info, utcnow
 
 __all__ = ["RESUME", "connection_notice", "mark_failed", "reconnect_hint", "restore"]
 
@@ -45,10 +44,7 @@ def mark_failed(
     """
     reason = f"{error} {hint}".strip()
     with host.database.session() as session:
-        row = session.get_one(Connection, connection.id)
-        row.status = ConnectionStatus.FAILED
-        row.failure_reason = reason
-        row.failed_at = row.failed_at or now
+        row = note_connection_failed(session, connection.id, reason, now)
         opened = alerts.open_alert(session, connection.id, "connection_failed", reason, now)
         info = connection_info(row)
     if opened is None:
@@ -88,11 +84,7 @@ def restore(host: Host, name: str, now: datetime | None = None) -> None:
     operator hears so once. Sync resumes where it stopped (sync periods were never ended)."""
     now = now or utcnow()
     with host.database.session() as session:
-        connection = get_connection(session, name)
-        reason = connection.failure_reason or "authorization failed"
-        connection.status = ConnectionStatus.ACTIVE
-        connection.failure_reason = None
-        connection.failed_at = None
+        connection, reason = note_connection_restored(session, name)
         resolved = alerts.resolve_alerts(session, connection.id, "connection_failed", now)
         info = connection_info(connection)
     host.plugins.connection_restored(info)

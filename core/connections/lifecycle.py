@@ -8,10 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.connections.backfill import reopen_skips
 from core.connections.settings import (
@@ -27,10 +24,21 @@ from core.connections.settings import (
 )
 from core.errors import ConfigurationError
 from core.host import Host
-from core.reasons import OUTSIDE_SYNC_PERIODS
 from core.states import ConnectionStatus
-from core.store.models import Alert, Credential, SourceRecord, SyncPeriod
+from core.store.alert_episodes import resolve_alerts
+from core.store.connection_records import forget_credentials
 from core.store.repository import CallCounter, connection_info, get_connection, utcnow
+from core.store.sync_periods import (
+    closed_period_end_after,
+    open_period,
+    start_period,
+    take_back_outside_skips,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store.models import SyncPeriod
 
 __all__ = [
     "MODES",
@@ -48,14 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def open_period(session: Session, connection_id: int) -> SyncPeriod | None:
-    return session.scalar(
-        select(SyncPeriod).where(
-            SyncPeriod.connection_id == connection_id, SyncPeriod.ended_at.is_(None)
-        )
-    )
 
 
 def enable(
@@ -100,17 +100,8 @@ def enable(
         if backfill:
             log.info("connection %s: back-fill enabled from %s", name, start.isoformat())
             # An explicit back-fill takes back the "outside every period" skips it now covers.
-            session.execute(
-                update(SourceRecord)
-                .where(
-                    SourceRecord.connection_id == row.id,
-                    SourceRecord.skip_reason == OUTSIDE_SYNC_PERIODS,
-                    SourceRecord.created_at >= start,
-                )
-                .values(skip_reason=None)
-            )
-        period = SyncPeriod(connection_id=row.id, started_at=start, backfill=backfill)
-        session.add(period)
+            take_back_outside_skips(session, row.id, start)
+        period = start_period(session, row.id, start, backfill)
         row.enabled = True
         return period
 
@@ -120,16 +111,7 @@ def _refuse_overlap(
 ) -> None:
     """A period may not start inside an earlier, closed one (``ledgersync backfill`` covers a
     range while disabled instead)."""
-    earlier = session.scalar(
-        select(SyncPeriod.ended_at)
-        .where(
-            SyncPeriod.connection_id == connection_id,
-            SyncPeriod.ended_at > start,
-            SyncPeriod.id != (open_id or -1),
-        )
-        .limit(1)
-    )
-    if earlier is not None:
+    if closed_period_end_after(session, connection_id, start, open_id) is not None:
         raise ConfigurationError(
             f"--since {start.isoformat()} overlaps an earlier sync period.",
             "Choose a start after the last time sync was disabled, or back-fill the days "
@@ -155,14 +137,8 @@ def disconnect(host: Host, name: str, *, now: datetime | None = None) -> list[st
     notes = _revoke(host, name)
     with host.database.session() as session:
         row = get_connection(session, name)
-        for credential in session.scalars(
-            select(Credential).where(Credential.connection_id == row.id)
-        ):
-            session.delete(credential)
-        for alert in session.scalars(
-            select(Alert).where(Alert.connection_id == row.id, Alert.resolved_at.is_(None))
-        ):
-            alert.resolved_at = now
+        forget_credentials(session, row.id)
+        resolve_alerts(session, row.id, None, now)
         row.status = ConnectionStatus.DISCONNECTED
         row.disconnected_at = now
         row.source_account = None

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from core.contracts import ConnectionInfo
 from core.errors import DailyLimitReached, EventSyncDeferred
 from core.store.database import Database
-from core.store.models import ApiUsage
-from core.store.quota import DailyQuota, read_quota
+from core.store.quota import DailyQuota, destination_calls_on, read_quota
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "DEFAULT_API_SHARE",
@@ -75,19 +74,6 @@ class QuotaStatus:
             "used_today": self.used_today,
             "share_left": self.share_left,
         }
-
-
-def destination_calls_on(session: Session, connection_id: int, day: date) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(ApiUsage.calls), 0)).where(
-                ApiUsage.connection_id == connection_id,
-                ApiUsage.side == "destination",
-                ApiUsage.day == day,
-            )
-        )
-        or 0
-    )
 
 
 def quota_status(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core.contracts import AccountSettings
-from core.store.models import CacheEntry
+from core.store.host_entries import append_to_host_entry, host_entry_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["HISTORY_KEY", "keep_replaced", "settings_at"]
 
@@ -27,18 +27,8 @@ def keep_replaced(
     session: Session, connection_id: int, replaced: dict[str, Any], now: datetime
 ) -> None:
     """Remember ``replaced`` (a connection's stored settings) as in force until ``now``."""
-    entry = session.scalar(
-        select(CacheEntry).where(
-            CacheEntry.connection_id == connection_id, CacheEntry.name == HISTORY_KEY
-        )
-    )
     kept = {"until": now.isoformat(), "settings": replaced}
-    if entry is None:
-        session.add(
-            CacheEntry(connection_id=connection_id, name=HISTORY_KEY, value=[kept], updated_at=now)
-        )
-    else:
-        entry.value, entry.updated_at = [*(entry.value or []), kept], now
+    append_to_host_entry(session, connection_id, HISTORY_KEY, kept, now)
 
 
 def settings_at(
@@ -46,11 +36,7 @@ def settings_at(
 ) -> Callable[[datetime | None], AccountSettings]:
     """A function from an instant to the account settings in force then (``current`` for an
     instant after the last change, or for none)."""
-    entry = session.scalar(
-        select(CacheEntry.value).where(
-            CacheEntry.connection_id == connection_id, CacheEntry.name == HISTORY_KEY
-        )
-    )
+    entry = host_entry_value(session, connection_id, HISTORY_KEY)
     periods: list[tuple[datetime, AccountSettings]] = []
     for kept in entry or []:
         stored = dict(kept["settings"])

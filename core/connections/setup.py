@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core.connections.failure import restore
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError
 from core.host import Host
 from core.states import ConnectionStatus
-from core.store.models import Connection
+from core.store.connection_records import (
+    NAME_LENGTH,
+    add_connection,
+    connection_named,
+    connection_names,
+    organization_holder,
+    source_account_holder,
+)
 from core.store.repository import connection_info, get_connection, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.store.models import Connection
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -27,9 +36,7 @@ __all__ = [
     "load_connection",
 ]
 
-MAX_NAME_LENGTH: int = (
-    getattr(Connection.__table__.c.name.type, "length", None) or 100
-)  # the column
+MAX_NAME_LENGTH: int = NAME_LENGTH  # the column
 
 
 def check_name(session: Session, name: str) -> str:
@@ -50,7 +57,7 @@ def check_name(session: Session, name: str) -> str:
             example,
         )
     folded = _folded(name)
-    for other in session.scalars(select(Connection.name)):
+    for other in connection_names(session):
         if _folded(other) == folded:
             raise ConfigurationError(
                 f"the connection name {name!r} differs from the existing {other!r} only by "
@@ -81,8 +88,7 @@ def load_connection(host: Host, name: str) -> ConnectionInfo:
         return connection_info(get_connection(session, name))
 
 
-def _holder_of(session: Session, column: Any, value: str, other: Any, kind: str) -> None:
-    holder = session.scalar(select(Connection).where(column == value, other))
+def _refuse_holder(holder: Connection | None, kind: str) -> None:
     if holder is not None:
         raise ConfigurationError(
             f"this {kind} is already connected as {holder.name!r}; one business connects "
@@ -104,32 +110,23 @@ def connect_source(
     """Create connection ``name`` for a source business, or update its source side."""
     host.plugins.source(source)  # fails clearly when the plugin is missing
     with host.database.session() as session:
-        connection = session.scalar(select(Connection).where(Connection.name == name))
+        connection = connection_named(session, name)
         if connection is not None and connection.source != source:
             raise ConfigurationError(
                 f"connection {name!r} reads from {connection.source}, not {source}.",
                 "Pick another name for the new connection.",
             )
-        _holder_of(
-            session,
-            Connection.source_account,
-            source_account,
-            (Connection.source == source) & (Connection.name != name),
-            f"{source} account",
+        _refuse_holder(
+            source_account_holder(session, source, source_account, name), f"{source} account"
         )
         if connection is None:
-            connection = Connection(
+            connection = add_connection(
+                session,
                 name=check_name(session, name),
                 source=source,
                 created_at=utcnow(),
-                source_config={},
-                source_state={},
-                destination_config={},
-                settings={},
-                notify_emails=[],
                 timezone=check_timezone(timezone or "UTC"),
             )
-            session.add(connection)
         elif timezone:
             connection.timezone = check_timezone(timezone)
         connection.source_account = source_account
@@ -163,11 +160,8 @@ def attach_destination(
     host.plugins.destination(destination)
     with host.database.session() as session:
         connection = get_connection(session, name)
-        _holder_of(
-            session,
-            Connection.destination_org,
-            organization,
-            (Connection.destination == destination) & (Connection.name != name),
+        _refuse_holder(
+            organization_holder(session, destination, organization, name),
             f"{destination} organization",
         )
         if connection.destination_org and connection.destination_org != organization:

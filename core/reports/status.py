@@ -11,7 +11,7 @@ from core.connections.schedule import manual_sync_allowed, next_scheduled_sync
 from core.host import Host
 from core.scheduling.events import event_schedule
 from core.states import ConnectionStatus, RunOutcome
-from core.store.connection_rows import all_connections
+from core.store.connection_records import connections_by_name
 from core.store.connection_tallies import (
     calls_on,
     documents_by_state,
@@ -39,7 +39,7 @@ def connection_state(status: str, enabled: bool) -> str:
 def status_rows(host: Host, name: str | None = None) -> list[dict[str, Any]]:
     """The status of connection ``name``, or of every connection by name."""
     with host.database.session() as session:
-        rows = [get_connection(session, name)] if name else all_connections(session)
+        rows = [get_connection(session, name)] if name else connections_by_name(session)
     return [status_of(host, row) for row in rows]
 
 

@@ -1,4 +1,5 @@
-"""Connection rows as schedulers, reports and the webhook route look them up.
+"""Connection rows as the schedulers look them up (the commands' lookups, which the reports
+and the webhook route use too, are :mod:`core.store.connection_records`).
 
 Rows returned from a function that opens its own session are detached (expunged): their
 columns stay readable after the session ends. Functions that take a ``session`` read in the
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select
 
 from core.states import ConnectionStatus
+from core.store.connection_records import connection_named
 from core.store.models import Alert, Connection
 
 if TYPE_CHECKING:
@@ -22,18 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "active_connection_names",
-    "all_connections",
-    "connection_named",
     "detached_connection_named",
     "enabled_connections",
     "restored_since_last_sync",
     "working_connections",
 ]
-
-
-def connection_named(session: Session, name: str) -> Connection | None:
-    """The connection called ``name``, if there is one."""
-    return session.scalar(select(Connection).where(Connection.name == name))
 
 
 def detached_connection_named(database: Database, name: str) -> Connection | None:
@@ -52,11 +47,6 @@ def enabled_connections(database: Database) -> list[Connection]:
         rows = list(session.scalars(select(Connection).where(Connection.enabled.is_(True))))
         session.expunge_all()
     return rows
-
-
-def all_connections(session: Session) -> list[Connection]:
-    """Every connection, by name."""
-    return list(session.scalars(select(Connection).order_by(Connection.name)))
 
 
 def working_connections(session: Session) -> list[Connection]:

@@ -4,15 +4,15 @@ organization each) in the cache table: calls a day, calls left, when it resets."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.store.models import CacheEntry
+from core.store.models import ApiUsage, CacheEntry
 
-__all__ = ["QUOTA_ENTRY", "DailyQuota", "read_quota", "write_quota"]
+__all__ = ["QUOTA_ENTRY", "DailyQuota", "destination_calls_on", "read_quota", "write_quota"]
 
 QUOTA_ENTRY = "ledgersync:destination_quota"
 
@@ -74,3 +74,17 @@ def read_quota(session: Session, connection_id: int) -> DailyQuota | None:
         )
     )
     return DailyQuota.from_json(value) if value is not None else None
+
+
+def destination_calls_on(session: Session, connection_id: int, day: date) -> int:
+    """The connection's destination calls on the UTC ``day`` (0 if none)."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(ApiUsage.calls), 0)).where(
+                ApiUsage.connection_id == connection_id,
+                ApiUsage.side == "destination",
+                ApiUsage.day == day,
+            )
+        )
+        or 0
+    )

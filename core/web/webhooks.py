@@ -20,7 +20,7 @@ from core.events import EventRefused
 from core.host import Host
 from core.pages import EventReceiver
 from core.states import ConnectionStatus
-from core.store.connection_rows import connection_named
+from core.store.connection_records import connection_named
 from core.store.repository import connection_info
 from core.sync.events import store_event
 
