@@ -2,10 +2,10 @@
 
 No module of core outside ``core/store`` (and the conformance kit, ``core/testing``, which
 builds a real store for plugins under test) may import SQLAlchemy or the store's models at run
-time; imports under ``if TYPE_CHECKING:`` name types only and do not count. The pipeline
-(core/sync, core/mapping) is clean; the modules elsewhere that still reach past the store are
-listed in ``STILL_REACHING``, and the list may only shrink: the test fails on a new one, and on
-a listed one that no longer needs to be there.
+time; imports under ``if TYPE_CHECKING:`` name types only and do not count. Every such module
+is clean now. ``STILL_REACHING`` is where a module that cannot be moved at once would be listed;
+the list may only shrink: the test fails on a new reach-in, and on a listed module that no
+longer needs to be there.
 """
 
 from __future__ import annotations
