@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.contracts import SourceTotals
 from core.errors import ConfigurationError
 from core.host import Host

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.demo import DEMO_TIMEZONE, STORE_FILE, pick_kit, previous_month, refuse_used_folder
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.host import Host
 from core.plugins import get_plugins
 from core.states import SyncMode

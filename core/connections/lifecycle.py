@@ -1,6 +1,6 @@
 """A connection's life: enable / disable (sync periods), failure, restore, disconnect.
 
-Its settings are :mod:`core.connections.settings` (re-exported here).
+Its settings are :mod:`core.connections.settings`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.connections.backfill import reopen_skips
-from core.connections.settings import (
-    MODES,
-    REFUND_LOOKBACK_DAYS,
-    REFUND_LOOKBACK_RANGE,
-    SettingsChange,
-    SettingsRejected,
-    change_settings,
-    connection_summary,
-    missing_settings,
-    refund_lookback_days,
-)
+from core.connections.settings import connection_summary, missing_settings
 from core.errors import ConfigurationError
 from core.host import Host
 from core.states import ConnectionStatus
@@ -40,20 +30,7 @@ if TYPE_CHECKING:
 
     from core.store.models import SyncPeriod
 
-__all__ = [
-    "MODES",
-    "REFUND_LOOKBACK_DAYS",
-    "REFUND_LOOKBACK_RANGE",
-    "SettingsChange",
-    "SettingsRejected",
-    "change_settings",
-    "disable",
-    "disconnect",
-    "enable",
-    "missing_settings",
-    "open_period",
-    "refund_lookback_days",
-]
+__all__ = ["disable", "disconnect", "enable", "open_period"]
 
 log = logging.getLogger(__name__)
 

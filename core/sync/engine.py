@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.connections import alerts
 from core.connections.failure import mark_failed
-from core.connections.lifecycle import refund_lookback_days
 from core.connections.quota import share_guard
+from core.connections.settings import refund_lookback_days
 from core.contracts import FetchWindow, RunInfo
 from core.errors import (
     AuthorizationFailed,

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core.connections.failure import RESUME
-from core.connections.lifecycle import missing_settings
 from core.connections.schedule import manual_sync_allowed
+from core.connections.settings import missing_settings
 from core.contracts import RunInfo
 from core.errors import ConfigurationError, SyncRefused
 from core.host import Host

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.engine import SyncOptions, sync
 from e2e.conftest import Shop, local_midnight
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from support.notifiers import InboxNotifier, InboxPlugin
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.contracts import NoticeKind
 from core.scheduling.runner import run_due
 from e2e.conftest import Shop, local_midnight

@@ -15,7 +15,8 @@ from support.clock import clear_of
 from support.smtp import ReceivedMail
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings, disable, enable
+from core.connections.lifecycle import disable, enable
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.engine import SyncOptions, sync
 from e2e.conftest import NOTIFY, TIMEZONE, Shop, local_midnight, one_line_error, seed_sales, sums
 

@@ -21,7 +21,7 @@ from reliability.reference import NOW
 from reliability.system import CONNECTION, ChargeSpec, DataSet, System
 
 from core.cli.main import build_cli
-from core.connections.lifecycle import REFUND_LOOKBACK_DAYS, SettingsChange, change_settings
+from core.connections.settings import REFUND_LOOKBACK_DAYS, SettingsChange, change_settings
 
 
 @pytest.fixture

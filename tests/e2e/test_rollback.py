@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.store.models import Assignment, Binding, DocumentRow, Run
 from core.sync.engine import SyncOptions, sync
 from e2e.conftest import Shop, local_midnight, seed_sales

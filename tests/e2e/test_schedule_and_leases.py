@@ -22,7 +22,8 @@ from support.processes import started_with_sigint_ignored
 from support.smtp import ReceivedMail
 
 from core import clock, hookimpl
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.connections.setup import attach_destination
 from core.contracts import RunInfo
 from core.errors import SyncRefused

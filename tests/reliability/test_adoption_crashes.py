@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.connections.setup import load_connection
 from core.host import Host
 from core.sync.claims import claim_organization

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from support.smtp import MailServer
 
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.errors import SyncRefused
 from core.scheduling.runner import probe_health, run_due
 from core.store.models import Connection

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.reference import NOW, check_books
 from reliability.system import CONNECTION, Books, System, small_data_set

@@ -19,7 +19,7 @@ from datetime import date, datetime
 import pytest
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.undo import Scope, repost
 from reliability.crashes import WHEN, CrashAt, Gate, SimulatedCrash
 from reliability.reference import MODES, NOW, check_books

@@ -11,7 +11,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.undo import Scope, repost
 from reliability.reference import MODES, NOW
 from reliability.system import CONNECTION, ZONE, Books, ChargeSpec, DataSet, RefundSpec, System

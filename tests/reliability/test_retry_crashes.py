@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.rejections import retry_rejected
 from reliability.crashes import WHEN, CrashAt, SimulatedCrash
 from reliability.reference import NOW, check_books

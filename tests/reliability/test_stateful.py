@@ -45,7 +45,8 @@ from sqlalchemy import select
 from support.budget import examples
 from support.smtp import MailServer
 
-from core.connections.lifecycle import SettingsChange, change_settings, disable, enable
+from core.connections.lifecycle import disable, enable
+from core.connections.settings import SettingsChange, change_settings
 from core.errors import SyncRefused
 from core.scheduling.runner import run_due
 from core.store.models import Assignment, DocumentRow, SourceRecord

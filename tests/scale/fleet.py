@@ -21,7 +21,8 @@ from support.pairs import settings_from
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from core.connections.lifecycle import change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import change_settings
 from core.connections.setup import connect_source
 from core.host import Host
 from plugins.hitpay_source.source import key_fingerprint

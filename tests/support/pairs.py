@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.contracts import AccountSettings, DestinationStandIn, SourceStandIn
 from core.host import Host
 

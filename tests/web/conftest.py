@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from support.pairs import settings_from
 from werkzeug.test import TestResponse
 
-from core.connections.lifecycle import change_settings
+from core.connections.settings import change_settings
 from core.contracts import AccountSettings
 from core.host import Host
 from core.plugins import get_plugins

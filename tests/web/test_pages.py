@@ -136,7 +136,7 @@ def _enable_a_minute_ago(shop: Shop) -> None:
 def test_the_ledger_filters_and_downloads_csv(app: Flask, page: AtPage, shop: Shop) -> None:
     shop.connect()
     _enable_a_minute_ago(shop)
-    from core.connections.lifecycle import SettingsChange, change_settings
+    from core.connections.settings import SettingsChange, change_settings
 
     change_settings(shop.host, "shop", SettingsChange(mode="individual"))
     shop.hitpay.standin.add_charge(amount=Decimal("12.34"))

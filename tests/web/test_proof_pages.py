@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from core import clock
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.sync.engine import SyncOptions, sync
 from web.conftest import AtPage, Shop
 

@@ -10,14 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from core import clock
-from core.connections.lifecycle import (
-    SettingsChange,
-    SettingsRejected,
-    change_settings,
-    disable,
-    disconnect,
-    enable,
-)
+from core.connections.lifecycle import disable, disconnect, enable
+from core.connections.settings import SettingsChange, SettingsRejected, change_settings
 from core.contracts import ConnectionInfo
 from core.errors import ConfigurationError, LedgersyncError
 from core.pages import PluginPages, SettingChoices

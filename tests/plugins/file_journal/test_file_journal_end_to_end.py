@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, select
 
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.connections.setup import attach_destination, connect_source
 from core.host import Host
 from core.store.models import Binding, DocumentRow

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core import hookimpl
-from core.connections.lifecycle import SettingsChange, change_settings, enable
+from core.connections.lifecycle import enable
+from core.connections.settings import SettingsChange, change_settings
 from core.connections.setup import attach_destination, connect_source
 from core.errors import ConfigurationError
 from core.hookspecs import Register

@@ -18,7 +18,7 @@ from reliability.reference import NOW
 from reliability.system import CONNECTION, System, small_data_set, source_totals
 
 from core.cli.main import build_cli
-from core.connections.lifecycle import SettingsChange, change_settings
+from core.connections.settings import SettingsChange, change_settings
 from core.errors import ConfigurationError, DocumentRejected
 from plugins.zoho_books.metadata import _tax
 from plugins.zoho_books.verify import verify
